@@ -1,0 +1,34 @@
+# Two commands do all the set-up on a fresh machine with Python 3.10+ and make:
+#   make run   - step through the coalition-formation map with a group
+#   make test  - run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench schema clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/decision-map step maps/coalition-formation.yaml $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(ARGS)
+
+schema: $(STAMP)
+	$(BIN)/decision-map schema > decision_map/schema/decision-map.schema.json
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,438 @@
+"""The map format as pydantic models: what an author may write in a map file.
+
+A node's kind is told apart by the key it carries (`ask`, `check`, `map`, `say`,
+`outcome`), so authors never write a separate `kind`. Conditions are data, never code.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+RuleName = Literal[
+    "majority",
+    "supermajority",
+    "plurality",
+    "unanimous",
+    "consensus",
+    "consent",
+    "fist-to-five",
+    "any",
+    "approval",
+    "ranked",
+]
+Aggregate = Literal["sum", "mean", "median", "min", "max"]
+Status = Literal["decided", "blocked", "no_quorum", "tie", "no_agreement"]
+STATUSES: tuple[str, ...] = ("decided", "blocked", "no_quorum", "tie", "no_agreement")
+# Words a member may give instead of a choice; no choice may be spelled like them.
+RESERVED_VOTES: frozenset[str] = frozenset({"abstain", "stand-aside", "block", "object"})
+
+NodeId = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$",
+        description="A node id: letters, digits, `_`, `-` and `.`.",
+        examples=["goal", "final-go"],
+    ),
+]
+Scalar = Union[str, int, float, bool]
+
+
+class Strict(BaseModel):
+    """Base for every model: unknown keys are errors, so typos are caught."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# ---------------------------------------------------------------- conditions
+
+
+class Comparison(Strict):
+    """A test on one value: the answer named by `answer`, or a number question's aggregate."""
+
+    answer: NodeId | None = Field(
+        None,
+        description="The question whose group answer is tested. Left out in a number "
+        "question's own `branches`, where the aggregate is tested.",
+        examples=["shared-goal"],
+    )
+    is_: Scalar | None = Field(
+        None, alias="is", description="Equal to this choice or number.", examples=["yes"]
+    )
+    in_: list[Scalar] | None = Field(
+        None, alias="in", description="One of these choices.", examples=[["yes", "maybe"]]
+    )
+    not_in: list[Scalar] | None = Field(
+        None, description="None of these choices.", examples=[["no"]]
+    )
+    gte: float | None = Field(None, description="At least this number.", examples=[10])
+    gt: float | None = Field(None, description="More than this number.", examples=[0])
+    lte: float | None = Field(None, description="At most this number.", examples=[5])
+    lt: float | None = Field(None, description="Less than this number.", examples=[3])
+    status: Status | None = Field(
+        None,
+        description="The status the question's decision ended in.",
+        examples=["blocked"],
+    )
+    answered: bool | None = Field(
+        None, description="Whether the question was reached and answered.", examples=[True]
+    )
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Comparison:
+        tests = [
+            k
+            for k in ("is_", "in_", "not_in", "gte", "gt", "lte", "lt", "status", "answered")
+            if getattr(self, k) is not None
+        ]
+        if not tests:
+            raise ValueError(
+                "a condition needs a test: one of is, in, not_in, gte, gt, lte, lt, "
+                "status, answered"
+            )
+        return self
+
+    def numeric_tests(self) -> list[str]:
+        return [k for k in ("gte", "gt", "lte", "lt") if getattr(self, k) is not None]
+
+
+class AllOf(Strict):
+    all: list[Condition] = Field(description="Every condition holds.", min_length=1)
+
+
+class AnyOf(Strict):
+    any: list[Condition] = Field(description="At least one condition holds.", min_length=1)
+
+
+class Not(Strict):
+    not_: Condition = Field(alias="not", description="The condition does not hold.")
+
+
+def _condition_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for key in ("all", "any", "not"):
+            if key in value:
+                return key
+        return "compare"
+    if isinstance(value, BaseModel):
+        return {AllOf: "all", AnyOf: "any", Not: "not"}.get(type(value), "compare")
+    return None
+
+
+Condition = Annotated[
+    Annotated[Comparison, Tag("compare")] | Annotated[AllOf, Tag("all")] | Annotated[AnyOf, Tag("any")] | Annotated[Not, Tag("not")],
+    Discriminator(
+        _condition_tag,
+        custom_error_type="condition",
+        custom_error_message="a condition is a mapping: {answer: id, is: value} "
+        "or {all: [...]}, {any: [...]}, {not: ...}",
+    ),
+]
+
+
+class Route(Strict):
+    """One `when -> next` pair; the first route whose condition holds is taken."""
+
+    when: Condition = Field(description="The condition, as data.")
+    next: NodeId = Field(description="Where the walk goes when it holds.")
+
+
+# ---------------------------------------------------------------- group rules
+
+
+class RuleParams(Strict):
+    """Rule settings, written on a question or under the map's `defaults`."""
+
+    rule: RuleName | None = Field(
+        None,
+        description="How the members' votes become one branch (see docs/format.md).",
+        examples=["consensus"],
+    )
+    quorum: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Fraction of the members who must take part: met when participants "
+        ">= ceil(quorum * members).",
+        examples=[0.6],
+    )
+    threshold: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Supermajority: the share of cast votes a choice needs (>=). Default 2/3.",
+        examples=[0.6667],
+    )
+    max_stand_asides: int | None = Field(
+        None,
+        ge=0,
+        description="Consensus: more stand-asides than this is no agreement.",
+        examples=[2],
+    )
+    min_fingers: int | None = Field(
+        None,
+        ge=1,
+        le=5,
+        description="Fist-to-five: every vote must show at least this many fingers "
+        "(default 3); 0 blocks.",
+        examples=[3],
+    )
+
+
+class Defaults(RuleParams):
+    max_revisits: int = Field(
+        3,
+        ge=0,
+        description="How many times the walk may come back to the same node before it "
+        "takes the looping question's `otherwise` (or stops).",
+    )
+
+
+# ---------------------------------------------------------------- nodes
+
+
+class NodeBase(Strict):
+    help: str | None = Field(
+        None,
+        description="Why this is asked, and where the practice comes from.",
+        examples=["Coalitions form around a goal no member can reach alone (Community Tool Box)."],
+    )
+    label: str | None = Field(
+        None, description="A short name for diagrams; defaults to the node id."
+    )
+
+
+class ChoiceSpec(Strict):
+    """The long form of a choice."""
+
+    next: NodeId = Field(description="Where the walk goes when the group picks this choice.")
+    label: str | None = Field(None, description="How the choice is shown; defaults to its value.")
+    help: str | None = Field(None, description="What picking this means.")
+
+
+ChoiceValue = Union[NodeId, ChoiceSpec]
+
+
+class StatusRoutes(Strict):
+    on_block: NodeId | None = Field(
+        None, description="Where a block (consensus), objection (consent) or fist goes."
+    )
+    on_tie: NodeId | None = Field(None, description="Where a tie goes.")
+    on_no_quorum: NodeId | None = Field(None, description="Where a missed quorum goes.")
+    on_no_agreement: NodeId | None = Field(
+        None, description="Where an unmet threshold goes."
+    )
+    otherwise: NodeId | None = Field(
+        None, description="Catch-all for any status without its own route."
+    )
+
+
+class ChoiceQuestion(NodeBase, RuleParams, StatusRoutes):
+    """A question each member answers with one of `choices`."""
+
+    ask: str = Field(description="The question, as read aloud.", examples=["Shall we go on?"])
+    choices: dict[str, ChoiceValue] = Field(
+        min_length=1,
+        description="Each choice's value and where it leads: `yes: node-id` or "
+        "`yes: {next: node-id, label: ..., help: ...}`.",
+        examples=[{"yes": "next-step", "no": "not-now"}],
+    )
+    proposal: str | None = Field(
+        None,
+        description="Consent and fist-to-five: the choice that passes when nobody objects "
+        "(default: the first). `any`: the choice that anyone may name.",
+    )
+
+    @field_validator("choices")
+    @classmethod
+    def _no_reserved(cls, v: dict[str, ChoiceValue]) -> dict[str, ChoiceValue]:
+        for key in v:
+            if key.strip().lower() in RESERVED_VOTES:
+                raise ValueError(
+                    f"choice {key!r} is a reserved vote word "
+                    f"({', '.join(sorted(RESERVED_VOTES))}); name it differently"
+                )
+            if not key.strip():
+                raise ValueError("a choice value may not be empty")
+        return v
+
+    def targets(self) -> dict[str, str]:
+        """Choice value -> next node id."""
+        return {k: (v if isinstance(v, str) else v.next) for k, v in self.choices.items()}
+
+    def choice_label(self, value: str) -> str:
+        spec = self.choices[value]
+        return spec.label if isinstance(spec, ChoiceSpec) and spec.label else value
+
+
+class NumberSpec(Strict):
+    min: float | None = Field(None, description="Smallest number a member may give.")
+    max: float | None = Field(None, description="Largest number a member may give.")
+    unit: str | None = Field(None, description="What is counted.", examples=["hours a week"])
+    aggregate: Aggregate = Field(
+        "sum", description="How the members' numbers become one: sum, mean, median, min, max."
+    )
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NumberSpec:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
+class NumberRoute(Strict):
+    when: Comparison = Field(description="A test on the aggregate, e.g. {gte: 10}.")
+    next: NodeId
+
+
+class NumberQuestion(NodeBase, StatusRoutes):
+    """Each member gives a number; the aggregate picks a branch."""
+
+    ask: str
+    number: NumberSpec
+    branches: list[NumberRoute] = Field(
+        default_factory=list,
+        description="Tests on the aggregate; first match wins, then `otherwise`.",
+    )
+    quorum: float | None = Field(None, gt=0, le=1)
+
+
+class TextQuestion(NodeBase, StatusRoutes):
+    """Each member (or the group, in one sentence) gives words; no branching."""
+
+    ask: str
+    text: Literal["each", "one"] = Field(
+        description="`each`: every member's words; `one`: one agreed sentence."
+    )
+    next: NodeId
+    quorum: float | None = Field(None, gt=0, le=1)
+
+
+class Check(NodeBase):
+    """Routes on earlier answers without asking anyone."""
+
+    check: list[Route] = Field(
+        min_length=1, description="`when -> next` pairs; first match wins."
+    )
+    otherwise: NodeId | None = Field(None, description="Where to go when nothing matches.")
+
+
+class Handoff(NodeBase):
+    """Walk another map, then come back here by the outcome it reached."""
+
+    map: str = Field(
+        description="Path of the other map, relative to this file.",
+        examples=["working-through-dissent.yaml"],
+    )
+    returns: dict[str, NodeId] = Field(
+        default_factory=dict,
+        description="The other map's outcome node ids -> nodes here.",
+    )
+    otherwise: NodeId | None = Field(
+        None, description="Where any outcome without its own return goes."
+    )
+
+
+class Info(NodeBase):
+    """Something the facilitator reads out; no vote."""
+
+    say: str = Field(description="What to read out.")
+    next: NodeId
+
+
+class Outcome(NodeBase):
+    """Where a walk ends."""
+
+    outcome: str = Field(description="The outcome's title.", examples=["Form a coalition"])
+    verdict: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="A machine-readable name for the outcome.",
+        examples=["form-coalition"],
+    )
+    text: str | None = Field(
+        None,
+        description="What it means; a Jinja2 template (sandboxed) that may use "
+        "`answers`, `texts`, `group` and `map`.",
+    )
+    next_steps: list[str] = Field(default_factory=list, description="Concrete next steps.")
+
+
+NODE_KINDS = ("outcome", "handoff", "check", "info", "number", "text", "choice")
+
+
+def node_kind(value: Any) -> str | None:
+    """Tell a node's kind by the key it carries."""
+    if isinstance(value, BaseModel):
+        return KIND_OF_MODEL.get(type(value))
+    if not isinstance(value, dict):
+        return None
+    if "outcome" in value:
+        return "outcome"
+    if "map" in value:
+        return "handoff"
+    if "check" in value:
+        return "check"
+    if "say" in value:
+        return "info"
+    if "ask" in value:
+        if "number" in value:
+            return "number"
+        if "text" in value:
+            return "text"
+        return "choice"
+    return None
+
+
+Node = Annotated[
+    Annotated[Outcome, Tag("outcome")] | Annotated[Handoff, Tag("handoff")] | Annotated[Check, Tag("check")] | Annotated[Info, Tag("info")] | Annotated[NumberQuestion, Tag("number")] | Annotated[TextQuestion, Tag("text")] | Annotated[ChoiceQuestion, Tag("choice")],
+    Discriminator(
+        node_kind,
+        custom_error_type="node_kind",
+        custom_error_message="a node carries one of: ask, check, map, say, outcome",
+    ),
+]
+
+KIND_OF_MODEL: dict[type, str] = {
+    Outcome: "outcome",
+    Handoff: "handoff",
+    Check: "check",
+    Info: "info",
+    NumberQuestion: "number",
+    TextQuestion: "text",
+    ChoiceQuestion: "choice",
+}
+Question = Union[ChoiceQuestion, NumberQuestion, TextQuestion]
+
+
+class MapFile(Strict):
+    """A whole decision map."""
+
+    id: NodeId = Field(description="The map's id.", examples=["coalition-formation"])
+    title: str = Field(description="The map's title.")
+    version: str = Field(description="The map's version, as text.", examples=["1.0"])
+    description: str | None = Field(None, description="What the map is for.")
+    start: NodeId = Field(description="The first node.")
+    defaults: Defaults = Field(default_factory=Defaults, description="Rule defaults.")
+    nodes: dict[NodeId, Node] = Field(min_length=1, description="Node id -> node.")
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, (int, float)) else v
+
+
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+Not.model_rebuild()
+Route.model_rebuild()
+MapFile.model_rebuild()

@@ -1,0 +1,241 @@
+"""Load a map file: YAML -> pydantic models -> a networkx graph, with hand-offs resolved.
+
+Every error points at `file:line:col`. A validated map is cached in-process by its
+content hash, so a second load of the same bytes costs a hash, and never goes stale.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import hashlib
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+from pydantic import ValidationError
+
+from .errors import Diagnostic, MapError, Where
+from .format import MapFile, Outcome
+from .graph import build_graph
+from .yamlsrc import Limits, Positions, parse_yaml, read_text
+
+MAX_HANDOFF_DEPTH = 8
+
+
+@dataclass
+class LoadOptions:
+    """What a user may loosen on the command line."""
+
+    limits: Limits = field(default_factory=Limits)
+    allow_outside: bool = False
+    max_handoff_depth: int = MAX_HANDOFF_DEPTH
+
+
+@dataclass
+class HandoffLink:
+    """How a hand-off node resolved: the map it names, or why it did not load."""
+
+    target: str
+    loaded: DecisionMap | None = None
+    problem: Diagnostic | None = None
+
+
+@dataclass(eq=False)
+class DecisionMap:
+    """A loaded, validated map: the model, where each key stood, and its graph."""
+
+    path: str
+    model: MapFile
+    positions: Positions
+    graph: nx.DiGraph
+    sha256: str
+    handoffs: dict[str, HandoffLink] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.model.id
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    @property
+    def nodes(self) -> dict[str, Any]:
+        return self.model.nodes
+
+    def where(self, *path: Any, key: bool = False) -> Where:
+        return self.positions.where(path, key=key)
+
+    def outcomes(self) -> dict[str, Outcome]:
+        return {k: v for k, v in self.model.nodes.items() if isinstance(v, Outcome)}
+
+    def _repr_svg_(self) -> str:  # pragma: no cover - notebooks
+        from decision_map_render.notebook import map_svg  # drawing lives in render/
+
+        return map_svg(self)
+
+
+_CACHE: dict[tuple[str, str], tuple[MapFile, Positions]] = {}
+
+@functools.cache
+def _all_keys() -> list[str]:
+    from . import format as f
+
+    keys: set[str] = set()
+    for obj in vars(f).values():
+        if isinstance(obj, type) and issubclass(obj, f.Strict):
+            for name, info in obj.model_fields.items():
+                keys.add(info.alias or name)
+    return sorted(keys)
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Map a pydantic error location to a path in the data (tags are skipped)."""
+    path: list[Any] = []
+    cur = data
+    for el in loc:
+        if isinstance(cur, dict) and el in cur:
+            cur = cur[el]
+            path.append(el)
+        elif isinstance(cur, list) and isinstance(el, int) and 0 <= el < len(cur):
+            cur = cur[el]
+            path.append(el)
+    return tuple(path)
+
+
+def _describe(path: tuple[Any, ...]) -> str:
+    if len(path) >= 2 and path[0] == "nodes":
+        rest = ".".join(str(p) for p in path[2:])
+        return f"node {path[1]!r}" + (f" {rest}" if rest else "")
+    return ".".join(str(p) for p in path) or "the map"
+
+
+def schema_diagnostics(err: ValidationError, data: Any, pos: Positions) -> list[Diagnostic]:
+    """Turn pydantic's errors into located diagnostics (code DM100)."""
+    out: list[Diagnostic] = []
+    seen: set[tuple[str, str]] = set()
+    known = _all_keys()
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        path = _data_path(data, loc)
+        kind = e["type"]
+        hint = None
+        if kind == "extra_forbidden":
+            key = loc[-1]
+            where = pos.where(path, key=True)
+            msg = f"{_describe(path[:-1])}: unknown key {key!r}"
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "remove it"
+        elif kind == "missing":
+            where = pos.where(path, key=True)
+            msg = f"{_describe(path)}: missing key {loc[-1]!r}"
+        else:
+            where = pos.where(path)
+            text = str(e["msg"]).removeprefix("Value error, ")
+            msg = f"{_describe(path)}: {text}"
+        if (str(where), msg) in seen:
+            continue
+        seen.add((str(where), msg))
+        out.append(Diagnostic("DM100", "error", msg, where, hint))
+    return out
+
+
+def _validate(data: Any, pos: Positions) -> MapFile:
+    if not isinstance(data, dict):
+        raise MapError("DM100", "a map file is a mapping with id, title, start and nodes",
+                       pos.where(()))
+    try:
+        return MapFile.model_validate(data)
+    except ValidationError as err:
+        diags = sorted(schema_diagnostics(err, data, pos), key=lambda d: d.where)
+        first = diags[0]
+        raise MapError(first.code, first.message, first.where, first.hint,
+                       diagnostics=diags) from None
+
+
+def load_map(path: str | os.PathLike[str], options: LoadOptions | None = None) -> DecisionMap:
+    """Load and validate one map and the maps it hands off to."""
+    return _load(os.fspath(path), options or LoadOptions(), ())
+
+
+def load_text(text: str, file: str = "<map>", options: LoadOptions | None = None) -> DecisionMap:
+    """Load a map from text (hand-offs resolve relative to the current folder)."""
+    return _build(text, file, options or LoadOptions(), ())
+
+
+def _load(path: str, options: LoadOptions, stack: tuple[str, ...]) -> DecisionMap:
+    return _build(read_text(path), path, options, stack)
+
+
+def _build(text: str, path: str, options: LoadOptions, stack: tuple[str, ...]) -> DecisionMap:
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    cached = _CACHE.get((path, digest))
+    if cached is None:
+        data, pos = parse_yaml(text, path, options.limits)
+        model = _validate(data, pos)
+        cached = (model, pos)
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        _CACHE[(path, digest)] = cached
+    model, pos = cached
+    dm = DecisionMap(path, model, pos, build_graph(model), digest)
+    _resolve_handoffs(dm, options, stack + (os.path.realpath(path),))
+    return dm
+
+
+def _resolve_handoffs(dm: DecisionMap, options: LoadOptions, stack: tuple[str, ...]) -> None:
+    from .format import Handoff
+
+    base = os.path.dirname(os.path.realpath(dm.path))
+    for node_id, node in dm.model.nodes.items():
+        if not isinstance(node, Handoff):
+            continue
+        where = dm.where("nodes", node_id, "map")
+        link = HandoffLink(node.map)
+        dm.handoffs[node_id] = link
+        target = os.path.realpath(os.path.join(base, node.map))
+        if not options.allow_outside and (
+            os.path.isabs(node.map) or os.path.commonpath([base, target]) != base
+        ):
+            link.problem = Diagnostic(
+                "DM117", "error",
+                f"node {node_id!r}: hand-off {node.map!r} reaches outside the map's folder",
+                where, "keep hand-off maps beside this one, or pass --allow-outside",
+            )
+            continue
+        if target in stack:
+            chain = " -> ".join(os.path.basename(s) for s in stack + (target,))
+            link.problem = Diagnostic(
+                "DM115", "error",
+                f"node {node_id!r}: hand-offs loop back on each other ({chain})",
+                where, "a map may not hand off, directly or not, to itself",
+            )
+            continue
+        if len(stack) > options.max_handoff_depth:
+            link.problem = Diagnostic(
+                "DM116", "error",
+                f"node {node_id!r}: hand-offs nest deeper than {options.max_handoff_depth}",
+                where, "raise the limit with --max-handoff-depth",
+            )
+            continue
+        if not os.path.isfile(target):
+            folder = os.path.dirname(target)
+            names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+            close = difflib.get_close_matches(os.path.basename(node.map), names, n=1)
+            link.problem = Diagnostic(
+                "DM111", "error",
+                f"node {node_id!r}: hand-off map {node.map!r} does not exist",
+                where, f"did you mean {close[0]!r}?" if close else "check the path",
+            )
+            continue
+        try:
+            link.loaded = _load(target, options, stack)
+        except MapError as e:
+            d = e.diagnostic
+            link.problem = Diagnostic(
+                d.code, "error",
+                f"node {node_id!r}: hand-off map does not load: {d.where}: {d.message}",
+                where, d.hint,
+            )
