@@ -129,7 +129,12 @@ def _condition_tag(value: Any) -> str | None:
 
 
 Condition = Annotated[
-    Annotated[Comparison, Tag("compare")] | Annotated[AllOf, Tag("all")] | Annotated[AnyOf, Tag("any")] | Annotated[Not, Tag("not")],
+    Union[
+        Annotated[Comparison, Tag("compare")],
+        Annotated[AllOf, Tag("all")],
+        Annotated[AnyOf, Tag("any")],
+        Annotated[Not, Tag("not")],
+    ],
     Discriminator(
         _condition_tag,
         custom_error_type="condition",
@@ -394,7 +399,15 @@ def node_kind(value: Any) -> str | None:
 
 
 Node = Annotated[
-    Annotated[Outcome, Tag("outcome")] | Annotated[Handoff, Tag("handoff")] | Annotated[Check, Tag("check")] | Annotated[Info, Tag("info")] | Annotated[NumberQuestion, Tag("number")] | Annotated[TextQuestion, Tag("text")] | Annotated[ChoiceQuestion, Tag("choice")],
+    Union[
+        Annotated[Outcome, Tag("outcome")],
+        Annotated[Handoff, Tag("handoff")],
+        Annotated[Check, Tag("check")],
+        Annotated[Info, Tag("info")],
+        Annotated[NumberQuestion, Tag("number")],
+        Annotated[TextQuestion, Tag("text")],
+        Annotated[ChoiceQuestion, Tag("choice")],
+    ],
     Discriminator(
         node_kind,
         custom_error_type="node_kind",
