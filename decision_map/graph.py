@@ -146,3 +146,56 @@ def build_graph(model: MapFile) -> nx.DiGraph:
             else:
                 g.add_edge(node_id, e.target, routes=[e])
     return g
+
+
+QUESTION_KINDS = frozenset({"choice", "number", "text"})
+
+
+def questions_remaining(dm: object) -> dict[str, int]:
+    """For each node, the most questions a walk may still ask before any outcome.
+
+    Loops are cut at their back edges (a DFS from the start), so the count is the
+    longest loop-free route; computed once per loaded map and kept on it.
+    """
+    cached = getattr(dm, "_remaining", None)
+    if cached is not None:
+        return cached
+    g: nx.DiGraph = dm.graph  # type: ignore[attr-defined]
+    dag = nx.DiGraph()
+    dag.add_nodes_from(g.nodes)
+    dag.add_edges_from((u, v) for u, v in g.edges if (u, v) not in back_edges(g))
+    out: dict[str, int] = {}
+    for n in reversed(list(nx.topological_sort(dag))):
+        own = 1 if g.nodes[n].get("kind") in QUESTION_KINDS else 0
+        out[n] = own + max((out[s] for s in dag.successors(n)), default=0)
+    dm._remaining = out  # type: ignore[attr-defined]
+    return out
+
+
+def back_edges(g: nx.DiGraph) -> set[tuple[str, str]]:
+    """Edges that close a loop, found by depth-first search from the start (then from any
+    node not yet seen). Removing them leaves a DAG."""
+    cached = g.graph.get("_back_edges")
+    if cached is not None:
+        return cached
+    back: set[tuple[str, str]] = set()
+    seen: set[str] = set()
+    start = g.graph.get("start")
+    roots = ([start] if start in g else []) + list(g.nodes)
+    for root in roots:
+        if root in seen:
+            continue
+        on_stack = {root}
+        seen.add(root)
+        for u, v, kind in nx.dfs_labeled_edges(g, root):
+            if kind == "forward" and u != v:
+                if v in seen and v not in on_stack:
+                    continue
+                seen.add(v)
+                on_stack.add(v)
+            elif kind == "reverse" and u != v:
+                on_stack.discard(v)
+            elif kind == "nontree" and v in on_stack:
+                back.add((u, v))
+    g.graph["_back_edges"] = back
+    return back

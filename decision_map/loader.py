@@ -149,7 +149,9 @@ def _validate(data: Any, pos: Positions) -> MapFile:
     try:
         return MapFile.model_validate(data)
     except ValidationError as err:
-        diags = sorted(schema_diagnostics(err, data, pos), key=lambda d: d.where)
+        # an unknown key usually explains the missing one beside it: show it first
+        diags = sorted(schema_diagnostics(err, data, pos),
+                       key=lambda d: ("unknown key" not in d.message, d.where))
         first = diags[0]
         raise MapError(first.code, first.message, first.where, first.hint,
                        diagnostics=diags) from None

@@ -27,6 +27,9 @@ MAX_NODES = 200_000
 MAX_DEPTH = 64
 
 _STD = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = frozenset(
+    _STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")
+)
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
 _FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _NULL = {"null", "Null", "NULL", "~", ""}
@@ -113,7 +116,7 @@ class _Builder:
         m = node.start_mark
         self.pos.values.setdefault(path, (m.line + 1, m.column + 1))
         tag = node.tag or ""
-        if not tag.startswith(_STD) and tag not in ("!", "?"):
+        if tag not in _ALLOWED_TAGS and tag not in ("!", "?"):
             raise MapError(
                 "DM003",
                 f"the YAML tag {tag!r} is not allowed in a map",

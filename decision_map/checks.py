@@ -1,0 +1,361 @@
+"""The map checker: everything that can be known before a group meets, found here.
+
+Each check yields Diagnostics with a stable code (see docs/diagnostics.md). Nothing the
+checker could catch is left for walk time.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+import jinja2
+import networkx as nx
+
+from .errors import Diagnostic, MapError
+from .format import (
+    AllOf,
+    AnyOf,
+    Check,
+    ChoiceQuestion,
+    Comparison,
+    Handoff,
+    Not,
+    NumberQuestion,
+    Outcome,
+    TextQuestion,
+)
+from .graph import STATUS_KEYS, edges_of
+from .loader import DecisionMap, LoadOptions, load_map
+from .rules import effective_rule, possible_statuses
+from .templating import TEMPLATE_NAMES, undeclared
+
+QUESTION_TYPES = (ChoiceQuestion, NumberQuestion, TextQuestion)
+ROUTE_KEY = {status: key for key, status in STATUS_KEYS.items()}
+
+
+def _d(dm: DecisionMap, code: str, sev: str, msg: str, path: tuple, hint: str | None = None,
+       key: bool = False) -> Diagnostic:
+    return Diagnostic(code, sev, msg, dm.where(*path, key=key), hint)  # type: ignore[arg-type]
+
+
+def check_map(dm: DecisionMap) -> list[Diagnostic]:
+    """Every diagnostic for one loaded map, sorted by place."""
+    out: list[Diagnostic] = []
+    for fn in (_targets, _reachability, _routes, _conditions, _handoffs, _outcomes, _rules,
+               _choices):
+        out.extend(fn(dm))
+    return sorted(out, key=lambda d: (d.where, d.code))
+
+
+def check_file(path: str, options: LoadOptions | None = None) -> list[Diagnostic]:
+    """Load and check one file; a map that does not load gives its load diagnostics."""
+    try:
+        dm = load_map(path, options)
+    except MapError as e:
+        return list(e.diagnostics)
+    return check_map(dm)
+
+
+# ---------------------------------------------------------------- targets
+
+
+def _targets(dm: DecisionMap) -> Iterator[Diagnostic]:
+    ids = list(dm.nodes)
+    if dm.model.start not in dm.nodes:
+        yield _d(dm, "DM102", "error", f"start node {dm.model.start!r} does not exist",
+                 ("start",), _suggest(dm.model.start, ids))
+    for node_id, node in dm.nodes.items():
+        for e in edges_of(node):
+            if e.target not in dm.nodes:
+                yield _d(dm, "DM101", "error",
+                         f"node {node_id!r}: next node {e.target!r} does not exist",
+                         ("nodes", node_id) + e.key, _suggest(e.target, ids))
+
+
+def _suggest(name: str, ids: list[str]) -> str:
+    close = difflib.get_close_matches(name, ids, n=1, cutoff=0.5)
+    return f"did you mean {close[0]!r}?" if close else "add the node, or fix the id"
+
+
+# ---------------------------------------------------------------- graph shape
+
+
+def _reachability(dm: DecisionMap) -> Iterator[Diagnostic]:
+    g = dm.graph
+    start = dm.model.start
+    if start not in g:
+        return
+    reachable = nx.descendants(g, start) | {start}
+    for node_id in dm.nodes:
+        if node_id not in reachable:
+            yield _d(dm, "DM103", "warning", f"node {node_id!r} cannot be reached from the start",
+                     ("nodes", node_id), "route to it from another node, or delete it",
+                     key=True)
+    outcomes = [n for n, k in g.nodes(data="kind") if k == "outcome"]
+    can_finish: set[str] = set(outcomes)
+    for o in outcomes:
+        can_finish |= nx.ancestors(g, o)
+    stuck = [n for n in reachable if n not in can_finish]
+    if not stuck:
+        return
+    sub = g.subgraph(stuck)
+    in_cycle: set[str] = set()
+    for comp in nx.strongly_connected_components(sub):
+        first = next(n for n in dm.nodes if n in comp)
+        if len(comp) > 1 or sub.has_edge(first, first):
+            in_cycle |= comp
+            loop = " -> ".join(sorted(comp, key=list(dm.nodes).index))
+            yield _d(dm, "DM106", "error",
+                     f"node {first!r}: a cycle with no exit ({loop})",
+                     ("nodes", first), "give one node of the loop a route out to an outcome",
+                     key=True)
+    for node_id in dm.nodes:
+        if node_id in stuck and node_id not in in_cycle:
+            node = dm.nodes[node_id]
+            if not edges_of(node):
+                yield _d(dm, "DM104", "error", f"node {node_id!r} has no way out",
+                         ("nodes", node_id), "add a next, a route or an otherwise", key=True)
+            else:
+                yield _d(dm, "DM105", "error",
+                         f"node {node_id!r}: no path from here reaches any outcome",
+                         ("nodes", node_id), "route this part of the map to an outcome",
+                         key=True)
+
+
+# ---------------------------------------------------------------- routes for every status
+
+
+def _routes(dm: DecisionMap) -> Iterator[Diagnostic]:
+    defaults = dm.model.defaults
+    for node_id, node in dm.nodes.items():
+        base = ("nodes", node_id)
+        if isinstance(node, QUESTION_TYPES):
+            can = possible_statuses(node, defaults) - {"decided"}
+            routed = {s for k, s in STATUS_KEYS.items() if getattr(node, k)}
+            missing = sorted(can - routed)
+            if missing and not node.otherwise:
+                rule = effective_rule(node, defaults) if isinstance(node, ChoiceQuestion) \
+                    else ("number" if isinstance(node, NumberQuestion) else "text")
+                names = ", ".join(ROUTE_KEY[m] for m in missing)
+                yield _d(dm, "DM107", "error",
+                         f"node {node_id!r}: the {rule} rule can end in "
+                         f"{' or '.join(missing)} but there is no route for it",
+                         base, f"add {names} or an otherwise", key=True)
+            for key, status in STATUS_KEYS.items():
+                if getattr(node, key) and status not in possible_statuses(node, defaults):
+                    rule = effective_rule(node, defaults) if isinstance(node, ChoiceQuestion) \
+                        else type(node).__name__
+                    yield _d(dm, "DM121", "warning",
+                             f"node {node_id!r}: {key} can never be taken under the {rule} rule",
+                             base + (key,), "remove it, or change the rule", key=True)
+        if isinstance(node, NumberQuestion) and not node.otherwise and not _covers(node):
+            yield _d(dm, "DM107", "error",
+                     f"node {node_id!r}: some totals match no branch and there is no otherwise",
+                     base, "add an otherwise, or branches that cover every number", key=True)
+        if isinstance(node, Check) and not node.otherwise:
+            yield _d(dm, "DM107", "error",
+                     f"node {node_id!r}: when no case matches there is nowhere to go",
+                     base, "add an otherwise", key=True)
+
+
+def _covers(node: NumberQuestion) -> bool:
+    """True when the branches' one-sided tests cover every number."""
+    lows, highs = [], []
+    for b in node.branches:
+        c = b.when
+        if c.gte is not None:
+            lows.append((c.gte, True))
+        if c.gt is not None:
+            lows.append((c.gt, False))
+        if c.lte is not None:
+            highs.append((c.lte, True))
+        if c.lt is not None:
+            highs.append((c.lt, False))
+    for lo, lo_inc in lows:
+        for hi, hi_inc in highs:
+            if hi > lo or (hi == lo and (lo_inc or hi_inc)):
+                return True
+    return False
+
+
+# ---------------------------------------------------------------- conditions
+
+
+def _comparisons(cond: object, path: tuple) -> Iterator[tuple[Comparison, tuple]]:
+    if isinstance(cond, Comparison):
+        yield cond, path
+    elif isinstance(cond, AllOf):
+        for i, c in enumerate(cond.all):
+            yield from _comparisons(c, path + ("all", i))
+    elif isinstance(cond, AnyOf):
+        for i, c in enumerate(cond.any):
+            yield from _comparisons(c, path + ("any", i))
+    elif isinstance(cond, Not):
+        yield from _comparisons(cond.not_, path + ("not",))
+
+
+def _conditions(dm: DecisionMap) -> Iterator[Diagnostic]:
+    g = dm.graph
+    start = dm.model.start
+    dom: dict[str, str] = {}
+    if start in g:
+        dom = nx.immediate_dominators(g, start)
+    questions = [n for n, v in dm.nodes.items() if isinstance(v, QUESTION_TYPES)]
+
+    def dominators(n: str) -> set[str]:
+        out, cur = set(), n
+        while cur in dom and dom[cur] != cur:
+            cur = dom[cur]
+            out.add(cur)
+        return out
+
+    for node_id, node in dm.nodes.items():
+        if isinstance(node, Check):
+            for i, route in enumerate(node.check):
+                for comp, path in _comparisons(route.when, ("nodes", node_id, "check", i, "when")):
+                    yield from _comparison(dm, node_id, comp, path, questions, dominators)
+        if isinstance(node, NumberQuestion):
+            for i, b in enumerate(node.branches):
+                path = ("nodes", node_id, "branches", i, "when")
+                if b.when.answer is not None:
+                    yield _d(dm, "DM110", "error",
+                             f"node {node_id!r}: a number branch tests the total; "
+                             f"it cannot name another answer", path + ("answer",),
+                             "use a check node after the question", key=True)
+                bad = [k for k in ("in_", "not_in", "status", "answered")
+                       if getattr(b.when, k) is not None]
+                if bad or (b.when.is_ is not None and not isinstance(b.when.is_, (int, float))):
+                    yield _d(dm, "DM110", "error",
+                             f"node {node_id!r}: a number branch needs a number test "
+                             f"(gte, gt, lte, lt, is: number)", path)
+
+
+def _comparison(dm: DecisionMap, node_id: str, c: Comparison, path: tuple,
+                questions: list[str], dominators) -> Iterator[Diagnostic]:
+    if c.answer is None:
+        yield _d(dm, "DM108", "error", f"node {node_id!r}: a condition must name an answer",
+                 path, "add answer: QUESTION-ID")
+        return
+    target = dm.nodes.get(c.answer)
+    if not isinstance(target, QUESTION_TYPES):
+        what = "is not a question" if target is not None else "does not exist"
+        yield _d(dm, "DM108", "error",
+                 f"node {node_id!r}: the condition names answer {c.answer!r}, which {what}",
+                 path + ("answer",), _suggest(c.answer, questions))
+        return
+    if c.answer not in dominators(node_id):
+        yield _d(dm, "DM109", "warning",
+                 f"node {node_id!r}: answer {c.answer!r} may not be given on every path here",
+                 path + ("answer",),
+                 "the condition is false when the question was not reached; "
+                 "add `answered: true` to say so, or move the check")
+    numeric = c.numeric_tests()
+    if isinstance(target, TextQuestion) and (numeric or c.is_ is not None or c.in_ or c.not_in):
+        yield _d(dm, "DM110", "error",
+                 f"node {node_id!r}: answer {c.answer!r} is text; it can only be tested "
+                 "with answered or status", path)
+    if isinstance(target, ChoiceQuestion):
+        if numeric:
+            yield _d(dm, "DM110", "error",
+                     f"node {node_id!r}: a number test on {c.answer!r}, whose answer is a choice",
+                     path, "use is or in")
+        values = [c.is_] if c.is_ is not None else []
+        values += list(c.in_ or []) + list(c.not_in or [])
+        for v in values:
+            if str(v) not in target.choices:
+                yield _d(dm, "DM110", "error",
+                         f"node {node_id!r}: {v!r} is not a choice of {c.answer!r} "
+                         f"(choices: {', '.join(target.choices)})", path,
+                         _suggest(str(v), list(target.choices)))
+    if isinstance(target, NumberQuestion):
+        bad = [v for v in ([c.is_] if c.is_ is not None else []) + list(c.in_ or [])
+               if not isinstance(v, (int, float)) or isinstance(v, bool)]
+        if bad:
+            yield _d(dm, "DM110", "error",
+                     f"node {node_id!r}: {c.answer!r} is a number; {bad[0]!r} is not", path)
+
+
+# ---------------------------------------------------------------- hand-offs
+
+
+def _handoffs(dm: DecisionMap) -> Iterator[Diagnostic]:
+    for node_id, link in dm.handoffs.items():
+        if link.problem:
+            yield link.problem
+            continue
+        other = link.loaded
+        node = dm.nodes[node_id]
+        assert isinstance(node, Handoff) and other is not None
+        outcomes = other.outcomes()
+        for name in node.returns:
+            if name not in outcomes:
+                yield _d(dm, "DM112", "error",
+                         f"node {node_id!r}: map {other.id!r} has no outcome {name!r}",
+                         ("nodes", node_id, "returns", name),
+                         _suggest(name, list(outcomes)), key=True)
+        unreturned = [o for o in outcomes if o not in node.returns]
+        if unreturned and not node.otherwise:
+            yield _d(dm, "DM107", "error",
+                     f"node {node_id!r}: outcome(s) {', '.join(unreturned)} of map "
+                     f"{other.id!r} have no return and there is no otherwise",
+                     ("nodes", node_id), "add them to returns, or add an otherwise", key=True)
+        for d in check_map(other):
+            if d.severity == "error":
+                yield d
+
+
+# ---------------------------------------------------------------- outcomes and rules
+
+
+def _outcomes(dm: DecisionMap) -> Iterator[Diagnostic]:
+    for node_id, node in dm.nodes.items():
+        if not isinstance(node, Outcome):
+            continue
+        if not node.next_steps:
+            yield _d(dm, "DM114", "warning", f"outcome {node_id!r} has no next steps",
+                     ("nodes", node_id), "say what the group does next", key=True)
+        if node.text:
+            path = ("nodes", node_id, "text")
+            try:
+                names = undeclared(node.text)
+            except jinja2.TemplateSyntaxError as e:
+                yield _d(dm, "DM119", "error",
+                         f"outcome {node_id!r}: template line {e.lineno}: {e.message}", path)
+                continue
+            for name in sorted(names - TEMPLATE_NAMES):
+                yield _d(dm, "DM119", "error",
+                         f"outcome {node_id!r}: the text uses {name!r}, which is not defined",
+                         path, f"use one of: {', '.join(sorted(TEMPLATE_NAMES))}")
+
+
+def _rules(dm: DecisionMap) -> Iterator[Diagnostic]:
+    defaults = dm.model.defaults
+    for node_id, node in dm.nodes.items():
+        if not isinstance(node, ChoiceQuestion):
+            continue
+        rule = effective_rule(node, defaults)
+        base = ("nodes", node_id)
+        if rule == "any" and len(node.choices) != 2:
+            yield _d(dm, "DM120", "error",
+                     f"node {node_id!r}: an `any` question has exactly two choices "
+                     f"(it has {len(node.choices)})", base + ("choices",), key=True)
+        if node.proposal is not None and node.proposal not in node.choices:
+            yield _d(dm, "DM120", "error",
+                     f"node {node_id!r}: proposal {node.proposal!r} is not one of the choices",
+                     base + ("proposal",), _suggest(node.proposal, list(node.choices)))
+
+
+def _choices(dm: DecisionMap) -> Iterator[Diagnostic]:
+    for node_id, node in dm.nodes.items():
+        if not isinstance(node, ChoiceQuestion):
+            continue
+        seen: dict[str, str] = {}
+        for value in node.choices:
+            folded = value.strip().casefold()
+            if folded in seen:
+                yield _d(dm, "DM113", "error",
+                         f"node {node_id!r}: choices {seen[folded]!r} and {value!r} differ "
+                         "only in case or spaces", ("nodes", node_id, "choices", value),
+                         "a tally could not tell them apart: rename one", key=True)
+            seen[folded] = value

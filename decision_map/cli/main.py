@@ -1,0 +1,153 @@
+"""The `decision-map` command: thin wrappers that parse arguments, call the layers, print.
+
+Every deliberate error is one line on stderr and a documented exit code (1: bad input or
+failed checks, 2: usage); a traceback only with --debug.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import DecisionMapError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Decision maps a group walks together: check, step, run, render and report.",
+)
+
+STATE = {"debug": False}
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+) -> None:
+    STATE["debug"] = debug
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one line to stderr and return the Exit to raise."""
+    typer.echo(f"decision-map: {message}", err=True)
+    return typer.Exit(code)
+
+
+# ---------------------------------------------------------------- check
+
+
+@app.command()
+def check(
+    maps: list[Path] = typer.Argument(..., help="Map files to check."),
+    format: str = typer.Option("text", "--format", help="text or json."),
+    strict: bool = typer.Option(False, "--strict", help="Treat warnings as errors."),
+    allow_outside: bool = typer.Option(
+        False, "--allow-outside", help="Let hand-offs reach outside the map's folder."
+    ),
+) -> None:
+    """Check maps: exit 0 when clean, 1 on errors (or warnings with --strict)."""
+    from ..checks import check_file
+    from ..loader import LoadOptions
+
+    if format not in ("text", "json"):
+        raise fail(f"--format must be text or json, not {format!r}", 2)
+    options = LoadOptions(allow_outside=allow_outside)
+    seen: set[tuple[str, str, str]] = set()
+    diags = []
+    for path in maps:
+        for d in check_file(str(path), options):
+            k = (str(d.where), d.code, d.message)
+            if k not in seen:
+                seen.add(k)
+                diags.append(d)
+    errors = sum(1 for d in diags if d.severity == "error")
+    warnings = len(diags) - errors
+    if format == "json":
+        typer.echo(json.dumps({"diagnostics": [d.to_json() for d in diags],
+                               "errors": errors, "warnings": warnings}, indent=2))
+    else:
+        for d in diags:
+            typer.echo(d.line())
+        files = f"{len(maps)} map{'s' if len(maps) != 1 else ''}"
+        typer.echo(f"{files} checked: {errors} error(s), {warnings} warning(s)")
+    if errors or (strict and warnings):
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- schema and new
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema (draft-07) of the map format, for editors."""
+    from ..schema import map_schema
+
+    typer.echo(json.dumps(map_schema(), indent=2, ensure_ascii=False))
+
+
+@app.command()
+def new(
+    file: Path = typer.Argument(..., help="Where to write the new map."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write a small valid map to start from."""
+    from ..schema import SCHEMA_FILE
+    from ..starter import starter_map
+
+    if file.exists() and not force:
+        raise fail(f"{file}: already exists (use --force to overwrite)")
+    map_id = "".join(c if c.isalnum() else "-" for c in file.stem.lower()).strip("-") or "my-map"
+    schema_ref = os.path.relpath(SCHEMA_FILE, file.resolve().parent)
+    file.write_text(starter_map(map_id, schema_ref), encoding="utf-8")
+    typer.echo(f"wrote {file}; check it with: decision-map check {file}")
+
+
+def _register_optional() -> None:
+    """Commands that live in their own modules register themselves here."""
+    import importlib
+
+    for name in ("run_cmd", "render_cmd", "step_cmd"):
+        try:
+            importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__package__}.{name}":
+                raise
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    """Console entry point: one line per error, no traceback unless --debug."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or os.environ.get("DECISION_MAP_DEBUG") == "1"
+    _register_optional()
+    try:
+        app(args=args, prog_name="decision-map", standalone_mode=False)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except DecisionMapError as e:
+        if debug:
+            raise
+        typer.echo(f"decision-map: {e}", err=True)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("decision-map: interrupted", err=True)
+        sys.exit(130)
+    except Exception as e:  # click's usage errors and anything unforeseen
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        if isinstance(e, click.exceptions.Abort):
+            typer.echo("decision-map: aborted", err=True)
+            sys.exit(130)
+        if debug:
+            raise
+        typer.echo(f"decision-map: internal error: {type(e).__name__}: {e} "
+                   "(run with --debug for the traceback)", err=True)
+        sys.exit(3)
