@@ -1,0 +1,450 @@
+"""The diagram data model: what a drawing shows, apart from how DOT or Mermaid spell it.
+
+`build(dm, trace, focus=...)` turns a loaded map (and optionally the trace of a walk)
+into plain frozen dataclasses: nodes with generated ids (`n0`, `n1`, ... in map node
+order), edges with labels and taken/loop/blocked flags, and clusters for hand-off maps
+the walk went into. `dot.py` and `mermaid.py` only spell this model out; neither reads
+the map or the trace itself (the split python-statemachine's contrib/diagram uses).
+
+Hand-offs: a hand-off node is always drawn as a "linked box" naming the other map's
+title. When the trace went into that map, its nodes are drawn as well, as a cluster
+(with the walk's steps in it), joined to the hand-off node by an "enters" edge; a
+hand-off the walk did not enter stays a single box, so a drawing never grows with
+maps nobody walked.
+
+Focus: only the nodes the walk passed through, plus the nodes one edge past them (the
+branches not taken), and the edges leaving path nodes. Without a trace there is no
+path, and focus changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from decision_map.decision import Decision
+from decision_map.errors import InputError
+from decision_map.format import (
+    AllOf,
+    AnyOf,
+    Check,
+    ChoiceQuestion,
+    Comparison,
+    Handoff,
+    NodeBase,
+    Not,
+    Outcome,
+)
+from decision_map.graph import Edge, describe_comparison, edges_of, node_label
+from decision_map.loader import DecisionMap
+from decision_map.trace import Step, Trace
+
+from .quoting import wrap
+
+MAX_TALLY_LINES = 3
+
+Scope = tuple[str, ...]  # hand-off node ids from the top map down; () is the top map
+
+
+@dataclass(frozen=True)
+class DNode:
+    """One node as drawn. `id` is generated; `key` is the author's node id."""
+
+    id: str
+    key: str
+    map_id: str
+    kind: str
+    title: str
+    tooltip: str
+    verdict: str | None = None
+    linked_title: str | None = None  # hand-offs: the other map's title (or its path)
+    on_path: bool = False
+    steps: tuple[int, ...] = ()
+    tallies: tuple[str, ...] = ()  # one line per visit with a decision
+    blocked: bool = False  # some visit ended in a block
+    cluster: str | None = None
+    start: bool = False
+
+    @property
+    def steps_text(self) -> str:
+        """ "step 1", "steps 3, 7", or "" off the path."""
+        if not self.steps:
+            return ""
+        word = "step" if len(self.steps) == 1 else "steps"
+        return f"{word} {', '.join(str(n) for n in self.steps)}"
+
+    def lines(self) -> list[str]:
+        """The label as lines of plain text (wrapped, not escaped)."""
+        out: list[str] = []
+        if self.kind == "handoff":
+            out += wrap(f"↪ {self.linked_title}")
+        out += wrap(self.title)
+        if self.kind == "outcome" and self.verdict:
+            out.append(f"[{self.verdict}]")
+        if self.steps:
+            out.append(self.steps_text)
+        for t in self.tallies:
+            out += wrap(t, 36)
+        return out
+
+
+@dataclass(frozen=True)
+class DEdge:
+    source: str
+    target: str
+    label: str
+    kinds: tuple[str, ...]
+    taken: bool = False
+    times: int = 0
+    loop: bool = False  # taken back to a node the walk had already been at
+    blocked: bool = False  # taken because the decision was blocked
+    enters: bool = False  # hand-off node -> the start of the map it walks
+
+    @property
+    def text(self) -> str:
+        """The label as drawn: the route's label, with "×2" when taken more than once."""
+        if self.taken and self.times > 1:
+            return f"{self.label} ×{self.times}" if self.label else f"×{self.times}"
+        return self.label
+
+
+@dataclass(frozen=True)
+class DCluster:
+    id: str
+    title: str
+    map_id: str
+    parent: str | None
+    handoff: str  # the generated id of the hand-off node that enters it
+
+
+@dataclass(frozen=True)
+class Diagram:
+    title: str
+    map_id: str
+    nodes: tuple[DNode, ...]
+    edges: tuple[DEdge, ...]
+    clusters: tuple[DCluster, ...] = ()
+    traced: bool = False
+    focus: bool = False
+    verdicts: tuple[str, ...] = ()  # every verdict drawn, sorted: colours index into it
+    stopped: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def node(self, node_id: str) -> DNode:
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise KeyError(node_id)
+
+    def in_cluster(self, cluster: str | None) -> list[DNode]:
+        return [n for n in self.nodes if n.cluster == cluster]
+
+    def child_clusters(self, parent: str | None) -> list[DCluster]:
+        return [c for c in self.clusters if c.parent == parent]
+
+
+# ---------------------------------------------------------------- text helpers
+
+
+def tally_text(d: Decision) -> str:
+    """A decision's tally in one short line, e.g. "yes 4 · no 1 · 1 stands aside".
+
+    Vote words (abstain, stand-aside, block, object) are counted from the decision's
+    own lists when it has them, else from the tally; a status other than `decided`
+    leads the line.
+    """
+    special = {"abstain", "stand-aside", "block", "object"}
+    parts = [f"{k} {_num(v)}" for k, v in d.tally.items() if k not in special and v]
+    if not parts and d.value is not None and not d.texts:
+        parts.append(f"= {_num(d.value)}")
+    if d.texts:
+        n = len(d.texts)
+        parts.append(f"{n} {'answer' if n == 1 else 'answers'}")
+    aside = len(d.stood_aside) or int(d.tally.get("stand-aside", 0))
+    if aside:
+        parts.append(f"{aside} {'stands' if aside == 1 else 'stand'} aside")
+    blocks = len(d.blocks) or int(d.tally.get("block", 0)) + int(d.tally.get("object", 0))
+    if blocks:
+        parts.append(f"{blocks} {'block' if blocks == 1 else 'blocks'}")
+    abstained = len(d.abstained) or int(d.tally.get("abstain", 0))
+    if abstained:
+        parts.append(f"{abstained} abstained")
+    text = " · ".join(parts)
+    if d.status != "decided":
+        status = d.status.replace("_", " ")
+        text = f"{status}: {text}" if text else status
+    return text
+
+
+def _num(v: object) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def describe_condition(c: object) -> str:
+    """A short text for a check's condition, e.g. "goal = yes" or "hours >= 10"."""
+    if isinstance(c, AllOf):
+        return " and ".join(describe_condition(x) for x in c.all)
+    if isinstance(c, AnyOf):
+        return " or ".join(describe_condition(x) for x in c.any)
+    if isinstance(c, Not):
+        return f"not ({describe_condition(c.not_)})"
+    if isinstance(c, Comparison):
+        who = c.answer or "value"
+        if c.in_ is not None:
+            return f"{who} in {', '.join(_num(v) for v in c.in_)}"
+        if c.not_in is not None:
+            return f"{who} not in {', '.join(_num(v) for v in c.not_in)}"
+        if c.status is not None:
+            return f"{who} {c.status.replace('_', ' ')}"
+        if c.answered is not None:
+            return f"{who} {'answered' if c.answered else 'not answered'}"
+        return f"{who} {describe_comparison(c)}"
+    return "matches"
+
+
+def edge_text(node: object, e: Edge) -> str:
+    """The label of one way out of `node`; a plain `next` has none."""
+    if e.kind == "next":
+        return ""
+    if e.kind == "choice" and isinstance(node, ChoiceQuestion):
+        return node.choice_label(e.value)
+    if e.kind == "when" and isinstance(node, Check):
+        idx = e.key[1] if len(e.key) > 1 and isinstance(e.key[1], int) else None
+        if idx is not None and idx < len(node.check):
+            return describe_condition(node.check[idx].when)
+    return e.label
+
+
+def _title(node: object) -> str:
+    label = getattr(node, "label", None)
+    return label or node_label(node)
+
+
+def _tooltip(node: object) -> str:
+    help_text = getattr(node, "help", None) if isinstance(node, NodeBase) else None
+    parts = []
+    if getattr(node, "label", None):
+        parts.append(node_label(node))
+    if help_text:
+        parts.append(help_text)
+    return "\n\n".join(parts) if parts else _title(node)
+
+
+# ---------------------------------------------------------------- building
+
+
+class _Builder:
+    def __init__(self, dm: DecisionMap, trace: Trace | None) -> None:
+        self.dm = dm
+        self.trace = trace
+        # (scope, node id) -> [(step number, step)]
+        self.visits: dict[tuple[Scope, str], list[tuple[int, Step]]] = {}
+        self.maps: dict[Scope, DecisionMap] = {(): dm}
+        self.ids: dict[tuple[Scope, str], str] = {}
+        self.nodes: list[DNode] = []
+        self.edges: list[DEdge] = []
+        self.clusters: list[DCluster] = []
+
+    # -- trace
+
+    def attribute_steps(self) -> None:
+        """Give each step its scope: steps one level deeper than a hand-off step belong
+        to the map that hand-off walks, until the walk comes back up."""
+        if self.trace is None:
+            return
+        stack: list[str] = []
+        for i, s in enumerate(self.trace.steps, start=1):
+            d = max(0, s.depth)
+            scope = tuple(stack[:d])
+            if len(scope) == d - 1:
+                # no hand-off entry step before it: find the hand-off that walks this map
+                scope = self._guess_handoff(scope, s.map_id)
+            if len(scope) != d:
+                continue  # a step deeper than any hand-off: cannot place it
+            target = self._map_of(scope)
+            if target is None or target.id != s.map_id:
+                continue
+            self.visits.setdefault((scope, s.node), []).append((i, s))
+            if s.kind == "handoff" and s.route_kind is None:
+                stack = list(scope) + [s.node]
+            else:
+                stack = list(scope)
+
+    def _guess_handoff(self, scope: Scope, map_id: str) -> Scope:
+        parent = self._map_of(scope)
+        if parent is not None:
+            for node_id, link in parent.handoffs.items():
+                if link.loaded is not None and link.loaded.id == map_id:
+                    return scope + (node_id,)
+        return scope
+
+    def _map_of(self, scope: Scope) -> DecisionMap | None:
+        if scope in self.maps:
+            return self.maps[scope]
+        parent = self._map_of(scope[:-1])
+        if parent is None:
+            return None
+        link = parent.handoffs.get(scope[-1])
+        loaded = link.loaded if link else None
+        if loaded is not None:
+            self.maps[scope] = loaded
+        return loaded
+
+    def entered(self, scope: Scope) -> bool:
+        return any(k[0][: len(scope)] == scope for k in self.visits if len(k[0]) >= len(scope))
+
+    # -- nodes and edges
+
+    def assign_ids(self, scope: Scope) -> list[Scope]:
+        """Ids in map node order for this scope; returns the entered sub-scopes."""
+        m = self._map_of(scope)
+        assert m is not None
+        subs = []
+        for node_id, node in m.model.nodes.items():
+            self.ids[(scope, node_id)] = f"n{len(self.ids)}"
+            if isinstance(node, Handoff) and self.trace is not None:
+                sub = scope + (node_id,)
+                if self._map_of(sub) is not None and self.entered(sub):
+                    subs.append(sub)
+        return subs
+
+    def add_scope(self, scope: Scope, cluster: str | None) -> None:
+        m = self._map_of(scope)
+        assert m is not None
+        for node_id, node in m.model.nodes.items():
+            self.nodes.append(self._node(scope, node_id, node, m, cluster))
+        for node_id, node in m.model.nodes.items():
+            self._edges_from(scope, node_id, node, m)
+
+    def _node(
+        self, scope: Scope, node_id: str, node: Any, m: DecisionMap, cluster: str | None
+    ) -> DNode:
+        visits = self.visits.get((scope, node_id), [])
+        tallies = []
+        for n, s in visits:
+            if s.decision is not None:
+                tallies.append(f"#{n} {tally_text(s.decision)}".rstrip())
+        if len(tallies) > MAX_TALLY_LINES:
+            tallies = tallies[: MAX_TALLY_LINES - 1] + [f"… {len(tallies) - 2} more"]
+        linked = None
+        if isinstance(node, Handoff):
+            link = m.handoffs.get(node_id)
+            linked = link.loaded.model.title if link and link.loaded else node.map
+        return DNode(
+            id=self.ids[(scope, node_id)],
+            key=node_id,
+            map_id=m.id,
+            kind=m.graph.nodes[node_id]["kind"],
+            title=_title(node),
+            tooltip=_tooltip(node),
+            verdict=(node.verdict or node_id) if isinstance(node, Outcome) else None,
+            linked_title=linked,
+            on_path=bool(visits),
+            steps=tuple(n for n, _ in visits),
+            tallies=tuple(tallies),
+            blocked=any(s.decision is not None and s.decision.status == "blocked"
+                        for _, s in visits),
+            cluster=cluster,
+            start=node_id == m.model.start,
+        )
+
+    def _edges_from(self, scope: Scope, node_id: str, node: Any, m: DecisionMap) -> None:
+        visits = self.visits.get((scope, node_id), [])
+        by_target: dict[str, list[Edge]] = {}
+        for e in edges_of(node):
+            if e.target in m.model.nodes:
+                by_target.setdefault(e.target, []).append(e)
+        for target, routes in by_target.items():
+            wanted = {(e.kind, e.value) for e in routes}
+            taking = [(n, s) for n, s in visits if (s.route_kind, s.route_value) in wanted]
+            target_steps = [n for n, _ in self.visits.get((scope, target), [])]
+            loop = any(t < n for n, _ in taking for t in target_steps)
+            blocked = any(s.route_kind == "status" and s.route_value == "blocked"
+                          for _, s in taking)
+            labels = [t for t in (edge_text(node, e) for e in routes) if t]
+            self.edges.append(DEdge(
+                source=self.ids[(scope, node_id)],
+                target=self.ids[(scope, target)],
+                label=", ".join(dict.fromkeys(labels)),
+                kinds=tuple(dict.fromkeys(e.kind for e in routes)),
+                taken=bool(taking),
+                times=len(taking),
+                loop=loop,
+                blocked=blocked,
+            ))
+
+    def walk(self, scope: Scope, cluster: str | None) -> None:
+        subs = self.assign_ids(scope)
+        self.add_scope(scope, cluster)
+        for sub in subs:
+            sub_map = self._map_of(sub)
+            assert sub_map is not None
+            cid = f"c{len(self.clusters)}"
+            handoff_id = self.ids[(scope, sub[-1])]
+            self.clusters.append(DCluster(cid, sub_map.model.title, sub_map.id, cluster,
+                                          handoff_id))
+            self.walk(sub, cid)
+            self.edges.append(DEdge(
+                source=handoff_id,
+                target=self.ids[(sub, sub_map.model.start)],
+                label="enters",
+                kinds=("enters",),
+                taken=True,
+                times=sum(1 for _, s in self.visits.get((scope, sub[-1]), [])
+                          if s.route_kind is None) or 1,
+                enters=True,
+            ))
+
+
+def build(dm: DecisionMap, trace: Trace | None = None, *, focus: bool = False) -> Diagram:
+    """The diagram of `dm`, with the path of `trace` marked when given."""
+    if trace is not None and trace.map_id != dm.id:
+        raise InputError(f"the trace is of map {trace.map_id!r}, not of {dm.id!r}")
+    b = _Builder(dm, trace)
+    b.attribute_steps()
+    b.walk((), None)
+    nodes, edges = b.nodes, b.edges
+    focused = bool(focus and trace is not None)
+    if focused:
+        nodes, edges = _focus(nodes, edges)
+    verdicts = sorted({n.verdict for n in nodes if n.verdict})
+    return Diagram(
+        title=dm.model.title,
+        map_id=dm.id,
+        nodes=tuple(nodes),
+        edges=tuple(edges),
+        clusters=tuple(_used_clusters(b.clusters, nodes)),
+        traced=trace is not None,
+        focus=focused,
+        verdicts=tuple(verdicts),
+        stopped=trace.stopped if trace is not None else None,
+    )
+
+
+def _focus(nodes: list[DNode], edges: list[DEdge]) -> tuple[list[DNode], list[DEdge]]:
+    path = {n.id for n in nodes if n.on_path}
+    keep = set(path)
+    for e in edges:
+        if e.source in path:
+            keep.add(e.target)
+    return (
+        [n for n in nodes if n.id in keep],
+        [e for e in edges if e.source in path and e.target in keep],
+    )
+
+
+def _used_clusters(clusters: Iterable[DCluster], nodes: list[DNode]) -> list[DCluster]:
+    used = {n.cluster for n in nodes if n.cluster}
+    cs = list(clusters)
+    # a cluster is kept when it or a cluster inside it has nodes
+    changed = True
+    while changed:
+        changed = False
+        for c in cs:
+            if c.id in used and c.parent and c.parent not in used:
+                used.add(c.parent)
+                changed = True
+    return [c for c in cs if c.id in used]

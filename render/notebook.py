@@ -1,0 +1,26 @@
+"""SVG for notebooks: `DecisionMap._repr_svg_` calls `map_svg`."""
+
+from __future__ import annotations
+
+from decision_map.loader import DecisionMap
+from decision_map.trace import Trace
+
+from .dot import to_dot
+from .draw import auto_focus, draw
+
+
+def _svg(data: bytes) -> str:
+    text = data.decode("utf-8")
+    start = text.find("<svg")  # drop the XML prolog and doctype: notebooks inline it
+    return text[start:] if start >= 0 else text
+
+
+def map_svg(dm: DecisionMap) -> str:
+    """The whole map as an SVG string."""
+    return _svg(draw(to_dot(dm), "svg"))
+
+
+def trace_svg(dm: DecisionMap, trace: Trace, focus: bool | None = None) -> str:
+    """The map with the path of `trace` as an SVG string (focused on big maps)."""
+    f = auto_focus(dm, trace) if focus is None else focus
+    return _svg(draw(to_dot(dm, trace, focus=f), "svg"))
