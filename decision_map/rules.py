@@ -1,6 +1,6 @@
 """Group rules: how the members' ballots at one question become one Decision.
 
-Pure functions, no I/O. The semantics are those of docs `decision-rules.md`:
+Pure functions, no I/O. The semantics are those of the domain note `decision-rules.md`:
 quorum first, then blocks, then the rule. Every Decision carries one plain sentence.
 
 Choices made here where the rules leave one open (each is said in the explanation):
