@@ -31,7 +31,7 @@ _ALLOWED_TAGS = frozenset(
     _STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")
 )
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
-_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|(0|[1-9][0-9_]*)(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _NULL = {"null", "Null", "NULL", "~", ""}
 _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
@@ -71,7 +71,7 @@ class Limits:
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
-    if node.tag.startswith(_STD) and node.tag != _STD + "str" and node.style is None:
+    if node.tag != _STD + "str" and not node.style:  # plain: None (Python) or "" (libyaml)
         v = node.value
         if v in _NULL:
             return None

@@ -1,0 +1,31 @@
+"""Printing for the command line: text from a map is untrusted, so control characters are
+stripped before it reaches a terminal, and Rich markup in it is never interpreted."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+from rich.console import Console
+from rich.text import Text
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: object) -> str:
+    """Drop escape sequences and other control characters (newlines and tabs stay)."""
+    return _CONTROL.sub("", str(text))
+
+
+def safe(text: object, style: str = "") -> Text:
+    """Author text as a Rich Text: no markup, no control characters."""
+    return Text(clean(text), style=style)
+
+
+def console(stderr: bool = False) -> Console:
+    """A console that is plain when not on a terminal or when NO_COLOR is set."""
+    stream = sys.stderr if stderr else sys.stdout
+    plain = not stream.isatty() or "NO_COLOR" in os.environ
+    return Console(file=stream, no_color=plain, highlight=False, emoji=False,
+                   force_terminal=None if not plain else False, soft_wrap=plain)

@@ -1,0 +1,219 @@
+"""`run`, `paths` and `test`: walking a map from files, and what leads where."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .main import app, fail
+from .output import clean, console, safe
+
+
+def _load(path: Path, allow_outside: bool = False):
+    from ..loader import LoadOptions, load_map
+
+    return load_map(str(path), LoadOptions(allow_outside=allow_outside))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    from ..storage import write_atomic
+
+    write_atomic(str(path), text)
+
+
+@app.command("run")
+def run_cmd(
+    map_file: Path = typer.Argument(..., metavar="MAP", help="The map to walk."),
+    answers_file: Optional[Path] = typer.Argument(None, metavar="ANSWERS",
+                                                  help="Answers file (YAML or JSON)."),
+    responses: Optional[Path] = typer.Option(None, "--responses",
+                                             help="CSV export: one row per member."),
+    group_by: Optional[str] = typer.Option(None, "--group-by",
+                                           help="The CSV column naming each member's group."),
+    member_column: Optional[str] = typer.Option(None, "--member-column",
+                                                help="The CSV column naming the member."),
+    header_map: Optional[Path] = typer.Option(None, "--header-map",
+                                              help="YAML: CSV header -> question id."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+    trace_out: Optional[Path] = typer.Option(None, "--trace", help="Write the trace here."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output",
+                                          help="Batch results: .csv or .json."),
+    stop_at_missing: bool = typer.Option(False, "--stop-at-missing",
+                                         help="End the trace at an unanswered question."),
+) -> None:
+    """Walk a map with a group's answers, or many groups' responses from a CSV."""
+    from ..answers import load_answers
+    from ..engine import run
+
+    dm = _load(map_file)
+    if responses is not None:
+        if answers_file is not None:
+            raise fail("give an answers file or --responses, not both", 2)
+        if not group_by:
+            raise fail("--responses needs --group-by COLUMN", 2)
+        _batch(dm, responses, group_by, member_column, header_map, as_json, output)
+        return
+    if answers_file is None:
+        raise fail("give an answers file, or --responses FILE.csv --group-by COLUMN", 2)
+    answers = load_answers(str(answers_file), dm)
+    trace = run(dm, answers.group, answers.source(dm.id), stop_at_missing=stop_at_missing)
+    if trace_out is not None:
+        _write_atomic(trace_out, trace.dumps() + "\n")
+    if as_json:
+        typer.echo(trace.dumps())
+    else:
+        print_trace(trace)
+        if trace_out is not None:
+            typer.echo(f"trace written to {trace_out}")
+    if trace.stopped and not stop_at_missing:
+        raise typer.Exit(1)
+
+
+def print_trace(trace) -> None:
+    """The path with each decision's sentence, then the outcome and its next steps."""
+    con = console()
+    con.print(safe(trace.map_title, "bold"), safe(f" ({len(trace.group)} members: "
+                                                  f"{', '.join(trace.group)})"))
+    n = 0
+    for s in trace.steps:
+        if s.kind == "outcome" and s.depth == 0:
+            continue
+        if s.kind == "handoff" and s.route_kind is None:
+            pass
+        n += 1
+        indent = "  " * (s.depth + 1)
+        line = safe(f"{indent}{n:>2}. ")
+        line.append(safe(s.node if s.depth == 0 else f"{s.map_id}/{s.node}", "cyan"))
+        line.append(safe(f": {s.explanation}"))
+        con.print(line)
+    if trace.outcome:
+        con.print(safe(f"Outcome: {trace.outcome}", "bold green"),
+                  safe(f" [{trace.verdict}]" if trace.verdict else ""))
+        if trace.outcome_text:
+            con.print(safe(trace.outcome_text.strip()))
+        for step in trace.next_steps:
+            con.print(safe(f"  - {step}"))
+    elif trace.stopped:
+        con.print(safe(f"Stopped: {trace.stopped}", "bold yellow"))
+
+
+def _batch(dm, responses: Path, group_by: str, member_column: Optional[str],
+           header_map: Optional[Path], as_json: bool, output: Optional[Path]) -> None:
+    from ..batch import read_responses, run_batch
+
+    mapping = None
+    if header_map is not None:
+        from ..errors import InputError, MapError
+        from ..yamlsrc import parse_yaml, read_text
+
+        try:
+            mapping, _ = parse_yaml(read_text(str(header_map)), str(header_map))
+        except MapError as e:
+            raise InputError(e.diagnostic.message, str(e.diagnostic.where)) from None
+        if not isinstance(mapping, dict):
+            raise InputError("a header map is a mapping: CSV header -> question id",
+                             str(header_map))
+    groups = read_responses(str(responses), dm, group_by, member_column, mapping)
+    report = run_batch(dm, groups, str(responses))
+    rows = [r.to_json() for r in report.results]
+    summary = dict(sorted(report.summary().items()))
+    if output is not None:
+        if output.suffix == ".json":
+            text = json.dumps({"groups": rows, "summary": summary}, indent=2)
+        elif output.suffix == ".csv":
+            buf = io.StringIO()
+            w = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["group"])
+            w.writeheader()
+            w.writerows(rows)
+            text = buf.getvalue()
+        else:
+            raise fail(f"{output}: write .csv or .json", 2)
+        _write_atomic(output, text)
+    if as_json:
+        typer.echo(json.dumps({"groups": rows, "summary": summary}, indent=2))
+        return
+    from rich.table import Table
+
+    con = console()
+    table = Table("group", "outcome", "verdict", "steps", "decided at", box=None)
+    for r in report.results:
+        table.add_row(*(clean(x) for x in (r.group, r.outcome or f"stopped: {r.stopped}",
+                                             r.verdict or "", r.steps, r.decided_at or "")))
+    con.print(table)
+    con.print(safe(f"{len(rows)} groups: " + ", ".join(f"{k} {v}" for k, v in
+                                                        summary.items())))
+    if output is not None:
+        con.print(safe(f"results written to {output}"))
+
+
+@app.command()
+def paths(
+    map_file: Path = typer.Argument(..., metavar="MAP"),
+    cap: int = typer.Option(2000, "--cap", help="Stop after this many routes."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """For every outcome, the routes that reach it and the answers each route needs."""
+    from ..paths import find_paths
+
+    dm = _load(map_file)
+    rep = find_paths(dm, cap)
+    if as_json:
+        typer.echo(json.dumps({
+            "routes": {o: [[s.text() for s in r] for r in rs] for o, rs in rep.routes.items()},
+            "unreached": rep.unreached, "capped": rep.capped,
+        }, indent=2))
+    else:
+        con = console()
+        for o, routes in rep.routes.items():
+            title = dm.nodes[o].outcome
+            con.print(safe(f"{o} ({title}): {len(routes)} route(s)", "bold"))
+            for r in routes[:20]:
+                con.print(safe("  " + " -> ".join(s.text() for s in r)))
+            if len(routes) > 20:
+                con.print(safe(f"  ... and {len(routes) - 20} more (--json lists all)"))
+        if rep.unreached:
+            con.print(safe(f"No route reaches: {', '.join(rep.unreached)}", "bold red"))
+        if rep.capped:
+            con.print(safe(f"Stopped after {rep.cap} routes (raise --cap to see more).",
+                           "yellow"))
+    if rep.unreached:
+        raise typer.Exit(1)
+
+
+@app.command("test")
+def test_cmd(
+    map_file: Path = typer.Argument(..., metavar="MAP"),
+    scenarios: Optional[Path] = typer.Argument(None, metavar="SCENARIOS",
+                                               help="Default: scenarios/<map>.yaml beside it."),
+    require_coverage: bool = typer.Option(False, "--require-coverage",
+                                          help="Fail when a route or outcome is not covered."),
+) -> None:
+    """Run a map's scenario cases; print pass/fail per case and what no case covered."""
+    from ..scenarios import default_scenarios, run_scenarios
+
+    dm = _load(map_file)
+    path = str(scenarios) if scenarios else default_scenarios(str(map_file))
+    if not Path(path).is_file():
+        raise fail(f"{path}: no scenario file (write one, see docs/answers.md)")
+    report = run_scenarios(dm, path)
+    con = console()
+    for r in report.results:
+        mark = "PASS" if r.passed else "FAIL"
+        con.print(safe(f"{mark} {r.name}", "green" if r.passed else "bold red"))
+        for p in r.problems:
+            con.print(safe(f"     {p}"))
+    covered = report.total_routes - len(report.uncovered)
+    pct = 100 * covered / report.total_routes if report.total_routes else 100
+    con.print(safe(f"coverage: {covered} of {report.total_routes} routes and outcomes "
+                   f"({pct:.0f}%)"))
+    for u in report.uncovered:
+        con.print(safe(f"  not covered: {u}", "yellow"))
+    failed = sum(not r.passed for r in report.results)
+    con.print(safe(f"{len(report.results) - failed} passed, {failed} failed"))
+    if failed or (require_coverage and report.uncovered):
+        raise typer.Exit(1)

@@ -1,0 +1,88 @@
+"""The loader: YAML traps closed, positions recorded, errors located, graph built."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from decision_map.errors import MapError
+from decision_map.loader import load_map, load_text
+from decision_map.yamlsrc import parse_yaml
+
+MAP = textwrap.dedent("""\
+    id: trap
+    title: The yes/no trap
+    version: 1.0
+    start: q
+    nodes:
+      q:
+        ask: Shall we?
+        choices:
+          yes: a
+          no: b
+          on: a
+          off: b
+        otherwise: b
+      a: {outcome: A, next_steps: [go]}
+      b: {outcome: B, next_steps: [stop]}
+    """)
+
+
+def test_yes_and_no_load_as_two_answers(tmp_path):
+    p = tmp_path / "trap.yaml"
+    p.write_text(MAP)
+    dm = load_map(p)
+    q = dm.nodes["q"]
+    assert list(q.choices) == ["yes", "no", "on", "off"]
+    assert q.targets() == {"yes": "a", "no": "b", "on": "a", "off": "b"}
+    assert dm.version == "1.0"
+
+
+def test_scalars_keep_text_that_looks_like_other_types():
+    data, _ = parse_yaml("a: 012\nb: 2024-01-01\nc: yes\nd: 12\ne: 1.5\nf: true\ng: ~\n"
+                         "h: '7'\n", "x.yaml")
+    assert data == {"a": "012", "b": "2024-01-01", "c": "yes", "d": 12, "e": 1.5,
+                    "f": True, "g": None, "h": "7"}
+
+
+def test_positions_of_keys_and_values():
+    _, pos = parse_yaml("top:\n  inner: [1, two]\n", "x.yaml")
+    assert str(pos.where(("top", "inner"), key=True)) == "x.yaml:2:3"
+    assert str(pos.where(("top", "inner", 1))) == "x.yaml:2:14"
+
+
+def test_graph_carries_kinds_labels_and_routes(tmp_path):
+    p = tmp_path / "trap.yaml"
+    p.write_text(MAP)
+    g = load_map(p).graph
+    assert g.nodes["q"]["kind"] == "choice" and g.nodes["q"]["label"] == "Shall we?"
+    assert g.nodes["a"]["kind"] == "outcome"
+    routes = [(r.kind, r.value) for r in g.edges["q", "b"]["routes"]]
+    assert routes == [("choice", "no"), ("choice", "off"), ("otherwise", "otherwise")]
+
+
+@pytest.mark.parametrize("text,where,needle", [
+    ("id: t\ntitle: T\nversion: '1'\nstart: q\nnodes:\n  q: {ask: Go?, choices: {yes: q},"
+     " otherwise: q, colour: red}\n", "<m>:6:50", "unknown key 'colour'"),
+    ("id: t\ntitle: T\nversion: '1'\nstart: q\nnodes:\n  q: {bogus: 1}\n", "<m>:6:6",
+     "a node carries one of"),
+    ("id: t\ntitle: T\nversion: '1'\nstart: q\nnodes:\n  q: {ask: Go?, choices: {abstain: q}}\n",
+     "<m>:6:26", "reserved vote word"),
+    ("- a\n- b\n", "<m>:1:1", "a map file is a mapping"),
+])
+def test_schema_errors_are_located(text, where, needle):
+    with pytest.raises(MapError) as e:
+        load_text(text, "<m>")
+    assert str(e.value.diagnostic.where) == where
+    assert needle in e.value.diagnostic.message
+
+
+def test_second_load_of_same_bytes_is_cached(tmp_path):
+    p = tmp_path / "trap.yaml"
+    p.write_text(MAP)
+    first, second = load_map(p), load_map(p)
+    assert first.model is second.model and first.sha256 == second.sha256
+    p.write_text(MAP.replace("Shall we?", "Shall we now?"))
+    third = load_map(p)
+    assert third.nodes["q"].ask == "Shall we now?" and third.sha256 != first.sha256
