@@ -150,12 +150,12 @@ class Walk:
         self.submissions.append(Submission(pos.map_id, pos.node_id, tuple(ballots)))
         f.decisions[pos.node_id] = decision
         kind, value, target, note = self._route(pos.node, decision)
-        step = self._record(pos.node_id, pos.node, ballots=tuple(ballots), decision=decision,
-                            route=(kind, value), target=target,
-                            explanation=decision.explanation + note)
-        self._go(target, pos.node)
+        self._record(pos.node_id, pos.node, ballots=tuple(ballots), decision=decision,
+                     route=(kind, value), target=target, explanation=decision.explanation + note)
+        index = len(self.trace.steps) - 1
+        self._go(target, pos.node)  # may rewrite the step (a bounded loop takes otherwise)
         self._advance()
-        return step
+        return self.trace.steps[index]
 
     def back(self) -> bool:
         """Undo the last submission exactly; False when there is nothing to undo."""
