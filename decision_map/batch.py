@@ -115,7 +115,8 @@ def run_batch(dm: DecisionMap, groups: dict[str, list[tuple[int, dict]]], path: 
             trace = run(dm, members, answers, stop_at_missing=True)
         except WalkError as e:
             msg = str(e)
-            row = next((row_of[m] for m in members if f"{m!r}" in msg), rows[0][0])
+            row = next((row_of[m] for m in members if f"from {m}" in msg or f"{m!r}" in msg),
+                       rows[0][0])
             raise InputError(f"group {g!r}: {msg}", f"{path}:row {row}") from None
         decided_at = next((s.node for s in reversed(trace.steps) if s.decision), None)
         results.append(GroupResult(g, len(members), trace.outcome, trace.verdict,

@@ -1,14 +1,17 @@
 """What leads where: for each outcome, the routes that reach it and what each needs.
 
-Routes are loop-free paths from the start; their number can grow exponentially, so the
-search stops at a cap and says so, instead of hanging.
+Routes are loop-free paths from the start. Their number can grow exponentially, so each
+outcome gets an equal share of a cap and the search says when it stopped; searching
+only through nodes that can still reach the outcome keeps every outcome found.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .graph import Edge, edges_of
+import networkx as nx
+
+from .graph import edges_of
 from .loader import DecisionMap
 
 DEFAULT_CAP = 2_000
@@ -37,30 +40,32 @@ class PathsReport:
 
 
 def find_paths(dm: DecisionMap, cap: int = DEFAULT_CAP) -> PathsReport:
-    """Every loop-free route from the start to each outcome, up to `cap` routes in all."""
+    """Loop-free routes from the start to each outcome, at most `cap` routes in all."""
     outcomes = list(dm.outcomes())
     report = PathsReport(routes={o: [] for o in outcomes}, cap=cap)
-    found = 0
     start = dm.model.start
-    if start not in dm.nodes:
-        report.unreached = outcomes
-        return report
-    stack: list[tuple[str, list[RouteStep], frozenset[str]]] = [(start, [], frozenset({start}))]
-    while stack:
-        node_id, route, seen = stack.pop()
-        node = dm.nodes[node_id]
-        if node_id in report.routes:
-            report.routes[node_id].append(route)
-            found += 1
-            if found >= cap:
-                report.capped = True
-                break
+    share = max(1, cap // max(1, len(outcomes)))
+    for o in outcomes:
+        if start not in dm.nodes:
+            break
+        allowed = nx.ancestors(dm.graph, o) | {o}
+        if start not in allowed:
             continue
-        ways: list[Edge] = edges_of(node)
-        for e in reversed(ways):
-            if e.target in seen or e.target not in dm.nodes:
+        found = report.routes[o]
+        stack: list[tuple[str, list[RouteStep], frozenset[str]]] = [
+            (start, [], frozenset({start}))]
+        while stack:
+            node_id, route, seen = stack.pop()
+            if node_id == o:
+                found.append(route)
+                if len(found) >= share:
+                    report.capped = report.capped or bool(stack)
+                    break
                 continue
-            step = RouteStep(node_id, e.kind, e.label if e.kind != "choice" else e.value)
-            stack.append((e.target, route + [step], seen | {e.target}))
+            for e in reversed(edges_of(dm.nodes[node_id])):
+                if e.target in seen or e.target not in allowed:
+                    continue
+                step = RouteStep(node_id, e.kind, e.value if e.kind == "choice" else e.label)
+                stack.append((e.target, route + [step], seen | {e.target}))
     report.unreached = [o for o in outcomes if not report.routes[o]]
     return report

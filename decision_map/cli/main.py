@@ -126,7 +126,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     debug = "--debug" in args or os.environ.get("DECISION_MAP_DEBUG") == "1"
     _register_optional()
     try:
-        app(args=args, prog_name="decision-map", standalone_mode=False)
+        rc = app(args=args, prog_name="decision-map", standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)  # click returns Exit codes in this mode
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except DecisionMapError as e:
@@ -137,15 +138,13 @@ def main(argv: Optional[list[str]] = None) -> None:
     except KeyboardInterrupt:
         typer.echo("decision-map: interrupted", err=True)
         sys.exit(130)
-    except Exception as e:  # click's usage errors and anything unforeseen
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
-            typer.echo("decision-map: aborted", err=True)
-            sys.exit(130)
+    except typer.Abort:
+        typer.echo("decision-map: aborted", err=True)
+        sys.exit(130)
+    except Exception as e:  # usage errors (click's, vendored or not) and anything unforeseen
+        if callable(getattr(e, "show", None)) and isinstance(getattr(e, "exit_code", None), int):
+            e.show()  # type: ignore[attr-defined]
+            sys.exit(e.exit_code)  # type: ignore[attr-defined]
         if debug:
             raise
         typer.echo(f"decision-map: internal error: {type(e).__name__}: {e} "

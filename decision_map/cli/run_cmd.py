@@ -83,8 +83,6 @@ def print_trace(trace) -> None:
     for s in trace.steps:
         if s.kind == "outcome" and s.depth == 0:
             continue
-        if s.kind == "handoff" and s.route_kind is None:
-            pass
         n += 1
         indent = "  " * (s.depth + 1)
         line = safe(f"{indent}{n:>2}. ")
@@ -92,8 +90,9 @@ def print_trace(trace) -> None:
         line.append(safe(f": {s.explanation}"))
         con.print(line)
     if trace.outcome:
-        con.print(safe(f"Outcome: {trace.outcome}", "bold green"),
-                  safe(f" [{trace.verdict}]" if trace.verdict else ""))
+        line = safe(f"Outcome: {trace.outcome}", "bold green")
+        line.append(safe(f" [{trace.verdict}]" if trace.verdict else ""))
+        con.print(line)
         if trace.outcome_text:
             con.print(safe(trace.outcome_text.strip()))
         for step in trace.next_steps:
@@ -179,7 +178,7 @@ def paths(
         if rep.unreached:
             con.print(safe(f"No route reaches: {', '.join(rep.unreached)}", "bold red"))
         if rep.capped:
-            con.print(safe(f"Stopped after {rep.cap} routes (raise --cap to see more).",
+            con.print(safe(f"Stopped after {rep.cap} routes in all (raise --cap to see more).",
                            "yellow"))
     if rep.unreached:
         raise typer.Exit(1)

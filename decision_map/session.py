@@ -1,0 +1,341 @@
+"""A stepping session as plain data: which map, which group, the submissions so far.
+
+No printing and no prompting here: `decision-map step` (cli/step_cmd.py) drives it.
+
+A session file is JSON, written atomically after every step with the previous good copy
+kept as FILE.bak (see `save`). `load` validates it and says where it is broken. While a
+session is open its FILE.lock holds an exclusive `flock` and the owner's pid, so two
+terminals cannot step the same session at once (the kernel drops the lock when the
+owner dies, even by SIGKILL).
+
+Format (format_version 1):
+
+    {
+      "format": "decision-map-session",
+      "format_version": 1,
+      "map": {"path": "/abs/map.yaml", "id": "...", "version": "1.0",
+              "sha256": "...", "title": "..."},
+      "group": ["Ana", "Ben", "Cy"],
+      "submissions": [{"map_id": "...", "node": "...",
+                       "ballots": [{"member": "Ana", "value": "yes"}, ...]}, ...],
+      "mode": "members",                      # or "tally": how the group last voted
+      "created": "2024-05-01T10:00:00+00:00",
+      "updated": "2024-05-01T10:20:00+00:00",
+      "outcome": null,                        # the outcome node id once the walk ended
+      "set_aside": []                         # saved steps a changed map no longer took
+    }
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .engine import Submission, Walk
+from .errors import InputError, WalkError
+from .loader import DecisionMap
+from .storage import write_atomic
+
+SESSION_FORMAT = "decision-map-session"
+SESSION_FORMAT_VERSION = 1
+MODES = ("members", "tally")
+
+
+class SessionError(InputError):
+    """A session file that cannot be read or used; the message says which and where."""
+
+
+class SessionLocked(SessionError):
+    """Another process has the session open."""
+
+    def __init__(self, path: str, pid: int | None) -> None:
+        self.pid = pid
+        who = f"process {pid}" if pid else "another process"
+        super().__init__(
+            f"this session is open in {who} (another terminal?); close it there first, "
+            f"or end that process", path)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+@dataclass
+class Session:
+    """Everything needed to continue a walk: replaying `submissions` rebuilds it exactly."""
+
+    map_path: str
+    map_id: str
+    map_version: str
+    map_sha256: str
+    map_title: str
+    group: list[str]
+    submissions: list[Submission] = field(default_factory=list)
+    mode: str = "members"
+    created: str = field(default_factory=now_iso)
+    updated: str = field(default_factory=now_iso)
+    outcome: str | None = None
+    set_aside: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, dm: DecisionMap, group: Sequence[str]) -> Session:
+        return cls(
+            map_path=os.path.abspath(dm.path), map_id=dm.id, map_version=dm.version,
+            map_sha256=dm.sha256, map_title=dm.model.title, group=list(group),
+        )
+
+    def update_from(self, walk: Walk, mode: str | None = None) -> None:
+        """Take the walk's submissions (and the map it walks) into the session."""
+        dm = walk.dm
+        self.map_path = os.path.abspath(dm.path)
+        self.map_id, self.map_version, self.map_sha256 = dm.id, dm.version, dm.sha256
+        self.map_title = dm.model.title
+        self.group = list(walk.group)
+        self.submissions = list(walk.submissions)
+        self.outcome = walk.trace.outcome
+        if mode is not None:
+            self.mode = mode
+        self.updated = now_iso()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": SESSION_FORMAT,
+            "format_version": SESSION_FORMAT_VERSION,
+            "map": {"path": self.map_path, "id": self.map_id, "version": self.map_version,
+                    "sha256": self.map_sha256, "title": self.map_title},
+            "group": list(self.group),
+            "submissions": [s.to_json() for s in self.submissions],
+            "mode": self.mode,
+            "created": self.created,
+            "updated": self.updated,
+            "outcome": self.outcome,
+            "set_aside": list(self.set_aside),
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, d: Any, where: str = "<session>") -> Session:
+        """Validate and build; every problem is a SessionError naming the field."""
+
+        def bad(what: str) -> SessionError:
+            return SessionError(what, where)
+
+        if not isinstance(d, dict):
+            raise bad("not a session file (the top level is not a JSON object)")
+        if d.get("format") != SESSION_FORMAT:
+            raise bad(f"not a session file (\"format\" is {d.get('format')!r}, expected "
+                      f"{SESSION_FORMAT!r})")
+        version = d.get("format_version")
+        if version != SESSION_FORMAT_VERSION:
+            raise bad(f"session format version {version!r} is not one this program reads "
+                      f"({SESSION_FORMAT_VERSION})")
+        m = d.get("map")
+        if not isinstance(m, dict):
+            raise bad("\"map\" is missing or not an object")
+        for key in ("path", "id", "version", "sha256"):
+            if not isinstance(m.get(key), str) or not m[key]:
+                raise bad(f"\"map.{key}\" is missing or not text")
+        group = d.get("group")
+        if not isinstance(group, list) or not group or not all(
+                isinstance(g, str) and g.strip() for g in group):
+            raise bad("\"group\" must be a non-empty list of names")
+        subs_raw = d.get("submissions")
+        if not isinstance(subs_raw, list):
+            raise bad("\"submissions\" is missing or not a list")
+        subs: list[Submission] = []
+        for i, s in enumerate(subs_raw):
+            try:
+                if not isinstance(s, dict) or not isinstance(s.get("ballots"), list):
+                    raise TypeError("not an object with a ballots list")
+                sub = Submission.from_json(s)
+                for b in sub.ballots:
+                    if b.member is not None and not isinstance(b.member, str):
+                        raise TypeError("a ballot's member is not text")
+                    if not isinstance(b.value, (str, int, float, list)):
+                        raise TypeError("a ballot's value is not text, a number or a list")
+                if not isinstance(sub.map_id, str) or not isinstance(sub.node, str):
+                    raise TypeError("map_id and node must be text")
+            except (KeyError, TypeError, AttributeError) as e:
+                raise bad(f"\"submissions[{i}]\" is broken ({e})") from None
+            # lists (approval and ranked ballots) come back from JSON as lists: keep tuples
+            subs.append(Submission(sub.map_id, sub.node, tuple(
+                type(b)(b.member, tuple(b.value) if isinstance(b.value, list) else b.value,
+                        b.reason) for b in sub.ballots)))
+        mode = d.get("mode", "members")
+        return cls(
+            map_path=m["path"], map_id=m["id"], map_version=m["version"],
+            map_sha256=m["sha256"], map_title=str(m.get("title") or m["id"]),
+            group=[g.strip() for g in group], submissions=subs,
+            mode=mode if mode in MODES else "members",
+            created=str(d.get("created") or now_iso()),
+            updated=str(d.get("updated") or now_iso()),
+            outcome=d.get("outcome") if isinstance(d.get("outcome"), str) else None,
+            set_aside=list(d.get("set_aside") or []),
+        )
+
+
+# ---------------------------------------------------------------- files
+
+
+def default_session_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("decision-map")) / "sessions"
+
+
+def new_session_path(map_id: str, folder: Path | None = None,
+                     when: datetime | None = None) -> Path:
+    """<folder>/<map-id>-<YYYYmmdd-HHMMSS>.json, with -2, -3... if that name is taken."""
+    folder = folder or default_session_dir()
+    stamp = (when or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    safe_id = re.sub(r"[^A-Za-z0-9_.-]", "-", map_id) or "map"
+    path = folder / f"{safe_id}-{stamp}.json"
+    n = 2
+    while path.exists() or Path(str(path) + ".lock").exists():
+        path = folder / f"{safe_id}-{stamp}-{n}.json"
+        n += 1
+    return path
+
+
+def save(session: Session, path: str | os.PathLike[str]) -> None:
+    """Write atomically; the previous good file stays as FILE.bak."""
+    write_atomic(os.fspath(path), session.dumps(), backup=True)
+
+
+def load(path: str | os.PathLike[str]) -> Session:
+    """Read and validate a session file; a SessionError says what is wrong where."""
+    p = os.fspath(path)
+    try:
+        with open(p, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise SessionError("no such session file", p) from None
+    except OSError as e:
+        raise SessionError(f"cannot read it ({e.strerror})", p) from None
+    if not raw.strip():
+        raise SessionError("the session file is empty (cut short while being written?)", p)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SessionError(f"not UTF-8 text (byte {e.start})", p) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        short = e.pos >= len(text.rstrip())
+        why = "it ends too soon (truncated?)" if short else e.msg
+        raise SessionError(f"broken JSON at line {e.lineno}, column {e.colno}: {why}",
+                           p) from None
+    return Session.from_json(data, p)
+
+
+def backup_path(path: str | os.PathLike[str]) -> str:
+    return os.fspath(path) + ".bak"
+
+
+def load_backup(path: str | os.PathLike[str]) -> Session | None:
+    """The session's .bak if it exists and is valid, else None."""
+    bak = backup_path(path)
+    if not os.path.isfile(bak):
+        return None
+    try:
+        return load(bak)
+    except SessionError:
+        return None
+
+
+# ---------------------------------------------------------------- replay
+
+
+@dataclass
+class Replay:
+    """The walk rebuilt from a session: `kept` submissions fit; `problem` says why the
+    next one did not (None when all fit)."""
+
+    walk: Walk
+    kept: int
+    total: int
+    problem: str | None = None
+    problem_node: str | None = None
+
+    @property
+    def dropped(self) -> int:
+        return self.total - self.kept
+
+
+def replay(dm: DecisionMap, session: Session) -> Replay:
+    """Replay the session's submissions on `dm` one by one, stopping at the first that
+    no longer fits (the map changed): the ones before it are kept."""
+    walk = Walk(dm, session.group)
+    subs = session.submissions
+    for i, s in enumerate(subs):
+        pos = walk.current()
+        if pos is None:
+            return Replay(walk, i, len(subs),
+                          f"saved step {i + 1} answered question {s.node!r}, but the walk "
+                          "now ends before it", s.node)
+        try:
+            walk.submit(s.ballots, expect=s)
+        except WalkError as e:
+            walk = Walk(dm, session.group, subs[:i])
+            where = pos.node_id if pos.depth == 0 else f"{pos.map_id}/{pos.node_id}"
+            return Replay(walk, i, len(subs),
+                          f"saved step {i + 1} no longer fits at question {where!r}: {e}",
+                          pos.node_id)
+    return Replay(walk, len(subs), len(subs))
+
+
+# ---------------------------------------------------------------- lock
+
+
+class SessionLock:
+    """An exclusive lock on FILE.lock holding the owner's pid; released on close or death."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path) + ".lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> SessionLock:
+        import fcntl
+
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)) or ".", exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            try:
+                text = os.read(fd, 64).decode("ascii", "replace").strip()
+            finally:
+                os.close(fd)
+            pid = int(text) if text.isdigit() else None
+            raise SessionLocked(self.path[: -len(".lock")], pid) from None
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        os.fsync(fd)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            import fcntl
+
+            try:
+                os.ftruncate(self._fd, 0)
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            finally:
+                os.close(self._fd)
+                self._fd = None
+
+    def __enter__(self) -> SessionLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

@@ -1,0 +1,281 @@
+"""The real console script, run as a user runs it: exit codes, one-line errors, outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from decision_map.schema import SCHEMA_FILE, map_schema
+from decision_map.yamlsrc import parse_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+FIX = ROOT / "tests" / "fixtures" / "engine"
+EXE = str(Path(sys.executable).parent / "decision-map")
+SHIPPED = sorted((ROOT / "maps").glob("*.yaml"))
+
+
+def dm(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
+    return subprocess.run([EXE, *args], capture_output=True, text=True, cwd=cwd, env=env,
+                          timeout=60)
+
+
+def one_line_error(p: subprocess.CompletedProcess) -> str:
+    assert p.returncode != 0, p.stdout
+    assert "Traceback" not in p.stderr + p.stdout
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    return lines[0]
+
+
+# ---------------------------------------------------------------- check, schema, new
+
+
+def test_check_passes_on_every_shipped_map():
+    assert len(SHIPPED) >= 3
+    p = dm("check", "--strict", *map(str, SHIPPED))
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert f"{len(SHIPPED)} maps checked: 0 error(s), 0 warning(s)" in p.stdout
+
+
+def test_check_reports_located_errors_and_json(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text('id: b\ntitle: B\nversion: "1"\nstart: q\nnodes:\n'
+                   '  q: {ask: Go?, choices: {yes: nowhere}, otherwise: end}\n'
+                   '  end: {outcome: End}\n')
+    p = dm("check", str(bad))
+    assert p.returncode == 1
+    assert f"{bad}:6:32: error DM101: node 'q': next node 'nowhere' does not exist" in p.stdout
+    p = dm("check", "--format", "json", str(bad))
+    data = json.loads(p.stdout)
+    codes = {(d["code"], d["line"], d["col"]) for d in data["diagnostics"]}
+    assert ("DM101", 6, 32) in codes and ("DM114", 7, 3) in codes
+    assert data["errors"] == 1 and data["warnings"] == 1
+
+
+def test_strict_turns_warnings_into_errors(tmp_path):
+    m = tmp_path / "w.yaml"
+    m.write_text('id: w\ntitle: W\nversion: "1"\nstart: e\nnodes:\n  e: {outcome: End}\n')
+    assert dm("check", str(m)).returncode == 0
+    assert dm("check", "--strict", str(m)).returncode == 1
+
+
+def test_usage_errors_exit_2():
+    assert dm("check").returncode == 2
+    assert dm("check", "--format", "xml", str(SHIPPED[0])).returncode == 2
+    assert dm("no-such-command").returncode == 2
+
+
+def test_committed_schema_matches_the_models():
+    committed = json.loads(SCHEMA_FILE.read_text())
+    assert committed == map_schema(), "schema drifted: run `make schema` and commit it"
+    p = dm("schema")
+    assert json.loads(p.stdout) == committed
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_schema_validates_every_shipped_map(path):
+    schema = json.loads(SCHEMA_FILE.read_text())
+    jsonschema.Draft7Validator.check_schema(schema)
+    data, _ = parse_yaml(path.read_text(), str(path))
+    jsonschema.Draft7Validator(schema).validate(data)
+    first = path.read_text().splitlines()[0]
+    schema_line = "# yaml-language-server: $schema=../decision_map/schema/decision-map.schema.json"
+    assert first == schema_line
+
+
+def test_schema_rejects_a_typo():
+    schema = json.loads(SCHEMA_FILE.read_text())
+    data = {"id": "x", "title": "X", "version": "1", "start": "e",
+            "nodes": {"e": {"outcome": "E", "nex_steps": []}}}
+    assert list(jsonschema.Draft7Validator(schema).iter_errors(data))
+
+
+def test_new_writes_a_map_that_checks_clean(tmp_path):
+    target = tmp_path / "our-map.yaml"
+    p = dm("new", str(target))
+    assert p.returncode == 0 and target.exists()
+    assert dm("check", "--strict", str(target)).returncode == 0
+    assert "already exists" in one_line_error(dm("new", str(target)))
+
+
+# ---------------------------------------------------------------- run
+
+
+ANSWERS = """\
+group: [Ana, Ben, Cy]
+answers:
+  goal: yes
+  hours: {Ana: 10, Ben: 5, Cy: 6}
+  red-lines:
+    - {Ana: yes, Ben: {vote: object, reason: "too vague"}, Cy: yes}
+    - yes
+  sub/talk: {tally: {yes: 2, no: 1}}
+  words: {Ana: "Homes", Ben: "Parks", Cy: "Clean air"}
+  final: {tally: {yes: 2, stand-aside: 1}}
+"""
+
+
+def test_run_prints_the_path_and_writes_a_trace(tmp_path):
+    a = tmp_path / "answers.yaml"
+    a.write_text(ANSWERS)
+    trace = tmp_path / "trace.json"
+    p = dm("run", str(FIX / "main.yaml"), str(a), "--trace", str(trace))
+    assert p.returncode == 0, p.stderr
+    assert 'Objection from Ben: "too vague"' in p.stdout or "too vague" in p.stdout
+    assert "Outcome: form [form]" in p.stdout
+    assert "Draft the charter" in p.stdout
+    t = json.loads(trace.read_text())
+    assert t["outcome"] == "form" and t["map"]["id"] == "main"
+    assert [s["node"] for s in t["steps"]].count("red-lines") == 2
+    pj = dm("run", str(FIX / "main.yaml"), str(a), "--json")
+    assert json.loads(pj.stdout)["outcome"] == "form"
+
+
+def test_run_names_an_unanswered_question(tmp_path):
+    a = tmp_path / "answers.yaml"
+    a.write_text("group: [Ana, Ben]\nanswers:\n  goal: yes\n")
+    line = one_line_error(dm("run", str(FIX / "main.yaml"), str(a)))
+    assert "question 'hours'" in line and "--stop-at-missing" in line
+    p = dm("run", str(FIX / "main.yaml"), str(a), "--stop-at-missing", "--json")
+    assert p.returncode == 0 and "No answer for question 'hours'" in json.loads(p.stdout)["stopped"]
+
+
+@pytest.mark.parametrize("body,needle", [
+    ("group: [Ana, Ben]\nanswers:\n  goal: {Ana: yes, Zed: no}\n",
+     "answers.yaml:3:20: question 'goal': 'Zed' is not in the group"),
+    ("group: [Ana, Ben]\nanswers:\n  goal: maybe\n",
+     "answers.yaml:3:9: 'maybe' is not a choice at question 'goal'"),
+    ("group: [Ana, Ben]\nanswers:\n  hours: {Ana: 80}\n",
+     "answers.yaml:3:10: "),
+    ("group: [Ana, Ben]\nanswers:\n  goal: {Ana: block}\n",
+     "answers.yaml:3:9: "),
+    ("group: [Ana, Ben]\nanswers:\n  gaol: yes\n",
+     "answers.yaml:3:3: 'gaol' is not a question of map 'main' (did you mean 'goal'?)"),
+    ("answers:\n  goal: yes\n", "answers.yaml:1:1: `group` must be a list"),
+    ("group: [Ana\n", "answers.yaml:2:1: YAML syntax error"),
+    ("", "answers.yaml:1:1: the file is empty"),
+])
+def test_bad_answers_files_give_one_located_line(tmp_path, body, needle):
+    a = tmp_path / "answers.yaml"
+    a.write_text(body)
+    line = one_line_error(dm("run", str(FIX / "main.yaml"), str(a)))
+    assert needle in line, line
+
+
+def test_bad_answer_values_name_the_question(tmp_path):
+    a = tmp_path / "answers.yaml"
+    a.write_text("group: [Ana, Ben]\nanswers:\n  hours: {Ana: 80}\n")
+    assert "'hours'" in one_line_error(dm("run", str(FIX / "main.yaml"), str(a)))
+    a.write_text("group: [Ana, Ben]\nanswers:\n  goal: {Ana: block}\n")
+    assert "'goal'" in one_line_error(dm("run", str(FIX / "main.yaml"), str(a)))
+
+
+def test_answers_file_that_is_not_utf8(tmp_path):
+    a = tmp_path / "answers.yaml"
+    a.write_bytes(b"group: [Ana]\nanswers:\n  goal: \xff\xfe\n")
+    line = one_line_error(dm("run", str(FIX / "main.yaml"), str(a)))
+    assert "answers.yaml:3:9" in line and "not UTF-8" in line
+
+
+# ---------------------------------------------------------------- many groups
+
+
+CSV = """\
+chapter,member,goal,hours,red-lines,words,final,sub/talk
+north,Ana,yes,10,yes,Homes,yes,
+north,Ben,yes,10,yes,Parks,yes,
+north,Cy,yes,5,yes,Air,stand-aside,
+south,Dee,no,,,,,
+south,Eli,no,,,,,
+east,Fay,yes,2,yes,,,
+east,Gus,yes,3,yes,,,
+"""
+
+
+def test_run_many_groups_from_a_csv(tmp_path):
+    r = tmp_path / "responses.csv"
+    r.write_text(CSV)
+    out = tmp_path / "results.json"
+    p = dm("run", str(FIX / "main.yaml"), "--responses", str(r), "--group-by", "chapter",
+           "--member-column", "member", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    data = json.loads(out.read_text())
+    by = {g["group"]: g for g in data["groups"]}
+    assert (by["north"]["outcome"], by["south"]["outcome"], by["east"]["outcome"]) == (
+        "form", "not-now", "network")
+    assert by["north"]["decided_at"] == "final" and by["north"]["members"] == 3
+    assert data["summary"] == {"form": 1, "network": 1, "not-now": 1}
+    assert "3 groups: form 1, network 1, not-now 1" in p.stdout
+    csv_out = tmp_path / "results.csv"
+    dm("run", str(FIX / "main.yaml"), "--responses", str(r), "--group-by", "chapter",
+       "-o", str(csv_out))
+    assert csv_out.read_text().splitlines()[0].startswith("group,members,outcome,verdict")
+
+
+@pytest.mark.parametrize("csv_text,args,needle", [
+    (CSV, ["--group-by", "chaptr"], "responses.csv:row 1: no column 'chaptr' to group by"),
+    (CSV.replace("north,Ben,yes", "north,Ben,perhaps"), ["--group-by", "chapter",
+                                                          "--member-column", "member"],
+     "responses.csv:row 3: group 'north': 'perhaps' is not a choice at question 'goal'"),
+    (CSV.replace("north,Cy,yes,5", "north,Cy,yes,99"), ["--group-by", "chapter",
+                                                        "--member-column", "member"],
+     "responses.csv:row 4: group 'north':"),
+    ("chapter,goal\nnorth,yes,extra\n", ["--group-by", "chapter"],
+     "responses.csv:row 2: more cells than columns"),
+    ("", ["--group-by", "chapter"], "responses.csv: the responses file is empty"),
+])
+def test_bad_responses_give_one_line_with_the_row(tmp_path, csv_text, args, needle):
+    r = tmp_path / "responses.csv"
+    r.write_text(csv_text)
+    out = tmp_path / "out.json"
+    line = one_line_error(dm("run", str(FIX / "main.yaml"), "--responses", str(r), *args,
+                             "-o", str(out)))
+    assert needle in line, line
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------- paths
+
+
+def test_paths_lists_routes_to_every_outcome():
+    p = dm("paths", str(FIX / "main.yaml"), "--json")
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert set(data["routes"]) == {"form", "network", "not-now"}
+    assert ["goal = yes", "hours: >= 10", "red-lines = yes", "words", "route: case 1",
+            "final = yes"] in [[s for s in r if s != "intro"] for r in data["routes"]["form"]]
+    assert data["unreached"] == [] and not data["capped"]
+
+
+def test_paths_cap_stops_a_blow_up(tmp_path):
+    nodes = []
+    for i in range(30):
+        nodes.append(f"  q{i}: {{ask: Q{i}?, choices: {{a: q{i + 1}, b: q{i + 1}}}, "
+                     f"otherwise: q{i + 1}}}")
+    nodes.append("  q30: {outcome: End, next_steps: [x]}")
+    m = tmp_path / "wide.yaml"
+    m.write_text('id: w\ntitle: W\nversion: "1"\nstart: q0\nnodes:\n' + "\n".join(nodes) + "\n")
+    p = dm("paths", str(m), "--cap", "500")
+    assert p.returncode == 0
+    assert "Stopped after 500 routes in all" in p.stdout
+
+
+def test_paths_on_the_shipped_maps():
+    for path in SHIPPED:
+        p = dm("paths", str(path), "--json")
+        assert p.returncode == 0, (path, p.stdout[-500:])
+        assert json.loads(p.stdout)["unreached"] == []
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    a = tmp_path / "answers.yaml"
+    a.write_text("group: [Ana]\nanswers:\n  goal: maybe\n")
+    p = dm("--debug", "run", str(FIX / "main.yaml"), str(a))
+    assert p.returncode != 0 and "Traceback" in p.stderr
