@@ -1,0 +1,670 @@
+"""`decision-map step`: a group steps through a map at a meeting, question by question.
+
+The thin loop that prompts and prints. The walk is engine.Walk, the session file is
+session.py, and what a typed line means is prompting.py (pure, unit-tested).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.text import Text
+
+from ..decision import ABSTAIN, BLOCK, OBJECT, Ballot, Decision
+from ..format import ChoiceQuestion, NumberQuestion, Outcome, TextQuestion
+from ..trace import Step
+from .main import app, fail
+from .output import clean, console, safe
+from .prompting import (
+    MemberVote,
+    Question,
+    VoteInputError,
+    member_hint,
+    parse_group,
+    parse_member_vote,
+    parse_tally,
+    rule_in_words,
+    tally_example,
+    tally_needs_reason,
+)
+
+REASON_WORD = {BLOCK: "block", OBJECT: "objection", "0": "fist"}
+COMMANDS_LINE = "? help · back · path · map · save · quit"
+
+
+class Quit(Exception):
+    """The group stops for now (quit, end of input)."""
+
+    def __init__(self, why: str = "") -> None:
+        super().__init__(why)
+        self.why = why
+
+
+class Back(Exception):
+    """Undo the last step."""
+
+
+class SwitchMode(Exception):
+    def __init__(self, mode: str) -> None:
+        super().__init__(mode)
+        self.mode = mode
+
+
+class Signalled(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+# ---------------------------------------------------------------- terminal
+
+
+class Terminal:
+    """Lines in, text out: prompt_toolkit on a terminal, plain lines on a pipe."""
+
+    def __init__(self) -> None:
+        self.con = console()
+        self.interactive = sys.stdin.isatty() and sys.stdout.isatty()
+        self._session = None
+        if self.interactive:
+            from prompt_toolkit import PromptSession
+
+            self._session = PromptSession()
+
+    def say(self, text: object = "", style: str = "") -> None:
+        self.con.print(text if isinstance(text, Text) else safe(text, style))
+
+    def rule(self, title: str) -> None:
+        if self.interactive:
+            self.con.rule(safe(title, "bold"), style="dim")
+        else:
+            self.con.print(safe(f"-- {title} --"))
+
+    def ask(self, prompt: str) -> str:
+        """One line; EOFError at the end of input."""
+        prompt = clean(prompt)
+        if self._session is not None:
+            return self._session.prompt(prompt)
+        sys.stdout.write(prompt)
+        sys.stdout.flush()
+        line = sys.stdin.readline()
+        if not line:
+            sys.stdout.write("\n")
+            raise EOFError
+        line = line.rstrip("\r\n")
+        sys.stdout.write(clean(line) + "\n")  # echo, so a scripted run reads like a dialogue
+        sys.stdout.flush()
+        return line
+
+
+# ---------------------------------------------------------------- the stepping loop
+
+
+class Stepper:
+    def __init__(self, term: Terminal, walk, session, path: Path) -> None:
+        self.t = term
+        self.walk = walk
+        self.session = session
+        self.path = path
+        self.mode = session.mode
+        self.pos = None
+
+    # ------------------------------------------------------------ saving
+
+    def save(self, quiet: bool = True) -> bool:
+        from ..session import save
+
+        self.session.update_from(self.walk, self.mode)
+        try:
+            save(self.session, self.path)
+        except OSError as e:
+            self.t.say(f"Could not save the session to {self.path}: {e.strerror or e}. "
+                       "Type save to try again.", "bold red")
+            return False
+        if not quiet:
+            self.t.say(f"Saved to {self.path}.", "dim")
+        return True
+
+    def resume_hint(self) -> str:
+        return f"decision-map step --resume {self.path}"
+
+    # ------------------------------------------------------------ reading
+
+    def read(self, prompt: str, vote: bool = False) -> str:
+        """A line, with the commands handled: ?, path, map, save act and ask again;
+        back, quit, t and m raise."""
+        while True:
+            line = self.t.ask(prompt)
+            cmd = line.strip().lower()
+            choices = self.q.choices if (vote and self.q is not None) else []
+            if cmd in ("?", "help"):
+                self.show_help()
+            elif cmd == "path":
+                self.show_path()
+            elif cmd == "map":
+                self.write_picture()
+            elif cmd == "save":
+                self.save(quiet=False)
+            elif cmd in ("quit", "exit"):
+                raise Quit()
+            elif cmd == "back":
+                raise Back()
+            elif vote and (cmd == "tally" or (cmd == "t" and "t" not in choices)):
+                raise SwitchMode("tally")
+            elif vote and (cmd == "members" or (cmd == "m" and "m" not in choices)):
+                raise SwitchMode("members")
+            else:
+                return line
+
+    @property
+    def q(self) -> Question | None:
+        if self.pos is None:
+            return None
+        return Question.of(self.pos.node, self.walk.frame.dm.model.defaults)
+
+    # ------------------------------------------------------------ showing
+
+    def show_passed(self, steps: list[Step]) -> None:
+        """What the walk went through without a vote: read-outs and hand-offs."""
+        for s in steps:
+            if s.kind == "info":
+                self.t.say()
+                self.t.say(Text.assemble(safe("Read out: ", "bold"), safe(s.explanation.strip())))
+            elif s.kind == "handoff":
+                self.t.say()
+                self.t.say(safe(s.explanation, "italic"))
+
+    def show_position(self) -> None:
+        pos = self.pos
+        node = pos.node
+        defaults = self.walk.frame.dm.model.defaults
+        left = "this is the last question" if pos.remaining <= 1 else \
+            f"at most {pos.remaining} questions left"
+        self.t.say()
+        self.t.rule(f"Step {pos.step} · {left}")
+        if pos.depth:
+            self.t.say(f"In the map: {pos.map_title}", "italic")
+        if pos.visit > 1:
+            self.t.say(f"(This question comes round again: time {pos.visit}.)", "dim")
+        self.t.say(safe(" ".join(node.ask.split()), "bold"))
+        if isinstance(node, ChoiceQuestion):
+            width = len(str(len(node.choices)))
+            for i, value in enumerate(node.choices, 1):
+                label = node.choice_label(value)
+                line = Text.assemble(safe(f"  {i:>{width}}  "), safe(label, "bold"))
+                if label != value:
+                    line.append(safe(f"  ({value})", "dim"))
+                self.t.say(line)
+        elif isinstance(node, NumberQuestion):
+            self.t.say("  Each member gives a number.")
+        else:
+            self.t.say("  Each member gives their words." if node.text == "each"
+                       else "  The group agrees one sentence.")
+        self.t.say(Text.assemble(safe("Rule: ", "bold"), safe(rule_in_words(node, defaults))))
+        how = "by quick tally" if self._tally_ok() and self.mode == "tally" else "member by member"
+        other = "m member by member" if how == "by quick tally" else ("t quick tally" if self._tally_ok()
+                                                         else "")
+        tail = f" · {other}" if other else ""
+        self.t.say(f"Voting {how}.  {COMMANDS_LINE}{tail}", "dim")
+
+    def show_help(self) -> None:
+        pos = self.pos
+        if pos is not None:
+            node = pos.node
+            self.t.say()
+            if node.help:
+                self.t.say(Text.assemble(safe("Why we ask: ", "bold"),
+                                         safe(" ".join(node.help.split()))))
+            if isinstance(node, ChoiceQuestion):
+                for i, value in enumerate(node.choices, 1):
+                    spec = node.choices[value]
+                    h = getattr(spec, "help", None)
+                    if h:
+                        self.t.say(f"  {i}  {node.choice_label(value)}: {' '.join(h.split())}")
+            q = self.q
+            self.t.say(f"To vote: {member_hint(q)}; - marks someone not taking part.")
+            if self._tally_ok():
+                self.t.say(f"Quick tally: type t, then counts like: {tally_example(q)} "
+                           "(m goes back to member by member).")
+        self.t.say("Commands at any prompt: ? this help · back undo the last step · "
+                   "path the steps so far · map write a picture of the path · save · quit "
+                   "(saved; resume later)")
+
+    def show_path(self) -> None:
+        trace = self.walk.trace
+        self.t.say()
+        if not self.walk.submissions:
+            self.t.say("No steps yet.")
+            return
+        n = 0
+        for s in trace.steps:
+            if s.decision is None and s.kind != "handoff":
+                continue
+            if s.kind == "handoff":
+                self.t.say(safe(f"     {s.explanation}", "italic"))
+                continue
+            n += 1
+            where = s.node if s.depth == 0 else f"{s.map_id}/{s.node}"
+            self.t.say(Text.assemble(safe(f"  {n:>2}. "), safe(where, "cyan"),
+                                     safe(f": {s.decision.explanation}")))
+
+    def picture_path(self) -> Path:
+        return self.path.with_name(self.path.stem + "-path.svg")
+
+    def write_picture(self) -> Path | None:
+        target = self.picture_path()
+        try:
+            from decision_map_render.draw import write
+        except ImportError as e:
+            self.t.say(f"Cannot draw pictures here ({e}).", "yellow")
+            return None
+        from ..errors import DecisionMapError
+
+        try:
+            write(self.walk.dm, self.walk.trace, target)
+        except (DecisionMapError, OSError) as e:
+            self.t.say(f"Could not write the picture: {e}", "yellow")
+            return None
+        self.t.say(f"Picture of the path so far: {target}")
+        return target
+
+    def show_decision(self, d: Decision) -> None:
+        style = "bold green" if d.status == "decided" else "bold yellow"
+        self.t.say()
+        self.t.say(safe(d.explanation, style))
+        if d.tally:
+            parts = [f"{k} {v}" for k, v in d.tally.items()]
+            self.t.say(f"Tally: {' · '.join(parts)}", "dim")
+        if d.texts:
+            for member, words in d.texts:
+                who = f"{member}: " if member else ""
+                self.t.say(f"  {who}{words}")
+
+    # ------------------------------------------------------------ voting
+
+    def _tally_ok(self) -> bool:
+        q = self.q
+        return (q is not None and isinstance(q.node, ChoiceQuestion)
+                and q.rule not in ("approval", "ranked"))
+
+    def collect(self) -> list[Ballot]:
+        while True:
+            try:
+                if self.mode == "tally" and self._tally_ok():
+                    return self.collect_tally()
+                return self.collect_members()
+            except SwitchMode as sw:
+                if sw.mode == "tally" and not self._tally_ok():
+                    self.t.say("A quick tally does not fit this question; member by member.",
+                               "yellow")
+                    continue
+                self.mode = sw.mode
+                self.t.say("Quick tally." if sw.mode == "tally" else "Member by member.",
+                           "dim")
+
+    def _reason(self, who: str, word: str) -> str | None:
+        line = self.read(f"    {who}, the reason for the {word} (Enter: none given): ")
+        return line.strip() or None
+
+    def collect_members(self) -> list[Ballot]:
+        q = self.q
+        node = q.node
+        if isinstance(node, TextQuestion) and node.text == "one":
+            while True:
+                line = self.read("  The group's sentence (a: none): ", vote=True)
+                try:
+                    mv = parse_member_vote(q, line)
+                except VoteInputError as e:
+                    self.t.say(f"  {e}", "yellow")
+                    continue
+                return [] if mv.value == ABSTAIN else [Ballot(None, mv.value)]
+        hint = member_hint(q)
+        ballots: list[Ballot] = []
+        width = max(len(n) for n in self.walk.group)
+        for name in self.walk.group:
+            while True:
+                line = self.read(f"  {name:<{width}} [{hint}]: ", vote=True)
+                if line.strip() == "-":
+                    mv = None
+                    break
+                try:
+                    mv = parse_member_vote(q, line)
+                except VoteInputError as e:
+                    self.t.say(f"  {e}", "yellow")
+                    continue
+                break
+            if mv is None:
+                continue
+            ballots.append(self._ballot(name, mv))
+        return ballots
+
+    def _ballot(self, name: str, mv: MemberVote) -> Ballot:
+        reason = None
+        if mv.needs_reason:
+            reason = self._reason(name, REASON_WORD.get(str(mv.value), "block"))
+        return Ballot(name, mv.value, reason)
+
+    def collect_tally(self) -> list[Ballot]:
+        q = self.q
+        while True:
+            line = self.read(f"  Tally (like: {tally_example(q)}): ", vote=True)
+            try:
+                pairs = parse_tally(q, line, len(self.walk.group))
+            except VoteInputError as e:
+                self.t.say(f"  {e}", "yellow")
+                continue
+            break
+        ballots: list[Ballot] = []
+        for value, n in pairs:
+            for i in range(n):
+                reason = None
+                if tally_needs_reason(q, value):
+                    word = REASON_WORD.get(value, "block")
+                    which = f"{word} {i + 1} of {n}" if n > 1 else word
+                    line = self.read(f"    The reason for {which} (Enter: none given): ")
+                    reason = line.strip() or None
+                ballots.append(Ballot(None, value, reason))
+        return ballots
+
+    def confirm(self) -> bool:
+        while True:
+            line = self.read("  Enter or y: accept and go on · r: vote again: ")
+            ans = line.strip().lower()
+            if ans in ("", "y", "yes", "ok"):
+                return True
+            if ans in ("r", "revote", "re-vote", "n", "no"):
+                return False
+            self.t.say("  Press Enter (or y) to accept, or r to vote again.", "yellow")
+
+    # ------------------------------------------------------------ the loop
+
+    def run(self, fresh: bool) -> int:
+        from ..errors import WalkError
+
+        if fresh:
+            self.show_passed(self.walk.trace.steps)
+        while True:
+            self.pos = self.walk.current()
+            if self.pos is None:
+                try:
+                    return self.finish()
+                except Back:
+                    self.go_back()
+                    continue
+            self.show_position()
+            try:
+                while True:
+                    ballots = self.collect()
+                    try:
+                        decision = self.walk.preview(ballots)
+                    except WalkError as e:
+                        self.t.say(f"  {e}", "yellow")
+                        continue
+                    self.show_decision(decision)
+                    if self.confirm():
+                        break
+                    self.t.say("Vote again.", "dim")
+                before = len(self.walk.trace.steps)
+                self.walk.submit(ballots)
+                saved = self.save()
+                self.t.say("Recorded." + (" Saved." if saved else ""), "dim")
+                self.show_passed(self.walk.trace.steps[before + 1:])
+            except Back:
+                self.go_back()
+
+    def go_back(self) -> None:
+        if self.walk.back():
+            self.save()
+            self.t.say("Back one step: the last decision is undone.", "bold")
+        else:
+            self.t.say("Nothing to undo yet: this is the first question.", "yellow")
+
+    def finish(self) -> int:
+        trace = self.walk.trace
+        self.save()
+        self.t.say()
+        if trace.outcome:
+            node = self.walk.dm.nodes[trace.outcome]
+            title = node.outcome if isinstance(node, Outcome) else trace.outcome
+            self.t.rule("Outcome")
+            self.t.say(safe(title, "bold green"))
+            if trace.outcome_text:
+                text = "\n".join(line.rstrip() for line in trace.outcome_text.strip().splitlines())
+                while "\n\n\n" in text:
+                    text = text.replace("\n\n\n", "\n\n")
+                self.t.say(text)
+            if trace.next_steps:
+                self.t.say()
+                self.t.say("Next steps:", "bold")
+                for s in trace.next_steps:
+                    self.t.say(f"  - {s}")
+        else:
+            self.t.rule("Stopped")
+            self.t.say(safe(trace.stopped or "The walk ended.", "bold yellow"))
+        self.t.say()
+        self.t.say(f"The session is saved: {self.path}", "dim")
+        # TODO: offer the written report too once decision_map_render.report exists.
+        target = self.picture_path()
+        while True:
+            ans = self.read(f"Write a picture of the path to {target.name}? [Y/n] (back: undo "
+                            "the last step): ").strip().lower()
+            if ans in ("", "y", "yes"):
+                self.write_picture()
+                break
+            if ans in ("n", "no"):
+                break
+            self.t.say("  Press Enter (or y) for yes, n for no.", "yellow")
+        self.t.say("Done. Thank you all.")
+        return 0
+
+
+# ---------------------------------------------------------------- the command
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    raise Signalled(signum)
+
+
+@app.command("step")
+def step_cmd(
+    map_file: Optional[Path] = typer.Argument(
+        None, metavar="MAP", help="The map to walk (optional with --resume)."),
+    group: Optional[str] = typer.Option(
+        None, "--group", help='The members, separated by commas: "Ana, Ben, Cy".'),
+    group_file: Optional[Path] = typer.Option(
+        None, "--group-file", help="A file with one member's name per line."),
+    session_file: Optional[Path] = typer.Option(
+        None, "--session", help="Where to keep the session (default: the user data folder)."),
+    resume: Optional[Path] = typer.Option(
+        None, "--resume", help="Continue the session in this file."),
+    tally: bool = typer.Option(
+        False, "--tally", help="Start with quick tallies instead of member by member."),
+    allow_outside: bool = typer.Option(
+        False, "--allow-outside", help="Let hand-offs reach outside the map's folder."),
+) -> None:
+    """Step a group through a map, question by question, voting as you go."""
+    from ..errors import WalkError
+    from ..loader import LoadOptions, load_map
+    from ..session import (
+        Session,
+        SessionError,
+        SessionLock,
+        load,
+        load_backup,
+        new_session_path,
+        replay,
+    )
+
+    term = Terminal()
+    options = LoadOptions(allow_outside=allow_outside)
+    if resume is not None:
+        if session_file is not None:
+            raise fail("give --resume FILE or --session FILE, not both", 2)
+        path = resume
+        lock = _lock(SessionLock, path)
+        try:
+            session = load(path)
+        except SessionError as e:
+            session = _offer_backup(term, path, e, load_backup(path))
+        map_path = map_file or Path(session.map_path)
+        if not map_path.is_file():
+            raise fail(f"{path}: the session's map {map_path} is not there any more "
+                       "(give its new place: decision-map step MAP --resume FILE)")
+        dm = load_map(str(map_path), options)
+        if dm.id != session.map_id:
+            raise fail(f"{path}: this session walks map {session.map_id!r}, but {map_path} "
+                       f"is map {dm.id!r}")
+        if group or group_file:
+            term.say("(The group is the session's own; --group is ignored on resume.)", "dim")
+        changed = dm.sha256 != session.map_sha256
+        r = replay(dm, session)
+        term.say(Text.assemble(safe(dm.model.title, "bold"),
+                               safe(f"  ·  {', '.join(session.group)}")))
+        term.say(f"Session file: {path}")
+        if changed:
+            term.say(f"The map has changed since this session was saved "
+                     f"(version {session.map_version} then, {dm.version} now).", "bold yellow")
+        if r.problem:
+            term.say(f"Kept the first {r.kept} of {r.total} saved steps. The replay stops "
+                     f"here: {r.problem}.", "bold yellow")
+            term.say("The group goes on from that question; the steps after it are kept "
+                     "in the session file under \"set_aside\".", "yellow")
+            from ..session import now_iso
+
+            session.set_aside.append({
+                "at": now_iso(), "reason": r.problem, "map_sha256": session.map_sha256,
+                "submissions": [s.to_json() for s in session.submissions[r.kept:]],
+            })
+        elif changed:
+            term.say(f"All {r.total} saved steps still fit.", "yellow")
+        else:
+            term.say(f"Resuming after {r.kept} step{'s' if r.kept != 1 else ''}.")
+        walk = r.walk
+        fresh = False
+    else:
+        if map_file is None:
+            raise fail("give a MAP to walk, or --resume FILE", 2)
+        dm = load_map(str(map_file), options)
+        names = _group(term, group, group_file)
+        from ..engine import Walk
+
+        try:
+            walk = Walk(dm, names)
+        except WalkError as e:
+            raise fail(str(e)) from None
+        if session_file is not None:
+            path = session_file
+            if path.exists():
+                raise fail(f"{path}: a session is already there; continue it with "
+                           f"--resume {path}, or choose another file")
+        else:
+            path = new_session_path(dm.id)
+        lock = _lock(SessionLock, path)
+        session = Session.start(dm, names)
+        fresh = True
+        term.say(Text.assemble(safe(dm.model.title, "bold"),
+                               safe(f"  ·  {len(names)} members: {', '.join(names)}")))
+        term.say(f"Session file: {path}")
+        term.say("Everything is saved after each step. ? shows help at any prompt.", "dim")
+    if tally:
+        session.mode = "tally"
+    stepper = Stepper(term, walk, session, path)
+    if not stepper.save():
+        raise fail(f"{path}: cannot write the session file here; choose another with "
+                   "--session FILE")
+    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGHUP, signal.SIGTERM)}
+    try:
+        code = stepper.run(fresh)
+    except Quit as q:
+        stepper.save()
+        term.say()
+        term.say(q.why or "Stopped for now. Everything so far is saved.")
+        term.say(f"Resume with: {stepper.resume_hint()}")
+        code = 0
+    except EOFError:
+        stepper.save()
+        term.say()
+        term.say("End of input: stopped for now. Everything so far is saved.")
+        term.say(f"Resume with: {stepper.resume_hint()}")
+        code = 0
+    except (KeyboardInterrupt, Signalled) as e:
+        for s, h in old.items():
+            signal.signal(s, h)
+        stepper.save()
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+        typer.echo(f"Interrupted. Everything so far is saved. Resume with: "
+                   f"{stepper.resume_hint()}", err=True)
+        code = 128 + e.signum if isinstance(e, Signalled) else 130
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+        lock.release()
+    raise typer.Exit(code)
+
+
+def _lock(lock_cls, path: Path):
+    from ..session import SessionLocked
+
+    try:
+        return lock_cls(path).acquire()
+    except SessionLocked as e:
+        raise fail(str(e)) from None
+    except OSError as e:
+        raise fail(f"{path}: cannot lock the session ({e.strerror or e})") from None
+
+
+def _offer_backup(term: Terminal, path: Path, err: Exception, bak):
+    typer.echo(f"decision-map: {err}", err=True)
+    if bak is None:
+        raise typer.Exit(1)
+    n = len(bak.submissions)
+    term.say(f"The backup {path}.bak is good: {n} step{'s' if n != 1 else ''}, saved "
+             f"{bak.updated}.")
+    try:
+        ans = term.ask("Continue from the backup? The broken file is kept as "
+                       f"{path.name}.broken. [y/N] ").strip().lower()
+    except (EOFError, KeyboardInterrupt):
+        ans = ""
+    if ans not in ("y", "yes"):
+        term.say(f"Nothing changed. To use the backup later: decision-map step --resume {path}"
+                 " and answer y.")
+        raise typer.Exit(1)
+    os.replace(path, str(path) + ".broken")
+    return bak
+
+
+def _group(term: Terminal, group: Optional[str], group_file: Optional[Path]) -> list[str]:
+    if group and group_file:
+        raise fail("give --group or --group-file, not both", 2)
+    if group_file is not None:
+        try:
+            text = group_file.read_text(encoding="utf-8")
+        except OSError as e:
+            raise fail(f"{group_file}: cannot read it ({e.strerror or e})") from None
+        lines = [ln.strip() for ln in text.splitlines()
+                 if ln.strip() and not ln.strip().startswith("#")]
+        try:
+            return parse_group("\n".join(lines))
+        except VoteInputError as e:
+            raise fail(f"{group_file}: {e}") from None
+    if group is not None:
+        try:
+            return parse_group(group)
+        except VoteInputError as e:
+            raise fail(f"--group: {e}", 2) from None
+    while True:
+        try:
+            line = term.ask("Who is here? Names separated by commas: ")
+        except EOFError:
+            raise fail("no group given (use --group \"Ana, Ben, Cy\")") from None
+        try:
+            return parse_group(line)
+        except VoteInputError as e:
+            term.say(f"  {e}", "yellow")
+
