@@ -495,7 +495,8 @@ def _blocked_sentence(blockers: list[_Vote], lead: str) -> str:
     reasons = [v.reason for v in blockers if v.reason]
     if not reasons:
         return f"{lead} {who} (no reason given)."
-    quoted = ", ".join(f'"{r}"' for r in reasons)
+    # a reason's own closing stop would double the sentence's: "…here.".
+    quoted = ", ".join(f'"{r.strip().rstrip(".")}"' for r in reasons)
     missing_named = [v.member for v in blockers if not v.reason and v.member is not None]
     missing_anon = sum(1 for v in blockers if not v.reason and v.member is None)
     tail = ""

@@ -836,3 +836,16 @@ def test_quorum_threshold_is_the_boundary(e: int, q: float) -> None:
         below = decide("qq", question, D, members,
                        [Ballot(m, "abstain") for m in members[:needed - 1]])
         assert below.status == "no_quorum"
+
+
+def test_a_block_reason_ending_in_a_stop_is_not_punctuated_twice():
+    from decision_map.decision import Ballot
+    from decision_map.format import ChoiceQuestion
+    from decision_map.format import Defaults as _Defaults
+    from decision_map.rules import decide as _decide
+
+    q = ChoiceQuestion.model_validate({"ask": "Go?", "rule": "consensus",
+                                       "choices": {"yes": "a", "no": "b"}, "otherwise": "b"})
+    d = _decide("go", q, _Defaults(), ["Ana", "Ben"],
+                [Ballot("Ana", "yes"), Ballot("Ben", "block", "They aren't here.")])
+    assert d.explanation == 'Blocked by Ben: "They aren\'t here".'
