@@ -229,9 +229,8 @@ def load(path: str | os.PathLike[str]) -> Session:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        short = e.pos >= len(text.rstrip())
-        why = "it ends too soon (truncated?)" if short else e.msg
-        raise SessionError(f"broken JSON at line {e.lineno}, column {e.colno}: {why}",
+        cut = "; the file looks cut short" if not text.rstrip().endswith("}") else ""
+        raise SessionError(f"broken JSON at line {e.lineno}, column {e.colno} ({e.msg}{cut})",
                            p) from None
     return Session.from_json(data, p)
 

@@ -206,11 +206,15 @@ class Stepper:
             self.t.say("  Each member gives their words." if node.text == "each"
                        else "  The group agrees one sentence.")
         self.t.say(Text.assemble(safe("Rule: ", "bold"), safe(rule_in_words(node, defaults))))
-        how = "by quick tally" if self._tally_ok() and self.mode == "tally" else "member by member"
-        other = "m member by member" if how == "by quick tally" else ("t quick tally" if self._tally_ok()
-                                                         else "")
-        tail = f" · {other}" if other else ""
-        self.t.say(f"Voting {how}.  {COMMANDS_LINE}{tail}", "dim")
+        tallying = self._tally_ok() and self.mode == "tally"
+        how = "by quick tally" if tallying else "member by member"
+        other = "m member by member" if tallying else (
+            "t quick tally" if self._tally_ok() else "")
+        if isinstance(node, ChoiceQuestion):
+            tail = f" · {other}" if other else ""
+            self.t.say(f"Voting {how}.  {COMMANDS_LINE}{tail}", "dim")
+        else:
+            self.t.say(COMMANDS_LINE, "dim")
 
     def show_help(self) -> None:
         pos = self.pos
@@ -277,7 +281,7 @@ class Stepper:
         style = "bold green" if d.status == "decided" else "bold yellow"
         self.t.say()
         self.t.say(safe(d.explanation, style))
-        if d.tally:
+        if d.tally and d.rule != "text":
             parts = [f"{k} {v}" for k, v in d.tally.items()]
             self.t.say(f"Tally: {' · '.join(parts)}", "dim")
         if d.texts:
