@@ -68,7 +68,10 @@ class Question:
 
 
 def _pct(x: Fraction) -> str:
+    """2/3 stays 2/3; other shares as percentages (60%, 66.5%)."""
     v = float(x * 100)
+    if x.denominator in (3, 6, 7, 9, 11, 12):
+        return f"{x.numerator}/{x.denominator}"
     return f"{v:.0f}%" if abs(v - round(v)) < 0.05 else f"{v:.1f}%"
 
 

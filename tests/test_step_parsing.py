@@ -1,0 +1,193 @@
+"""Pure parsing for `decision-map step`: a member's vote, a quick tally, rules in words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from decision_map.cli.prompting import (
+    Question,
+    VoteInputError,
+    parse_group,
+    parse_member_vote,
+    parse_tally,
+    rule_in_words,
+)
+from decision_map.loader import load_map, load_text
+
+ROOT = Path(__file__).resolve().parent.parent
+PICNIC = ROOT / "tests" / "fixtures" / "step" / "picnic.yaml"
+
+RULES_MAP = """
+id: rules
+title: Rules
+version: "1"
+start: maj
+nodes:
+  maj: {ask: Go?, rule: majority, choices: {"yes": end, "no": end}}
+  cons: {ask: Go?, rule: consensus, choices: {"yes": end, "no": end}}
+  consent: {ask: OK?, rule: consent, choices: {agree: {next: end, label: Fine by me}}}
+  fist: {ask: How much?, rule: fist-to-five, choices: {"yes": end, "no": end}}
+  appr: {ask: Which?, rule: approval, choices: {tea: end, coffee: end, juice: end}}
+  rank: {ask: Order?, rule: ranked, choices: {tea: end, coffee: end, juice: end}}
+  sup: {ask: Go?, rule: supermajority, threshold: 0.6667, choices: {"yes": end, "no": end}}
+  num: {ask: Hours?, number: {min: 0, max: 10, unit: hours}, otherwise: end}
+  txt: {ask: Words?, text: each, next: end}
+  end: {outcome: End, next_steps: [x]}
+"""
+
+
+@pytest.fixture(scope="module")
+def dm():
+    return load_text(RULES_MAP, "rules.yaml")
+
+
+def q(dm, node_id: str) -> Question:
+    return Question.of(dm.nodes[node_id], dm.model.defaults)
+
+
+def hint(fn, *args) -> str:
+    with pytest.raises(VoteInputError) as e:
+        fn(*args)
+    msg = str(e.value)
+    assert msg and "\n" not in msg
+    return msg
+
+
+# ---------------------------------------------------------------- member votes
+
+
+def test_choice_by_value_number_case_and_prefix(dm):
+    maj = q(dm, "maj")
+    assert parse_member_vote(maj, "yes").value == "yes"
+    assert parse_member_vote(maj, " YES ").value == "yes"
+    assert parse_member_vote(maj, "2").value == "no"
+    assert parse_member_vote(maj, "a").value == "abstain"
+    consent = q(dm, "consent")
+    assert parse_member_vote(consent, "fine by me").value == "agree"
+    assert parse_member_vote(consent, "1").value == "agree"
+
+
+def test_bad_member_votes_give_one_line_hints(dm):
+    maj = q(dm, "maj")
+    assert "not a choice" in hint(parse_member_vote, maj, "maybe")
+    assert "1-2" in hint(parse_member_vote, maj, "3")
+    assert "type" in hint(parse_member_vote, maj, "")
+    assert "not possible under majority" in hint(parse_member_vote, maj, "b")
+    assert "not possible" in hint(parse_member_vote, maj, "s")
+
+
+def test_consensus_block_and_stand_aside(dm):
+    cons = q(dm, "cons")
+    mv = parse_member_vote(cons, "b")
+    assert (mv.value, mv.needs_reason) == ("block", True)
+    assert parse_member_vote(cons, "s").value == "stand-aside"
+    assert parse_member_vote(cons, "stand aside").value == "stand-aside"
+    assert parse_member_vote(cons, "yes").needs_reason is False
+
+
+def test_consent_object_and_block_become_objections(dm):
+    consent = q(dm, "consent")
+    assert parse_member_vote(consent, "o").value == "object"
+    assert parse_member_vote(consent, "b").value == "object"
+    assert parse_member_vote(consent, "o").needs_reason
+
+
+def test_fist_to_five(dm):
+    fist = q(dm, "fist")
+    assert parse_member_vote(fist, "4").value == "4"
+    mv = parse_member_vote(fist, "0")
+    assert mv.value == "0" and mv.needs_reason
+    assert "fist" in hint(parse_member_vote, fist, "b")
+    assert "0 to 5" in hint(parse_member_vote, fist, "7")
+
+
+def test_approval_and_ranked(dm):
+    assert parse_member_vote(q(dm, "appr"), "1, 3").value == ("tea", "juice")
+    assert parse_member_vote(q(dm, "rank"), "coffee tea juice").value == (
+        "coffee", "tea", "juice")
+    assert "twice" in hint(parse_member_vote, q(dm, "rank"), "tea, 1")
+    assert "not one of the choices" in hint(parse_member_vote, q(dm, "appr"), "milk")
+
+
+def test_numbers(dm):
+    num = q(dm, "num")
+    assert parse_member_vote(num, "4").value == 4
+    assert parse_member_vote(num, "2.5").value == 2.5
+    assert parse_member_vote(num, "a").value == "abstain"
+    assert "from 0 to 10 (hours)" in hint(parse_member_vote, num, "eleven")
+    assert "out of range" in hint(parse_member_vote, num, "11")
+    assert "out of range" in hint(parse_member_vote, num, "-1")
+    hint(parse_member_vote, num, "nan")
+
+
+def test_text(dm):
+    txt = q(dm, "txt")
+    assert parse_member_vote(txt, "We are for clean air").value == "We are for clean air"
+    assert parse_member_vote(txt, "a").value == "abstain"
+    assert "words" in hint(parse_member_vote, txt, "  ")
+
+
+# ---------------------------------------------------------------- tallies
+
+
+def test_tally_line(dm):
+    maj = q(dm, "maj")
+    assert parse_tally(maj, "yes 4, no 1, abstain 1", 6) == [
+        ("yes", 4), ("no", 1), ("abstain", 1)]
+    assert parse_tally(maj, "yes: 2; no=1", 5) == [("yes", 2), ("no", 1)]
+    assert parse_tally(maj, "yes 3, no 0", 3) == [("yes", 3)]
+
+
+def test_tally_specials_by_rule(dm):
+    assert parse_tally(q(dm, "cons"), "yes 3, stand-aside 1, block 1", 5) == [
+        ("yes", 3), ("stand-aside", 1), ("block", 1)]
+    assert parse_tally(q(dm, "consent"), "agree 4, object 1", 5) == [
+        ("agree", 4), ("object", 1)]
+    assert parse_tally(q(dm, "fist"), "5 2, 3 1, 0 1", 4) == [("5", 2), ("3", 1), ("0", 1)]
+
+
+def test_bad_tallies_give_one_line_hints(dm):
+    maj = q(dm, "maj")
+    assert "for a group of 3" in hint(parse_tally, maj, "yes 3, no 1", 3)
+    assert "has no count" in hint(parse_tally, maj, "yes, no 1", 3)
+    assert "not a choice" in hint(parse_tally, maj, "maybe 2", 3)
+    assert "twice" in hint(parse_tally, maj, "yes 1, yes 1", 3)
+    assert "type counts like" in hint(parse_tally, maj, "", 3)
+    assert "not possible" in hint(parse_tally, maj, "yes 2, block 1", 3)
+    assert "member by member" in hint(parse_tally, q(dm, "rank"), "tea 2", 3)
+    assert "member by member" in hint(parse_tally, q(dm, "num"), "4 2", 3)
+
+
+def test_parse_group():
+    assert parse_group("Ana, Ben ,Cy") == ["Ana", "Ben", "Cy"]
+    assert parse_group("Ana\nBen\n") == ["Ana", "Ben"]
+    assert "twice" in hint(parse_group, "Ana, ana")
+    hint(parse_group, " , ")
+
+
+def test_rules_in_words(dm):
+    d = dm.model.defaults
+    words = {n: rule_in_words(dm.nodes[n], d) for n in
+             ("maj", "cons", "consent", "fist", "sup", "num", "txt", "appr", "rank")}
+    assert words["maj"] == "majority of votes cast; abstentions don't count"
+    assert words["cons"] == "consensus: anyone may stand aside or block"
+    assert words["consent"] == ('consent: the proposal "Fine by me" passes unless someone '
+                                "objects")
+    assert "needs 2/3 of votes cast" in words["sup"]
+    assert "from 0 to 10 (hours)" in words["num"]
+    assert "0 to 5 fingers" in words["fist"]
+
+
+def test_parsed_votes_are_what_the_rules_accept():
+    """Parsed ballots go straight into the real rules: a tally line decides as expected."""
+    from decision_map.decision import Ballot
+    from decision_map.engine import Walk
+
+    picnic = load_map(str(PICNIC))
+    walk = Walk(picnic, ["Ana", "Ben", "Cy"])
+    pos = walk.current()
+    qq = Question.of(pos.node, picnic.model.defaults)
+    ballots = [Ballot(None, v) for v, n in parse_tally(qq, "yes 2, no 1", 3) for _ in range(n)]
+    assert walk.preview(ballots).value == "yes"
