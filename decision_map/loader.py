@@ -22,15 +22,30 @@ from .graph import build_graph
 from .yamlsrc import Limits, Positions, parse_yaml, read_text
 
 MAX_HANDOFF_DEPTH = 8
+MAX_HANDOFF_LOADS = 256
 
 
 @dataclass
 class LoadOptions:
-    """What a user may loosen on the command line."""
+    """What a user may loosen on the command line.
+
+    `limits`: bounds on each file (`--max-bytes`, `--max-nodes`; see yamlsrc.Limits).
+    `allow_outside`: let hand-offs name maps outside the naming map's folder
+    (`--allow-outside`). `max_handoff_depth`: how many hand-offs deep maps may nest
+    (`--max-handoff-depth`; the top map is depth 0). `max_handoff_loads`: how many
+    hand-off maps one load may load in all (each hand-off node loads its map again, so
+    a few maps that each hand off many times would otherwise multiply).
+    """
 
     limits: Limits = field(default_factory=Limits)
     allow_outside: bool = False
     max_handoff_depth: int = MAX_HANDOFF_DEPTH
+    max_handoff_loads: int = MAX_HANDOFF_LOADS
+
+
+@dataclass
+class _Budget:
+    loads: int = 0
 
 
 @dataclass
@@ -77,7 +92,7 @@ class DecisionMap:
         return map_svg(self)
 
 
-_CACHE: dict[tuple[str, str], tuple[MapFile, Positions]] = {}
+_CACHE: dict[tuple[str, str, Limits], tuple[MapFile, Positions]] = {}
 
 @functools.cache
 def _all_keys() -> list[str]:
@@ -159,48 +174,83 @@ def _validate(data: Any, pos: Positions) -> MapFile:
 
 def load_map(path: str | os.PathLike[str], options: LoadOptions | None = None) -> DecisionMap:
     """Load and validate one map and the maps it hands off to."""
-    return _load(os.fspath(path), options or LoadOptions(), ())
+    return _load(os.fspath(path), options or LoadOptions(), (), _Budget())
 
 
 def load_text(text: str, file: str = "<map>", options: LoadOptions | None = None) -> DecisionMap:
-    """Load a map from text (hand-offs resolve relative to the current folder)."""
-    return _build(text, file, options or LoadOptions(), ())
+    """Load a map from text (hand-offs resolve relative to the folder of `file`, or the
+    current folder when `file` names none). Reads only the maps it hands off to, and
+    never writes anything."""
+    return _build(text, file, options or LoadOptions(), (), _Budget())
 
 
-def _load(path: str, options: LoadOptions, stack: tuple[str, ...]) -> DecisionMap:
-    return _build(read_text(path), path, options, stack)
+def _load(path: str, options: LoadOptions, stack: tuple[str, ...], budget: _Budget
+          ) -> DecisionMap:
+    return _build(read_text(path, options.limits.max_bytes), path, options, stack, budget)
 
 
-def _build(text: str, path: str, options: LoadOptions, stack: tuple[str, ...]) -> DecisionMap:
+def _build(text: str, path: str, options: LoadOptions, stack: tuple[str, ...],
+           budget: _Budget) -> DecisionMap:
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    cached = _CACHE.get((path, digest))
+    key = (path, digest, options.limits)  # a file cached under looser limits stays refused
+    cached = _CACHE.get(key)
     if cached is None:
         data, pos = parse_yaml(text, path, options.limits)
         model = _validate(data, pos)
         cached = (model, pos)
         if len(_CACHE) > 64:
             _CACHE.clear()
-        _CACHE[(path, digest)] = cached
+        _CACHE[key] = cached
     model, pos = cached
     dm = DecisionMap(path, model, pos, build_graph(model), digest)
-    _resolve_handoffs(dm, options, stack + (os.path.realpath(path),))
+    _resolve_handoffs(dm, options, stack + (_real(path),), budget)
     return dm
 
 
-def _resolve_handoffs(dm: DecisionMap, options: LoadOptions, stack: tuple[str, ...]) -> None:
+def _real(path: str) -> str:
+    try:
+        return os.path.realpath(path)
+    except (ValueError, OSError):  # a NUL byte, a symlink loop on some systems
+        return os.path.abspath(path.replace("\0", ""))
+
+
+def _target(base: str, name: str) -> str | None:
+    """The real path a hand-off names, or None when it is no usable path."""
+    if not name.strip() or "\0" in name:
+        return None
+    try:
+        return os.path.realpath(os.path.join(base, name))
+    except (ValueError, OSError):
+        return None
+
+
+def _inside(base: str, target: str) -> bool:
+    try:
+        return os.path.commonpath([base, target]) == base
+    except ValueError:  # different drives (Windows)
+        return False
+
+
+def _resolve_handoffs(dm: DecisionMap, options: LoadOptions, stack: tuple[str, ...],
+                      budget: _Budget) -> None:
     from .format import Handoff
 
-    base = os.path.dirname(os.path.realpath(dm.path))
+    base = os.path.dirname(stack[-1])
     for node_id, node in dm.model.nodes.items():
         if not isinstance(node, Handoff):
             continue
         where = dm.where("nodes", node_id, "map")
         link = HandoffLink(node.map)
         dm.handoffs[node_id] = link
-        target = os.path.realpath(os.path.join(base, node.map))
-        if not options.allow_outside and (
-            os.path.isabs(node.map) or os.path.commonpath([base, target]) != base
-        ):
+        target = _target(base, node.map)
+        if target is None:
+            link.problem = Diagnostic(
+                "DM111", "error",
+                f"node {node_id!r}: hand-off {node.map!r} is not a usable file path",
+                where, "name a map file beside this one, e.g. other-map.yaml",
+            )
+            continue
+        if not options.allow_outside and (os.path.isabs(node.map) or not _inside(base, target)):
             link.problem = Diagnostic(
                 "DM117", "error",
                 f"node {node_id!r}: hand-off {node.map!r} reaches outside the map's folder",
@@ -219,12 +269,24 @@ def _resolve_handoffs(dm: DecisionMap, options: LoadOptions, stack: tuple[str, .
             link.problem = Diagnostic(
                 "DM116", "error",
                 f"node {node_id!r}: hand-offs nest deeper than {options.max_handoff_depth}",
-                where, "raise the limit with --max-handoff-depth",
+                where, "raise the limit with --max-handoff-depth N "
+                "(LoadOptions(max_handoff_depth=N))",
+            )
+            continue
+        if budget.loads >= options.max_handoff_loads:
+            link.problem = Diagnostic(
+                "DM116", "error",
+                f"node {node_id!r}: the hand-offs load more than "
+                f"{options.max_handoff_loads} maps in all",
+                where, "hand off to fewer maps, or raise LoadOptions(max_handoff_loads=N)",
             )
             continue
         if not os.path.isfile(target):
             folder = os.path.dirname(target)
-            names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+            try:
+                names = sorted(os.listdir(folder))[:10_000] if os.path.isdir(folder) else []
+            except OSError:
+                names = []
             close = difflib.get_close_matches(os.path.basename(node.map), names, n=1)
             link.problem = Diagnostic(
                 "DM111", "error",
@@ -232,8 +294,9 @@ def _resolve_handoffs(dm: DecisionMap, options: LoadOptions, stack: tuple[str, .
                 where, f"did you mean {close[0]!r}?" if close else "check the path",
             )
             continue
+        budget.loads += 1
         try:
-            link.loaded = _load(target, options, stack)
+            link.loaded = _load(target, options, stack, budget)
         except MapError as e:
             d = e.diagnostic
             link.problem = Diagnostic(

@@ -61,13 +61,38 @@ class Positions:
             p = p[:-1]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Limits:
-    """Bounds on what one file may make us build; raise them with care."""
+    """Bounds on what one file may make us build; raise them with care.
+
+    `max_bytes`: the file's size in UTF-8 bytes (`--max-bytes`). `max_nodes`: YAML
+    nodes built, every alias counted again where it is used (`--max-nodes`; this is
+    what stops an alias bomb). `max_depth`: nesting of mappings and lists (no flag;
+    libyaml itself stops at 1000 levels whatever this says).
+    """
 
     max_bytes: int = MAX_BYTES
     max_nodes: int = MAX_NODES
     max_depth: int = MAX_DEPTH
+
+
+def _too_deep(limit: int, where: Where) -> MapError:
+    return MapError(
+        "DM004",
+        f"nesting deeper than {limit} levels",
+        where,
+        hint="flatten the structure (or raise Limits(max_depth=N) in LoadOptions)",
+    )
+
+
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of the character at `index` in `text`."""
+    index = max(0, min(index, len(text)))
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+MAX_DIGITS = 1000  # a plain number with more digits than this stays text
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
@@ -79,6 +104,8 @@ def _scalar(node: yaml.ScalarNode) -> Any:
             return True
         if v in _FALSE:
             return False
+        if len(v) > MAX_DIGITS:  # int() refuses over 4300 digits; nobody votes on those
+            return v
         if _INT.match(v):
             return int(v.replace("_", ""))
         if _FLOAT.match(v) and any(c.isdigit() for c in v):
@@ -104,15 +131,11 @@ class _Builder:
                 f"the file expands to more than {self.limits.max_nodes} YAML nodes "
                 "(an alias bomb?)",
                 self._where(node),
-                hint="remove the repeated aliases, or raise the limit with --max-nodes",
+                hint="remove the repeated aliases, or raise the limit with --max-nodes N "
+                "(LoadOptions(limits=Limits(max_nodes=N)))",
             )
         if depth > self.limits.max_depth:
-            raise MapError(
-                "DM004",
-                f"nesting deeper than {self.limits.max_depth} levels",
-                self._where(node),
-                hint="flatten the structure",
-            )
+            raise _too_deep(self.limits.max_depth, self._where(node))
         m = node.start_mark
         self.pos.values.setdefault(path, (m.line + 1, m.column + 1))
         tag = node.tag or ""
@@ -162,49 +185,94 @@ class _Builder:
         raise MapError("DM001", "unexpected YAML node", self._where(node))  # pragma: no cover
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def parse_yaml(text: str, file: str, limits: Limits | None = None) -> tuple[Any, Positions]:
-    """Parse one YAML document into plain data and positions, or raise MapError."""
+    """Parse one YAML document into plain data and positions, or raise MapError.
+
+    Nothing else escapes: every problem is a MapError with a line and column (1-based).
+    """
     limits = limits or Limits()
-    if len(text.encode("utf-8", "surrogatepass")) > limits.max_bytes:
+    if len(text) > limits.max_bytes or len(text.encode("utf-8", "surrogatepass")) > \
+            limits.max_bytes:
         raise MapError(
             "DM004",
             f"the file is larger than {limits.max_bytes} bytes",
             Where(file, 1, 1),
-            hint="split the map with hand-offs, or raise the limit with --max-bytes",
+            hint="split the map with hand-offs, or raise the limit with --max-bytes N "
+            "(LoadOptions(limits=Limits(max_bytes=N)))",
         )
+    bad = _SURROGATE.search(text)
+    if bad:  # only text built in memory can hold these; libyaml cannot encode them
+        line, col = _line_col(text, bad.start())
+        raise MapError("DM006", "the text holds a lone surrogate (not valid Unicode)",
+                       Where(file, line, col), hint="save it as UTF-8")
     loader = _Loader(text)
     try:
         try:
             root = loader.get_single_node()
+        except yaml.reader.ReaderError as e:
+            line, col = _line_col(text, e.position)
+            ch = e.character if isinstance(e.character, int) else ord(str(e.character)[:1] or "\0")
+            raise MapError(
+                "DM001",
+                f"YAML error: the character U+{ch:04X} is not allowed: {e.reason}",
+                Where(file, line, col),
+                hint='write control characters as escapes in a double-quoted string ("\\e")',
+            ) from None
         except yaml.MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             problem = e.problem or e.context or "YAML syntax error"
+            if "maximum nesting depth" in problem:  # libyaml's own bound (1000)
+                raise _too_deep(min(limits.max_depth, 1000), Where(file, line, col)) from None
             raise MapError(
                 "DM001", f"YAML syntax error: {problem}", Where(file, line, col)
             ) from None
         except yaml.YAMLError as e:
             raise MapError("DM001", f"YAML error: {e}", Where(file, 1, 1)) from None
+        except RecursionError:  # pragma: no cover - the pure-Python composer, deep nesting
+            raise _too_deep(limits.max_depth, Where(file, 1, 1)) from None
     finally:
         loader.dispose()
     if root is None:
         raise MapError("DM001", "the file is empty", Where(file, 1, 1))
     builder = _Builder(file, limits)
-    data = builder.build(root, (), 0)
+    try:
+        data = builder.build(root, (), 0)
+    except RecursionError:  # a max_depth raised past what Python's stack allows
+        raise _too_deep(limits.max_depth, Where(file, 1, 1)) from None
     return data, builder.pos
 
 
-def read_text(path: str) -> str:
-    """Read a file as UTF-8 text, with a located error for anything else."""
+def read_text(path: str, max_bytes: int | None = None) -> str:
+    """Read a file as UTF-8 text, with a located error for anything else.
+
+    With `max_bytes`, reads no more than that (plus a byte-order mark): a bigger file is
+    refused before it is read whole.
+    """
     try:
         with open(path, "rb") as fh:
-            raw = fh.read()
+            raw = fh.read() if max_bytes is None else fh.read(max_bytes + 4)
     except FileNotFoundError:
         raise MapError("DM005", "no such file", Where(path, 0, 0)) from None
     except IsADirectoryError:
         raise MapError("DM005", "is a folder, not a file", Where(path, 0, 0)) from None
     except OSError as e:
         raise MapError("DM005", f"cannot read: {e.strerror}", Where(path, 0, 0)) from None
+    except ValueError as e:  # a path with a NUL byte in it
+        raise MapError("DM005", f"cannot read: {e}", Where(path, 0, 0)) from None
+    if max_bytes is not None:
+        body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+        if len(body) > max_bytes:
+            raise MapError(
+                "DM004",
+                f"the file is larger than {max_bytes} bytes",
+                Where(path, 1, 1),
+                hint="split the map with hand-offs, or raise the limit with --max-bytes N "
+                "(LoadOptions(limits=Limits(max_bytes=N)))",
+            )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -50,14 +50,34 @@ def check(
     allow_outside: bool = typer.Option(
         False, "--allow-outside", help="Let hand-offs reach outside the map's folder."
     ),
+    max_bytes: Optional[int] = typer.Option(
+        None, "--max-bytes", min=1, metavar="N",
+        help="Refuse a map file larger than N bytes (default 2 MiB).",
+    ),
+    max_nodes: Optional[int] = typer.Option(
+        None, "--max-nodes", min=1, metavar="N",
+        help="Refuse a map that expands to more than N YAML nodes (default 200000).",
+    ),
+    max_handoff_depth: Optional[int] = typer.Option(
+        None, "--max-handoff-depth", min=0, metavar="N",
+        help="Refuse hand-offs nested more than N maps deep (default 8).",
+    ),
 ) -> None:
     """Check maps: exit 0 when clean, 1 on errors (or warnings with --strict)."""
+    from dataclasses import replace
+
     from ..checks import check_file
     from ..loader import LoadOptions
 
     if format not in ("text", "json"):
         raise fail(f"--format must be text or json, not {format!r}", 2)
     options = LoadOptions(allow_outside=allow_outside)
+    if max_bytes is not None:
+        options.limits = replace(options.limits, max_bytes=max_bytes)
+    if max_nodes is not None:
+        options.limits = replace(options.limits, max_nodes=max_nodes)
+    if max_handoff_depth is not None:
+        options.max_handoff_depth = max_handoff_depth
     seen: set[tuple[str, str, str]] = set()
     diags = []
     for path in maps:
