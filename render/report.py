@@ -1,0 +1,453 @@
+"""The document a group takes home after a walk: the outcome and its next steps, every
+decision with its reason, the picture of the path and, for a coalition, the charter.
+
+Two forms from the Jinja2 templates in `templates/`: Markdown (`report_markdown`, the
+picture is a file linked beside it) and one self-contained HTML file (`report_html`,
+the picture inlined as SVG, print-ready CSS, nothing fetched from anywhere).
+
+Everything a map author or a member typed is untrusted. It reaches the templates as
+plain data with control characters stripped; the HTML template is autoescaped, and in
+the Markdown template every `{{ ... }}` is passed through `md_escape` (as a filter, and
+again as the environment's `finalize` for anything a template forgets), so map text
+cannot inject markup, links or Liquid/Jinja syntax into either file. The templates run
+in Jinja2's immutable sandbox with StrictUndefined: a missing variable is a one-line
+`ReportError` naming the template, the line and the variable.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from jinja2 import FileSystemLoader, StrictUndefined, pass_eval_context, select_autoescape
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
+
+from decision_map.errors import DecisionMapError
+from decision_map.format import (
+    Check,
+    ChoiceQuestion,
+    ChoiceSpec,
+    Handoff,
+    Info,
+    NumberQuestion,
+    TextQuestion,
+)
+from decision_map.loader import DecisionMap
+from decision_map.trace import Step, Trace
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+MD_TEMPLATE = "report.md.j2"
+HTML_TEMPLATE = "report.html.j2"
+
+# The charter's sections (docs: /work/shared/domain/maps.md, section 4): number, heading,
+# and what belongs there (shown under a section nobody has written yet).
+CHARTER_SECTIONS: tuple[tuple[int, str, str], ...] = (
+    (1, "Name, date, member groups and their representatives", ""),
+    (2, "What we want to solve", "The problem, and who is affected."),
+    (3, "Goals", "Measurable and time-bound; how long the coalition is meant to last."),
+    (4, "What we are for and against",
+     "Principles of unity, red lines, issues outside our scope where each group keeps its "
+     "autonomy."),
+    (5, "Principles we work by", "For example the Jemez Principles."),
+    (6, "Membership", "Who may join, how to join, leave, be removed, come back."),
+    (7, "What each group commits",
+     "Time, money, in kind, a liaison, and what each group gets back."),
+    (8, "Structure and roles", "Convener, coordinator, working groups, rotation."),
+    (9, "How we decide",
+     "Which rule for which decision, quorum, what a block means, emergency decisions, who "
+     "signs off public statements, the voting unit (one group, one vote)."),
+    (10, "Communication", "Channels, minutes, spokespeople, credit."),
+    (11, "Resources and budget", ""),
+    (12, "Conflict and accountability", "The working-through-dissent map."),
+    (13, "Review dates, evaluation, and how the coalition ends", ""),
+    (14, "How to amend this charter", ""),
+)
+
+# Which charter sections each of the coalition map's charter questions fills (the
+# questions' help texts name the same sections). One answer may cover several sections:
+# its words go under the first, the others point back to it.
+CHARTER_QUESTIONS: dict[str, tuple[int, ...]] = {
+    "charter-problem": (1, 2),
+    "charter-goals": (3,),
+    "charter-for-against": (4,),
+    "charter-commitments": (7, 11),
+    "charter-how-we-work": (5, 8, 9, 10),
+    "charter-review": (12, 13, 14),
+}
+CHARTER_PREFIX = "charter-"
+TO_BE_AGREED = "To be agreed."
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_MD_ACTIVE = re.compile(r"([\\`*_{}\[\]<>#|~&!])")
+_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)](?=\s|$))")
+
+
+class ReportError(DecisionMapError):
+    """A report that cannot be made: a template problem or a trace that does not fit."""
+
+
+# ---------------------------------------------------------------- escaping
+
+
+def clean(text: object) -> str:
+    """Author text without control characters (escape sequences, bidi overrides);
+    newlines and tabs stay.
+
+    >>> clean("red\\x1b[31m alert\\u202e")
+    'red[31m alert'
+    """
+    return _CONTROL.sub("", str(text))
+
+
+def md_escape(text: object) -> Markup:
+    """Author text made inert inside a line of Markdown: no links, images, HTML, emphasis,
+    headings, list items, tables or `{{ }}` for site generators; control characters go,
+    newlines become spaces. The result is marked safe so it is not escaped twice.
+
+    >>> str(md_escape("[click](javascript:x)"))
+    '\\\\[click\\\\](javascript:x)'
+    >>> str(md_escape("<script>alert(1)</script>"))
+    '\\\\<script\\\\>alert(1)\\\\</script\\\\>'
+    >>> str(md_escape("{{ 7*7 }}"))
+    '\\\\{\\\\{ 7\\\\*7 \\\\}\\\\}'
+    >>> str(md_escape("# not a heading"))
+    '\\\\# not a heading'
+    >>> str(md_escape("1. not a list"))
+    '1\\\\. not a list'
+    >>> str(md_escape("two\\nlines\\x1b[0m"))
+    'two lines\\\\[0m'
+    """
+    if isinstance(text, Markup):
+        return text
+    s = " ".join(clean(text).split("\n")).replace("\t", " ")
+    s = _MD_ACTIVE.sub(r"\\\1", s)
+    s = _MD_LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], s)
+    return Markup(s)
+
+
+def md_lines(text: object, prefix: str = "") -> Markup:
+    """Multi-line author text as escaped Markdown lines, each line kept as a line (hard
+    breaks), each starting with `prefix` (e.g. "> " for a quote).
+
+    >>> print(md_lines("a\\n  - b\\n\\nc", "> "))
+    > a\\
+    > \\- b
+    >
+    > c
+    """
+    paras = [p.strip() for p in clean(text).strip().split("\n")]
+    out: list[str] = []
+    for i, line in enumerate(paras):
+        if not line:
+            out.append(prefix.rstrip())
+            continue
+        nxt = paras[i + 1] if i + 1 < len(paras) else ""
+        out.append(prefix + str(md_escape(line)) + ("\\" if nxt else ""))
+    return Markup("\n".join(out))
+
+
+@pass_eval_context
+def _finalize(ctx: Any, value: Any) -> Any:
+    """Every `{{ }}` output: HTML is escaped by autoescape; Markdown by md_escape."""
+    if ctx.autoescape or isinstance(value, Markup):
+        return value
+    return md_escape(value)
+
+
+def _env() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"),
+                                     default_for_string=False, default=False),
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = md_escape
+    env.filters["md_lines"] = md_lines
+    return env
+
+
+ENV = _env()
+
+
+def render_template(name: str, context: dict[str, Any]) -> str:
+    """Render one of the report templates; any failure is one ReportError line."""
+    try:
+        return ENV.get_template(name).render(**context)
+    except jinja2.UndefinedError as e:
+        raise ReportError(f"template {name}{_template_line(name)}: {e.message}") from None
+    except jinja2.TemplateSyntaxError as e:
+        raise ReportError(f"template {e.name or name} line {e.lineno}: {e.message}") from None
+    except jinja2.TemplateNotFound as e:
+        raise ReportError(f"template {e.name} not found in {TEMPLATES}") from None
+    except jinja2.sandbox.SecurityError as e:
+        raise ReportError(f"template {name}: refused by the sandbox: {e}") from None
+
+
+def _template_line(name: str) -> str:
+    """The template line being rendered when the error was raised (Jinja rewrites the
+    traceback so template frames carry the template's file and line)."""
+    tb = sys.exc_info()[2]
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(name):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f" line {line}" if line else ""
+
+
+# ---------------------------------------------------------------- the view
+
+
+def all_maps(dm: DecisionMap) -> dict[str, DecisionMap]:
+    """The map and every map reached from it by hand-off, by id."""
+    out: dict[str, DecisionMap] = {}
+    todo = [dm]
+    while todo:
+        m = todo.pop(0)
+        if m.id in out:
+            continue
+        out[m.id] = m
+        todo.extend(link.loaded for link in m.handoffs.values() if link.loaded is not None)
+    return out
+
+
+def _node_text(node: Any, node_id: str) -> str:
+    if isinstance(node, (ChoiceQuestion, NumberQuestion, TextQuestion)):
+        return node.ask
+    if isinstance(node, Handoff):
+        return node.label or f"Hand-off to {node.map}"
+    if isinstance(node, Info):
+        return node.say
+    if isinstance(node, Check):
+        return node.label or node_id
+    return node_id
+
+
+def _flat(text: str) -> str:
+    """Folded YAML text on one line."""
+    return " ".join(clean(text).split())
+
+
+def _number(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _value_label(node: Any, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(node, ChoiceQuestion):
+        spec = node.choices.get(str(value))
+        if isinstance(spec, ChoiceSpec) and spec.label:
+            return f"{value} ({spec.label})"
+        return str(value)
+    if isinstance(node, NumberQuestion):
+        unit = f" {node.number.unit}" if node.number.unit else ""
+        return _number(value) + unit
+    return _number(value)
+
+
+def _texts(node: Any, texts: tuple[tuple[str | None, str], ...] | list) -> list[dict]:
+    each = isinstance(node, TextQuestion) and node.text == "each"
+    return [{"member": clean(m) if (m and (each or node is None)) else None,
+             "words": clean(w).strip()} for m, w in texts]
+
+
+def _numbers(ns: tuple[int, ...]) -> str:
+    """
+    >>> _numbers((4,)), _numbers((1, 2)), _numbers((5, 8, 9, 10)), _numbers(())
+    ('section 4', 'sections 1 and 2', 'sections 5, 8, 9 and 10', '')
+    """
+    if not ns:
+        return ""
+    if len(ns) == 1:
+        return f"section {ns[0]}"
+    return "sections " + ", ".join(map(str, ns[:-1])) + f" and {ns[-1]}"
+
+
+def _step_view(s: Step, maps: dict[str, DecisionMap], top: str, number: int,
+               charter: dict[str, tuple[int, ...]]) -> dict[str, Any]:
+    m = maps.get(s.map_id)
+    node = m.nodes.get(s.node) if m is not None else None
+    d = s.decision
+    assert d is not None
+    question = _flat(_node_text(node, s.node)) if node is not None else (
+        f"{s.node} (no longer in the map)")
+    kind = s.kind
+    tally = [] if kind in ("text", "number") else [
+        {"key": clean(k), "count": v} for k, v in d.tally.items() if v]
+    votes = []
+    if kind in ("choice", "number"):
+        votes = [{"member": clean(b.member), "value": clean(_number(b.value))}
+                 for b in s.ballots if b.member is not None]
+    return {
+        "number": number,
+        "node": clean(s.node),
+        "map_id": clean(s.map_id),
+        "map_title": clean(m.model.title if m is not None else s.map_id),
+        "in_handoff": s.map_id != top,
+        "depth": s.depth,
+        "visit": s.visit,
+        "kind": kind,
+        "question": question,
+        "rule": clean(d.rule),
+        "status": clean(d.status).replace("_", " "),
+        "decided": d.status == "decided",
+        "value": clean(_value_label(node, d.value)),
+        "explanation": clean(s.explanation or d.explanation),
+        "tally": tally,
+        "votes": votes,
+        "abstained": [clean(x) for x in d.abstained],
+        "stood_aside": [clean(x) for x in d.stood_aside],
+        "absent": [clean(x) for x in d.absent] if kind != "text" else [],
+        "blocks": [{"member": clean(mb) if mb else "someone",
+                    "reason": clean(r).strip() if r else ""} for mb, r in d.blocks],
+        "texts": _texts(node, d.texts),
+        "show_rule": d.rule not in ("text", "number"),
+        "charter_sections": _numbers(charter.get(s.node, ())) if s.map_id == top else "",
+    }
+
+
+def _entries(dm: DecisionMap, trace: Trace,
+             charter: dict[str, tuple[int, ...]]) -> list[dict[str, Any]]:
+    """Decisions (numbered) and hand-off entries and returns, in walk order."""
+    maps = all_maps(dm)
+    out: list[dict[str, Any]] = []
+    n = 0
+    for s in trace.steps:
+        if s.decision is not None:
+            n += 1
+            out.append({"type": "decision", **_step_view(s, maps, trace.map_id, n, charter)})
+        elif s.kind == "handoff":
+            out.append({"type": "handoff", "depth": s.depth,
+                        "returning": s.route_kind is not None,
+                        "explanation": clean(s.explanation)})
+    return out
+
+
+def charter_view(dm: DecisionMap, trace: Trace, date: str) -> dict[str, Any] | None:
+    """The charter's 14 sections filled from the walk's charter-* texts in the top map,
+    or None when the walk collected none."""
+    texts = {k: v for k, v in trace.texts().items() if k.startswith(CHARTER_PREFIX)}
+    if not texts:
+        return None
+    sections: dict[int, dict[str, Any]] = {
+        n: {"number": n, "title": t, "hint": h, "words": [], "see": None, "extra": []}
+        for n, t, h in CHARTER_SECTIONS
+    }
+    for qid, numbers in CHARTER_QUESTIONS.items():
+        if qid not in texts:
+            continue
+        first, *rest = numbers
+        sections[first]["words"] = _texts(dm.nodes.get(qid), texts[qid])
+        for n in rest:
+            sections[n]["see"] = first
+    sections[1]["extra"] = [f"Member groups: {', '.join(clean(g) for g in trace.group)}.",
+                            f"Drafted on {date}."]
+    more = [{"question": _flat(_node_text(dm.nodes.get(q), q)),
+             "words": _texts(dm.nodes.get(q), w)}
+            for q, w in texts.items() if q not in CHARTER_QUESTIONS]
+    ordered = [sections[n] for n, _, _ in CHARTER_SECTIONS]
+    return {
+        "sections": ordered,
+        "more": more,
+        "open": [s["number"] for s in ordered if not s["words"] and s["see"] is None],
+    }
+
+
+def _date(date: _dt.date | str | None) -> str:
+    if date is None:
+        return _dt.date.today().isoformat()
+    return date.isoformat() if isinstance(date, _dt.date) else str(date)
+
+
+def report_context(dm: DecisionMap, trace: Trace,
+                   date: _dt.date | str | None = None) -> dict[str, Any]:
+    """Everything the templates show, as plain cleaned data."""
+    if trace.map_id != dm.id:
+        raise ReportError(f"the trace is a walk of map {trace.map_id!r}, not of {dm.id!r}")
+    day = _date(date)
+    outcome = dm.nodes.get(trace.outcome) if trace.outcome else None
+    charter = charter_view(dm, trace, day)
+    return {
+        "title": clean(trace.map_title),
+        "map_id": clean(trace.map_id),
+        "version": clean(trace.map_version),
+        "sha256": clean(trace.map_sha256),
+        "short_hash": clean(trace.map_sha256[:12]),
+        "map_path": clean(trace.map_path or dm.path),
+        "date": day,
+        "group": [clean(g) for g in trace.group],
+        "outcome": None if trace.outcome is None else {
+            "id": clean(trace.outcome),
+            "title": clean(getattr(outcome, "outcome", None) or trace.outcome),
+            "verdict": clean(trace.verdict) if trace.verdict else None,
+            "text": clean(trace.outcome_text or "").strip(),
+            "next_steps": [clean(x).strip() for x in trace.next_steps],
+        },
+        "stopped": clean(trace.stopped) if trace.stopped else None,
+        "entries": _entries(dm, trace, CHARTER_QUESTIONS if charter else {}),
+        "charter": charter,
+        "to_be_agreed": TO_BE_AGREED,
+    }
+
+
+# ---------------------------------------------------------------- the reports
+
+
+_SCRIPT_ELEMENT = re.compile(r"<script\b.*?</script\s*>", re.IGNORECASE | re.DOTALL)
+_SCRIPT_OPEN = re.compile(r"<script", re.IGNORECASE)
+_EVENT_ATTR = re.compile(r"""\son[a-z]+\s*=\s*("[^"]*"|'[^']*')""", re.IGNORECASE)
+_JS_URL = re.compile(r"""(href\s*=\s*["'])\s*javascript:""", re.IGNORECASE)
+
+
+def safe_svg(svg: str) -> str:
+    """SVG fit to inline in HTML: from `<svg` on (no XML prolog, no doctype), and
+    defensively without scripts, event handlers or javascript: links.
+
+    >>> safe_svg('<?xml version="1.0"?><svg onload="x()"><script>x()</script></svg>')
+    '<svg></svg>'
+    """
+    start = svg.find("<svg")
+    svg = svg[start:] if start >= 0 else ""
+    svg = _SCRIPT_ELEMENT.sub("", svg)
+    svg = _SCRIPT_OPEN.sub("&lt;script", svg)
+    svg = _EVENT_ATTR.sub("", svg)
+    return _JS_URL.sub(r"\1#", svg)
+
+
+def path_svg(dm: DecisionMap, trace: Trace, focus: bool | None = None) -> str:
+    """The map with the walk's path highlighted, as SVG text to inline."""
+    from .notebook import trace_svg
+
+    return safe_svg(trace_svg(dm, trace, focus=focus))
+
+
+def report_markdown(dm: DecisionMap, trace: Trace, picture_name: str | None,
+                    *, date: _dt.date | str | None = None) -> str:
+    """The report as Markdown; `picture_name` is the picture file written beside it
+    (linked, not embedded), or None for no picture."""
+    ctx = report_context(dm, trace, date)
+    ctx["picture"] = Markup(quote(picture_name)) if picture_name else None
+    return render_template(MD_TEMPLATE, ctx)
+
+
+def report_html(dm: DecisionMap, trace: Trace, *, date: _dt.date | str | None = None,
+                focus: bool | None = None, svg: str | None = None) -> str:
+    """The report as one self-contained HTML file with the picture inlined. `svg`
+    replaces the drawing (it is made safe the same way)."""
+    ctx = report_context(dm, trace, date)
+    picture = path_svg(dm, trace, focus) if svg is None else safe_svg(svg)
+    ctx["svg"] = Markup(picture)
+    return render_template(HTML_TEMPLATE, ctx)
