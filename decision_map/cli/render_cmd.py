@@ -1,0 +1,163 @@
+"""`render` and `report`: a map (and a walk's path) as a picture, and the document a group
+takes home after a walk. The drawing and the reports live in `decision_map_render`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .main import app, fail
+from .output import clean
+from .run_cmd import _load, _write_atomic
+
+PICTURE_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".mmd")
+REPORT_SUFFIXES = (".md", ".html")
+MAX_TRACE_BYTES = 64 * 1024 * 1024
+
+
+def _suffix(path: Path, allowed: tuple[str, ...], what: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in allowed:
+        raise fail(f"{path}: cannot tell the {what} from {suffix or 'no suffix'!r}: "
+                   f"use one of {', '.join(allowed)}", 2)
+    return suffix
+
+
+def read_trace(path: Path):
+    """A trace file written by `run --trace` (or a session), or one InputError line."""
+    import json
+
+    from ..errors import InputError, MapError
+    from ..trace import Trace
+    from ..yamlsrc import read_text
+
+    try:
+        text = read_text(str(path), MAX_TRACE_BYTES)
+    except MapError as e:
+        raise InputError(e.diagnostic.message, str(path)) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"not a trace: not JSON ({e.msg} at line {e.lineno}, column "
+                         f"{e.colno})", str(path)) from None
+    if not isinstance(data, dict) or not isinstance(data.get("map"), dict):
+        raise InputError("not a trace: no `map` (write one with `decision-map run MAP "
+                         "ANSWERS --trace FILE`)", str(path))
+    try:
+        return Trace.from_json(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise InputError(f"not a trace: {type(e).__name__} {e}", str(path)) from None
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"decision-map: warning: {clean(message)}", err=True)
+
+
+def _check_fits(dm, trace, trace_file: Path) -> None:
+    from ..errors import InputError
+
+    if trace.map_id != dm.id:
+        raise InputError(f"the trace is a walk of map {trace.map_id!r}, not of {dm.id!r} "
+                         f"({dm.path})", str(trace_file))
+    if trace.map_sha256 != dm.sha256:
+        _warn(f"{dm.path} has changed since the walk in {trace_file} (sha256 "
+              f"{dm.sha256[:12]}, the trace has {trace.map_sha256[:12]}); "
+              "the report uses the map as it is now")
+
+
+def _map_of(trace, trace_file: Path, map_file: Optional[Path]) -> Path:
+    """The map to report on: --map, else the trace's own `map.path` (as written, or
+    relative to the trace's folder)."""
+    if map_file is not None:
+        return map_file
+    if not trace.map_path:
+        raise fail(f"{trace_file}: the trace does not say where its map is: pass --map MAP")
+    p = Path(trace.map_path)
+    if not p.is_absolute() and not p.exists() and (trace_file.parent / p).exists():
+        return trace_file.parent / p
+    if not p.exists():
+        raise fail(f"{trace_file}: the trace's map {p} is not there: pass --map MAP")
+    return p
+
+
+@app.command("render")
+def render_cmd(
+    map_file: Path = typer.Argument(..., metavar="MAP", help="The map to draw."),
+    output: Path = typer.Option(..., "-o", "--output",
+                                help="The picture: .svg .png .pdf .dot or .mmd."),
+    trace_file: Optional[Path] = typer.Option(None, "--trace",
+                                              help="Highlight the path of this trace."),
+    answers_file: Optional[Path] = typer.Option(None, "--answers",
+                                                help="Walk with these answers first, then "
+                                                     "highlight the path."),
+    focus: Optional[bool] = typer.Option(None, "--focus/--no-focus",
+                                         help="Draw only the path and what is one step "
+                                              "off it (default: on for maps over 300 "
+                                              "nodes)."),
+) -> None:
+    """Draw a map, and the path of a walk, to a file; its suffix picks the format."""
+    from decision_map_render import render as draw_map
+
+    from ..storage import write_atomic
+
+    suffix = _suffix(output, PICTURE_SUFFIXES, "format")
+    if trace_file is not None and answers_file is not None:
+        raise fail("give --trace or --answers, not both", 2)
+    dm = _load(map_file)
+    trace = None
+    if trace_file is not None:
+        trace = read_trace(trace_file)
+        _check_fits(dm, trace, trace_file)
+    elif answers_file is not None:
+        from ..answers import load_answers
+        from ..engine import run
+
+        answers = load_answers(str(answers_file), dm)
+        trace = run(dm, answers.group, answers.source(dm.id))
+    write_atomic(str(output), draw_map(dm, trace, suffix[1:], focus))
+    typer.echo(f"wrote {clean(output)}")
+
+
+@app.command("report")
+def report_cmd(
+    trace_file: Path = typer.Argument(..., metavar="TRACE",
+                                      help="A trace from `run --trace` or a session."),
+    output: Path = typer.Option(..., "-o", "--output", help="The report: .md or .html."),
+    map_file: Optional[Path] = typer.Option(None, "--map",
+                                            help="The map (default: the trace's map.path)."),
+    date: Optional[str] = typer.Option(None, "--date",
+                                       help="The date printed on the report, YYYY-MM-DD "
+                                            "(default: today)."),
+    focus: Optional[bool] = typer.Option(None, "--focus/--no-focus",
+                                         help="Picture only the path and what is one step "
+                                              "off it."),
+) -> None:
+    """The document to take home after a walk: outcome, next steps, every decision and
+    its reason, the picture of the path and, for a coalition, the charter."""
+    from decision_map_render import render as draw_map
+    from decision_map_render.report import report_html, report_markdown
+
+    from ..storage import write_atomic
+
+    suffix = _suffix(output, REPORT_SUFFIXES, "report format")
+    day = None
+    if date is not None:
+        try:
+            day = dt.date.fromisoformat(date)
+        except ValueError:
+            raise fail(f"--date must be YYYY-MM-DD, not {date!r}", 2) from None
+    trace = read_trace(trace_file)
+    dm = _load(_map_of(trace, trace_file, map_file))
+    _check_fits(dm, trace, trace_file)
+    if suffix == ".html":
+        _write_atomic(output, report_html(dm, trace, date=day, focus=focus))
+        typer.echo(f"wrote {clean(output)}")
+        return
+    picture = output.with_name(f"{output.stem}-path.svg")
+    text = report_markdown(dm, trace, picture.name, date=day)
+    write_atomic(str(picture), draw_map(dm, trace, "svg", focus))
+    _write_atomic(output, text)
+    typer.echo(f"wrote {clean(output)} and {clean(picture)}")
