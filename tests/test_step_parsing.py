@@ -152,6 +152,7 @@ def test_bad_tallies_give_one_line_hints(dm):
     maj = q(dm, "maj")
     assert "for a group of 3" in hint(parse_tally, maj, "yes 3, no 1", 3)
     assert "has no count" in hint(parse_tally, maj, "yes, no 1", 3)
+    assert "put a comma" in hint(parse_tally, maj, "yes 2 no 1", 3)
     assert "not a choice" in hint(parse_tally, maj, "maybe 2", 3)
     assert "twice" in hint(parse_tally, maj, "yes 1, yes 1", 3)
     assert "type counts like" in hint(parse_tally, maj, "", 3)

@@ -338,6 +338,8 @@ def parse_tally(q: Question, line: str, group_size: int) -> list[tuple[str, int]
         if not m:
             raise VoteInputError(f"{item!r} has no count; type counts like: {example}")
         key, n = m.group("key").strip(), int(m.group("n"))
+        if re.search(r"\d\s+\S", key):
+            raise VoteInputError(f"put a comma between the counts, like: {example}")
         value: str | None
         if q.rule == "fist-to-five" and key in ("0", "1", "2", "3", "4", "5"):
             value = key
