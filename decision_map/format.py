@@ -106,15 +106,22 @@ class Comparison(Strict):
 
 
 class AllOf(Strict):
-    all: list[Condition] = Field(description="Every condition holds.", min_length=1)
+    all: list[Condition] = Field(
+        description="Every condition holds.", min_length=1,
+        examples=[[{"answer": "goal", "is": "yes"}, {"answer": "hours", "gte": 10}]],
+    )
 
 
 class AnyOf(Strict):
-    any: list[Condition] = Field(description="At least one condition holds.", min_length=1)
+    any: list[Condition] = Field(
+        description="At least one condition holds.", min_length=1,
+        examples=[[{"answer": "goal", "is": "no"}, {"answer": "goal", "status": "tie"}]],
+    )
 
 
 class Not(Strict):
-    not_: Condition = Field(alias="not", description="The condition does not hold.")
+    not_: Condition = Field(alias="not", description="The condition does not hold.",
+                            examples=[{"answer": "bad-history", "is": "yes"}])
 
 
 def _condition_tag(value: Any) -> str | None:
@@ -147,7 +154,8 @@ Condition = Annotated[
 class Route(Strict):
     """One `when -> next` pair; the first route whose condition holds is taken."""
 
-    when: Condition = Field(description="The condition, as data.")
+    when: Condition = Field(description="The condition, as data.",
+                            examples=[{"answer": "shared-goal", "is": "yes"}])
     next: NodeId = Field(description="Where the walk goes when it holds.")
 
 
@@ -197,6 +205,7 @@ class Defaults(RuleParams):
     max_revisits: int = Field(
         3,
         ge=0,
+        examples=[2],
         description="How many times the walk may come back to the same node before it "
         "takes the looping question's `otherwise` (or stops).",
     )
@@ -212,7 +221,8 @@ class NodeBase(Strict):
         examples=["Coalitions form around a goal no member can reach alone (Community Tool Box)."],
     )
     label: str | None = Field(
-        None, description="A short name for diagrams; defaults to the node id."
+        None, description="A short name for diagrams; defaults to the node id.",
+        examples=["Shared goal?"],
     )
 
 
@@ -220,8 +230,10 @@ class ChoiceSpec(Strict):
     """The long form of a choice."""
 
     next: NodeId = Field(description="Where the walk goes when the group picks this choice.")
-    label: str | None = Field(None, description="How the choice is shown; defaults to its value.")
-    help: str | None = Field(None, description="What picking this means.")
+    label: str | None = Field(None, description="How the choice is shown; defaults to its value.",
+                              examples=["Yes, let's go on"])
+    help: str | None = Field(None, description="What picking this means.",
+                             examples=["We keep talking next week."])
 
 
 ChoiceValue = Union[NodeId, ChoiceSpec]
@@ -229,15 +241,18 @@ ChoiceValue = Union[NodeId, ChoiceSpec]
 
 class StatusRoutes(Strict):
     on_block: NodeId | None = Field(
-        None, description="Where a block (consensus), objection (consent) or fist goes."
+        None, description="Where a block (consensus), objection (consent) or fist goes.",
+        examples=["common-ground"],
     )
-    on_tie: NodeId | None = Field(None, description="Where a tie goes.")
-    on_no_quorum: NodeId | None = Field(None, description="Where a missed quorum goes.")
+    on_tie: NodeId | None = Field(None, description="Where a tie goes.", examples=["revote"])
+    on_no_quorum: NodeId | None = Field(None, description="Where a missed quorum goes.",
+                                        examples=["reschedule"])
     on_no_agreement: NodeId | None = Field(
-        None, description="Where an unmet threshold goes."
+        None, description="Where an unmet threshold goes.", examples=["discuss"]
     )
     otherwise: NodeId | None = Field(
-        None, description="Catch-all for any status without its own route."
+        None, description="Catch-all for any status without its own route.",
+        examples=["not-now"],
     )
 
 
@@ -255,6 +270,7 @@ class ChoiceQuestion(NodeBase, RuleParams, StatusRoutes):
         None,
         description="Consent and fist-to-five: the choice that passes when nobody objects "
         "(default: the first). `any`: the choice that anyone may name.",
+        examples=["yes"],
     )
 
     @field_validator("choices")
@@ -280,11 +296,14 @@ class ChoiceQuestion(NodeBase, RuleParams, StatusRoutes):
 
 
 class NumberSpec(Strict):
-    min: float | None = Field(None, description="Smallest number a member may give.")
-    max: float | None = Field(None, description="Largest number a member may give.")
+    min: float | None = Field(None, description="Smallest number a member may give.",
+                              examples=[0])
+    max: float | None = Field(None, description="Largest number a member may give.",
+                              examples=[40])
     unit: str | None = Field(None, description="What is counted.", examples=["hours a week"])
     aggregate: Aggregate = Field(
-        "sum", description="How the members' numbers become one: sum, mean, median, min, max."
+        "sum", description="How the members' numbers become one: sum, mean, median, min, max.",
+        examples=["sum"],
     )
 
     @model_validator(mode="after")
@@ -295,40 +314,53 @@ class NumberSpec(Strict):
 
 
 class NumberRoute(Strict):
-    when: Comparison = Field(description="A test on the aggregate, e.g. {gte: 10}.")
+    when: Comparison = Field(description="A test on the aggregate, e.g. {gte: 10}.",
+                             examples=[{"gte": 10}])
     next: NodeId
+
+
+_ASK = Field(description="The question, as read aloud.",
+             examples=["How many hours a week can your group give?"])
+_QUORUM = Field(None, gt=0, le=1, description="Fraction of the members who must take part.",
+                examples=[0.6])
 
 
 class NumberQuestion(NodeBase, StatusRoutes):
     """Each member gives a number; the aggregate picks a branch."""
 
-    ask: str
-    number: NumberSpec
+    ask: str = _ASK
+    number: NumberSpec = Field(description="Bounds, unit and how numbers are combined.",
+                               examples=[{"min": 0, "max": 40, "unit": "hours a week",
+                                          "aggregate": "sum"}])
     branches: list[NumberRoute] = Field(
         default_factory=list,
         description="Tests on the aggregate; first match wins, then `otherwise`.",
+        examples=[[{"when": {"gte": 10}, "next": "task-force"}]],
     )
-    quorum: float | None = Field(None, gt=0, le=1)
+    quorum: float | None = _QUORUM
 
 
 class TextQuestion(NodeBase, StatusRoutes):
     """Each member (or the group, in one sentence) gives words; no branching."""
 
-    ask: str
+    ask: str = _ASK
     text: Literal["each", "one"] = Field(
-        description="`each`: every member's words; `one`: one agreed sentence."
+        description="`each`: every member's words; `one`: one agreed sentence.",
+        examples=["each"],
     )
-    next: NodeId
-    quorum: float | None = Field(None, gt=0, le=1)
+    next: NodeId = Field(description="Where the walk goes next.")
+    quorum: float | None = _QUORUM
 
 
 class Check(NodeBase):
     """Routes on earlier answers without asking anyone."""
 
     check: list[Route] = Field(
-        min_length=1, description="`when -> next` pairs; first match wins."
+        min_length=1, description="`when -> next` pairs; first match wins.",
+        examples=[[{"when": {"answer": "hours", "gte": 10}, "next": "coalition"}]],
     )
-    otherwise: NodeId | None = Field(None, description="Where to go when nothing matches.")
+    otherwise: NodeId | None = Field(None, description="Where to go when nothing matches.",
+                                     examples=["network"])
 
 
 class Handoff(NodeBase):
@@ -341,17 +373,20 @@ class Handoff(NodeBase):
     returns: dict[str, NodeId] = Field(
         default_factory=dict,
         description="The other map's outcome node ids -> nodes here.",
+        examples=[{"resolved": "red-lines", "stuck": "network"}],
     )
     otherwise: NodeId | None = Field(
-        None, description="Where any outcome without its own return goes."
+        None, description="Where any outcome without its own return goes.",
+        examples=["pause-and-repair"],
     )
 
 
 class Info(NodeBase):
     """Something the facilitator reads out; no vote."""
 
-    say: str = Field(description="What to read out.")
-    next: NodeId
+    say: str = Field(description="What to read out.",
+                     examples=["Agreements: no debate, 'I' statements, anyone may pass."])
+    next: NodeId = Field(description="Where the walk goes next.")
 
 
 class Outcome(NodeBase):
@@ -368,8 +403,10 @@ class Outcome(NodeBase):
         None,
         description="What it means; a Jinja2 template (sandboxed) that may use "
         "`answers`, `texts`, `group` and `map`.",
+        examples=["{{ group | length }} groups agreed to form a coalition."],
     )
-    next_steps: list[str] = Field(default_factory=list, description="Concrete next steps.")
+    next_steps: list[str] = Field(default_factory=list, description="Concrete next steps.",
+                                  examples=[["Book the first meeting within two weeks."]])
 
 
 NODE_KINDS = ("outcome", "handoff", "check", "info", "number", "text", "choice")
@@ -431,12 +468,18 @@ class MapFile(Strict):
     """A whole decision map."""
 
     id: NodeId = Field(description="The map's id.", examples=["coalition-formation"])
-    title: str = Field(description="The map's title.")
+    title: str = Field(description="The map's title.",
+                       examples=["Should we build a coalition?"])
     version: str = Field(description="The map's version, as text.", examples=["1.0"])
-    description: str | None = Field(None, description="What the map is for.")
+    description: str | None = Field(None, description="What the map is for.",
+                                    examples=["Decide whether and how to work as one."])
     start: NodeId = Field(description="The first node.")
-    defaults: Defaults = Field(default_factory=Defaults, description="Rule defaults.")
-    nodes: dict[NodeId, Node] = Field(min_length=1, description="Node id -> node.")
+    defaults: Defaults = Field(default_factory=Defaults, description="Rule defaults.",
+                               examples=[{"rule": "majority", "max_revisits": 2}])
+    nodes: dict[NodeId, Node] = Field(
+        min_length=1, description="Node id -> node.",
+        examples=[{"end": {"outcome": "Not now", "next_steps": ["Meet in three months."]}}],
+    )
 
     @field_validator("version", mode="before")
     @classmethod

@@ -279,3 +279,13 @@ def test_debug_shows_the_traceback(tmp_path):
     a.write_text("group: [Ana]\nanswers:\n  goal: maybe\n")
     p = dm("--debug", "run", str(FIX / "main.yaml"), str(a))
     assert p.returncode != 0 and "Traceback" in p.stderr
+
+
+def test_every_schema_property_has_a_description_and_examples():
+    schema = json.loads(SCHEMA_FILE.read_text())
+    bare = []
+    for name, d in [("MapFile", schema), *schema["definitions"].items()]:
+        for prop, spec in d.get("properties", {}).items():
+            if not spec.get("description") or not spec.get("examples"):
+                bare.append(f"{name}.{prop}")
+    assert bare == []
