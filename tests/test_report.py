@@ -1,0 +1,316 @@
+"""Reports of a walk: hostile text stays text, the charter is filled, templates fail clearly.
+
+Also the sandbox that runs map authors' outcome texts refuses what it must.
+"""
+
+from __future__ import annotations
+
+import doctest
+import html
+import re
+import time
+from pathlib import Path
+
+import decision_map_render.report as report_mod
+import pytest
+from decision_map_render.report import (
+    CHARTER_QUESTIONS,
+    CHARTER_SECTIONS,
+    TO_BE_AGREED,
+    ReportError,
+    all_maps,
+    md_escape,
+    render_template,
+    report_html,
+    report_markdown,
+    safe_svg,
+)
+from markdown_it import MarkdownIt
+
+from decision_map.answers import answers_from_data
+from decision_map.decision import Ballot
+from decision_map.engine import run
+from decision_map.loader import load_map
+from decision_map.templating import TemplateError, render_text
+from decision_map.yamlsrc import parse_yaml, read_text
+
+ROOT = Path(__file__).resolve().parent.parent
+COALITION = ROOT / "maps" / "coalition-formation.yaml"
+SCENARIOS = ROOT / "maps" / "scenarios" / "coalition-formation.yaml"
+DAY = "2025-05-01"
+
+SCRIPT = "<script>alert(1)</script>"
+MUSTACHE = "{{ 7*7 }}"
+LINK = "](javascript:x)"
+ESC = "\x1b[31m"
+HOSTILE = f"{SCRIPT} {MUSTACHE} {LINK} {ESC}"
+MEMBERS = [SCRIPT, MUSTACHE, LINK, f"Eve{ESC}"]
+
+HOSTILE_MAP = f"""\
+id: hostile
+title: "Hostile {SCRIPT} {MUSTACHE} [x](javascript:x)"
+version: "1"
+start: charter-problem
+nodes:
+  charter-problem:
+    ask: "Q1 {SCRIPT} {MUSTACHE} {LINK} # heading"
+    text: one
+    next: charter-for-against
+  charter-for-against:
+    ask: "Q2 <img src=x onerror=alert(1)>"
+    text: each
+    next: agree
+  agree:
+    ask: "Q3 {SCRIPT} {MUSTACHE} [link](javascript:x)"
+    rule: consensus
+    choices:
+      yes: done
+      no: done
+    on_block: agree
+  done:
+    outcome: "Done {SCRIPT}"
+    verdict: done
+    text: "{{{{ group | join(', ') }}}} agreed. {SCRIPT} {LINK}"
+    next_steps:
+      - "Step {SCRIPT} [x](javascript:x)"
+"""
+
+
+def _hostile_walk(tmp_path: Path):
+    path = tmp_path / "hostile.yaml"
+    path.write_text(HOSTILE_MAP, encoding="utf-8")
+    dm = load_map(str(path))
+
+    def source(pos):
+        if pos.node_id == "charter-problem":
+            return [Ballot(MEMBERS[0], HOSTILE)]
+        if pos.node_id == "charter-for-against":
+            return [Ballot(m, f"words of {m}: {HOSTILE}") for m in MEMBERS]
+        if pos.visit == 1:
+            return [Ballot(MEMBERS[0], "block", f"reason {HOSTILE}")] + [
+                Ballot(m, "yes") for m in MEMBERS[1:]]
+        return [Ballot(m, "yes") for m in MEMBERS]
+
+    trace = run(dm, MEMBERS, source)
+    assert trace.outcome == "done"
+    assert any(s.decision and s.decision.blocks for s in trace.steps)
+    return dm, trace
+
+
+def _coalition_walk(case: int = 0):
+    dm = load_map(str(COALITION))
+    data, pos = parse_yaml(read_text(str(SCENARIOS)), str(SCENARIOS))
+    c = data["cases"][case]
+    answers = answers_from_data({k: c[k] for k in ("group", "answers")}, pos, dm)
+    return dm, run(dm, answers.group, answers.source(dm.id), stop_at_missing=True)
+
+
+@pytest.fixture(scope="module")
+def coalition():
+    return _coalition_walk(0)
+
+
+# ---------------------------------------------------------------- hostile text
+
+
+def test_hostile_text_is_escaped_in_html(tmp_path):
+    dm, trace = _hostile_walk(tmp_path)
+    doc = report_html(dm, trace, date=DAY)
+    assert "<script" not in doc.lower()          # not the author's, and the report has none
+    assert "<img" not in doc.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in doc
+    assert "&lt;img src=x onerror=alert(1)&gt;" in doc
+    assert "\x1b" not in doc
+    assert not re.search(r"href\s*=\s*[\"']?\s*javascript", doc, re.I)
+    # {{ 7*7 }} is printed as written wherever it came from, never evaluated
+    assert doc.count(MUSTACHE) >= 6
+    assert ">49<" not in doc and " 49 " not in doc
+    # block reasons, charter texts and member names all arrive (escaped)
+    assert "reason &lt;script&gt;" in doc
+    assert "words of {{ 7*7 }}: &lt;script&gt;" in doc
+    assert "<li>](javascript:x)</li>" in doc
+
+
+def test_hostile_text_is_escaped_in_markdown(tmp_path):
+    dm, trace = _hostile_walk(tmp_path)
+    md = report_markdown(dm, trace, "hostile report-path.svg", date=DAY)
+    assert "\x1b" not in md
+    assert not re.search(r"(?<!\\)<(?!$)", md)       # every < from the author is \<
+    assert not re.search(r"(?<!\\)\]\(", md.replace("](hostile%20report-path.svg)", ""))
+    assert "{{" not in md and "}}" not in md         # no Liquid/Jinja for site generators
+    assert r"\{\{ 7\*7 \}\}" in md
+    assert r"\<script\>alert(1)\</script\>" in md
+    # rendered as CommonMark (raw HTML allowed), the author's text stays text
+    out = MarkdownIt("commonmark").render(md)
+    assert "<script" not in out.lower() and out.lower().count("<img") == 1
+    assert "javascript" not in " ".join(re.findall(r"href=\"[^\"]*\"", out))
+    assert re.findall(r"<a ", out) == []
+    assert '<img src="hostile%20report-path.svg"' in out  # the one image is ours
+    assert "{{ 7*7 }}" in out and " 49 " not in out and ">49<" not in out
+    headings = re.findall(r"<h[1-6]>(.*?)</h[1-6]>", out)
+    assert not any(h.startswith("heading") for h in headings)
+
+
+def test_md_escape_and_the_module_doctests():
+    assert str(md_escape("- item")) == r"\- item"
+    assert str(md_escape("a | b")) == r"a \| b"
+    assert str(md_escape("![x](y)")) == r"\!\[x\](y)"
+    result = doctest.testmod(report_mod)
+    assert result.attempted >= 8 and result.failed == 0
+
+
+def test_svg_is_inlined_safely():
+    svg = ('<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x">\n'
+           '<svg width="1pt"><g onclick="evil()"><SCRIPT type="x">evil()</SCRIPT>'
+           '<a href="javascript:evil()">x</a><script>x</svg>')
+    out = safe_svg(svg)
+    assert out.startswith("<svg") and "DOCTYPE" not in out and "<?xml" not in out
+    assert "<script" not in out.lower() and "onclick" not in out
+    assert "javascript:" not in out
+
+
+# ---------------------------------------------------------------- the authors' sandbox
+
+
+@pytest.mark.parametrize("source, context", [
+    ("{{ ''.__class__.__mro__ }}", {}),
+    ("{{ x|attr('__class__') }}", {"x": ""}),
+    ("{{ answers.__class__.__subclasses__() }}", {"answers": {}}),
+    ("{% for i in range(10**9) %}x{% endfor %}", {}),
+])
+def test_outcome_text_sandbox_refuses(source, context):
+    start = time.monotonic()
+    with pytest.raises(TemplateError) as e:
+        render_text(source, context, "map.yaml:3:5")
+    assert time.monotonic() - start < 1.0
+    msg = str(e.value)
+    assert msg.startswith("map.yaml:3:5: ") and "\n" not in msg
+
+
+def test_outcome_text_sandbox_cannot_mutate():
+    with pytest.raises(TemplateError, match="sandbox|unsafe"):
+        render_text("{{ group.append('x') }}", {"group": ["a"]}, "w")
+
+
+# ---------------------------------------------------------------- template errors
+
+
+@pytest.mark.parametrize("name", ["report.md.j2", "report.html.j2"])
+def test_missing_variable_is_one_line_naming_template_and_variable(name):
+    with pytest.raises(ReportError) as e:
+        render_template(name, {})
+    msg = str(e.value)
+    assert "\n" not in msg
+    assert msg.startswith(f"template {name} line ")
+    assert "is undefined" in msg and "'" in msg
+
+
+def test_trace_of_another_map_is_refused(coalition, tmp_path):
+    _, trace = coalition
+    other, _ = _hostile_walk(tmp_path)
+    with pytest.raises(ReportError, match="coalition-formation"):
+        report_markdown(other, trace, None)
+
+
+# ---------------------------------------------------------------- the coalition walk
+
+
+def test_coalition_report_markdown(coalition):
+    dm, trace = coalition
+    md = report_markdown(dm, trace, "report-path.svg", date=DAY)
+    assert md.startswith("# Should we build a coalition, and what kind?\n")
+    assert "Decision map report, 2025-05-01." in md
+    assert f"sha256 {dm.sha256[:12]}" in md
+    assert "**The group (5):** Rosa, Malik, Priya, Tom, Dolores" in md
+    assert "## Outcome: Form a coalition" in md
+    assert "- [ ] Name a core group of three" in md
+    assert "## The coalition charter" in md
+    for n, title, _ in CHARTER_SECTIONS:
+        assert f"### {n}. {title}" in md
+    # the group's charter words, under their sections
+    charter = md.split("## The coalition charter")[1].split("## How we got here")[0]
+    assert "Sick and Broke: people near the refinery get sick" in charter
+    assert "- **Malik:** 2 hours a week and posters for every action" in charter
+    assert "- **Dolores:** For clean air and health care near the refinery" in charter
+    assert "Jemez Principles. Rosa convenes, Priya coordinates" in charter
+    assert "First review at 90 days, then yearly" in charter
+    assert "Member groups: Rosa, Malik, Priya, Tom, Dolores." in charter
+    # membership (6) is not asked as a text question: visibly open
+    six = charter.split("### 6. Membership")[1].split("### 7.")[0]
+    assert f"***{TO_BE_AGREED}***" in six
+    # steps: numbered, with the question, the sentence, tallies, stand-asides
+    assert "**1. Is there a concrete goal" in md
+    assert 'Consensus on "yes": 4 agree, 1 stands aside (Tom).' in md
+    assert "- Stood aside: Tom." in md
+    assert "- Tally: yes 4, no 1." in md
+    assert "- Decided: 16 hours a week." in md
+    assert "- Words for the charter, sections 5, 8, 9 and 10." in md
+    assert "**20. Do we go ahead with the proposal on the table?**" in md
+    assert "![The map with the path the group took](report-path.svg)" in md
+    # golden-ish: the same walk and date give the same bytes
+    assert report_markdown(dm, trace, "report-path.svg", date=DAY) == md
+
+
+def test_coalition_report_html(coalition):
+    dm, trace = coalition
+    doc = report_html(dm, trace, date=DAY)
+    text = html.unescape(doc)
+    assert doc.startswith("<!DOCTYPE html>")
+    assert '<h2 id="outcome">Form a coalition</h2>' in doc
+    for n, title, _ in CHARTER_SECTIONS:
+        assert f"<h3>{n}. {html.escape(title)}</h3>" in doc
+    assert "Sick and Broke" in text and "we need help translating into Spanish" in text
+    assert 'Consensus on "yes": 4 agree, 1 stands aside (Tom).' in text
+    assert text.count(TO_BE_AGREED) >= 2
+    # one self-contained file: inline CSS with print rules, inline SVG, nothing fetched
+    assert "@media print" in doc and "<style>" in doc
+    assert doc.count("<svg") == 1 and "<?xml" not in doc and "<!DOCTYPE svg" not in doc
+    assert not re.search(r"<link|<script|<img|<iframe|@import|url\(|src=", doc, re.I)
+    external = re.findall(r"https?://[^\"' ]+", doc)
+    assert all(u.startswith("http://www.w3.org/") for u in external), external
+    assert "Content-Security-Policy" in doc
+
+
+def test_charter_questions_match_the_coalition_map():
+    dm = load_map(str(COALITION))
+    asked = {k for k in dm.nodes if k.startswith("charter-")}
+    assert asked == set(CHARTER_QUESTIONS)
+    covered = {n for ns in CHARTER_QUESTIONS.values() for n in ns}
+    assert covered == set(range(1, 15)) - {6}
+    assert [n for n, _, _ in CHARTER_SECTIONS] == list(range(1, 15))
+
+
+def test_no_charter_section_without_charter_texts():
+    dm, trace = _coalition_walk(1)  # "no goal": not now, three steps
+    md = report_markdown(dm, trace, None, date=DAY)
+    assert "## Outcome: Not now; revisit when something changes" in md
+    assert "charter" not in md.lower()
+    assert "## The path on the map" not in md  # no picture given
+    assert "We did not find a goal that matters more to us" in md
+
+
+def test_steps_in_handoff_maps_show_their_own_questions():
+    dm, trace = _coalition_walk(10)  # through common ground and working through dissent
+    maps = all_maps(dm)
+    assert {"common-ground", "working-through-dissent"} <= set(maps)
+    md = report_markdown(dm, trace, None, date=DAY)
+    doc = html.unescape(report_html(dm, trace, date=DAY))
+    sub = maps["common-ground"].nodes["agreements"].ask
+    first = " ".join(sub.split())[:40]
+    assert first in md.replace("\\", "") and first in doc
+    assert "Now walking 'A conversation on common ground'" in doc
+    assert "Blocked by Dolores" in doc and "The tenants we talk about are not" in doc
+    assert "(in A conversation on common ground)" in md
+    assert "asked again, time 2" in md
+    assert "## Outcome: Pause and repair" in md
+
+
+def test_stopped_walk_says_why():
+    dm = load_map(str(COALITION))
+    trace = run(dm, ["A", "B"], lambda pos: None, stop_at_missing=True)
+    assert trace.stopped and not trace.outcome
+    md = report_markdown(dm, trace, None, date=DAY)
+    assert "## The walk stopped" in md
+    assert report_mod.md_escape(trace.stopped) in md
+    doc = report_html(dm, trace, date=DAY)
+    assert "The walk stopped" in doc and "Next steps" not in doc
