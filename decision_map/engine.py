@@ -299,6 +299,7 @@ class Walk:
         f = self.frame
         return {
             "answers": {k: d.value for k, d in f.decisions.items()},
+            "statuses": {k: d.status for k, d in f.decisions.items()},
             "texts": {k: [list(t) for t in d.texts] for k, d in f.decisions.items() if d.texts},
             "group": list(self.group),
             "map": {"id": f.dm.id, "title": f.dm.model.title, "version": f.dm.version},

@@ -402,7 +402,7 @@ class Outcome(NodeBase):
     text: str | None = Field(
         None,
         description="What it means; a Jinja2 template (sandboxed) that may use "
-        "`answers`, `texts`, `group` and `map`.",
+        "`answers`, `statuses`, `texts`, `group`, `map` and `outcome`.",
         examples=["{{ group | length }} groups agreed to form a coalition."],
     )
     next_steps: list[str] = Field(default_factory=list, description="Concrete next steps.",

@@ -16,7 +16,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from .errors import DecisionMapError
 
 # Names an outcome's text may use.
-TEMPLATE_NAMES = frozenset({"answers", "texts", "group", "map", "outcome"})
+TEMPLATE_NAMES = frozenset({"answers", "statuses", "texts", "group", "map", "outcome"})
 MAX_OUTPUT = 100_000
 MAX_RANGE = 10_000
 

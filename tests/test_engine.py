@@ -157,3 +157,13 @@ def test_bad_votes_and_groups_are_walk_errors(dm):
     with pytest.raises(WalkError, match="more than once"):
         Walk(dm, ["Ana", "Ana"])
     assert w.current().node_id == "goal" and not w.submissions
+
+
+def test_outcome_text_can_read_each_question_status(tmp_path):
+    m = tmp_path / "s.yaml"
+    m.write_text('id: s\ntitle: S\nversion: "1"\nstart: q\nnodes:\n'
+                 '  q: {ask: Go?, rule: consensus, choices: {yes: e}, otherwise: e}\n'
+                 '  e: {outcome: End, next_steps: [x], text: "q was {{ statuses.q }}"}\n')
+    w = Walk(load_map(m), ["Ana", "Ben"])
+    w.submit([Ballot("Ana", "yes"), Ballot("Ben", "block", "no")])
+    assert w.trace.outcome_text == "q was blocked"
