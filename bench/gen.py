@@ -144,6 +144,7 @@ def _vote_pools(dm, members: int, rng: random.Random, pool: int = 400) -> list[t
     objections where the rule allows them, and some members absent (empty cells)."""
     from decision_map.answers import questions_of
     from decision_map.format import ChoiceQuestion, NumberQuestion
+    from decision_map.graph import questions_remaining
     from decision_map.rules import allowed_votes, effective_rule
 
     cols = []
@@ -151,14 +152,17 @@ def _vote_pools(dm, members: int, rng: random.Random, pool: int = 400) -> list[t
         if "/" in key and m is m_dm:
             continue  # `top-id/id` duplicates the plain id
         vecs = []
+        remaining = questions_remaining(m)
         for _ in range(pool):
             cells = []
             if isinstance(node, ChoiceQuestion):
                 rule = effective_rule(node, m.model.defaults)
                 allowed = sorted(allowed_votes(node, m.model.defaults))
                 choices = list(node.choices)
-                # lean forward (the first choice) more often than not, so walks go deep
-                lean = choices[0] if rng.random() < 0.7 else rng.choice(choices)
+                # lean to the choice with the longest way on, more often than not, so
+                # walks go deep and reach every part of the map
+                far = max(choices, key=lambda c: remaining.get(node.targets()[c], 0))
+                lean = far if rng.random() < 0.75 else rng.choice(choices)
                 noise = rng.choice((0.0, 0.1, 0.3, 0.6))
                 for _m in range(members):
                     x = rng.random()
@@ -217,5 +221,5 @@ def write_responses(path: str, dm, groups: int, members: int, seed: int = 0) -> 
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(",".join(["group", "member"] + [k for k, _ in cols]) + "\n")
-        f.writelines(",".join(r) + "\n" for r in zip(*columns))
+        f.writelines(",".join(r) + "\n" for r in zip(*columns, strict=True))
     return path
