@@ -168,18 +168,22 @@ def member_hint(q: Question) -> str:
     return ", ".join(parts)
 
 
-def tally_example(q: Question) -> str:
-    """An example quick-tally line for the question."""
+def tally_example(q: Question, size: int = 5) -> str:
+    """An example quick-tally line for the question that adds up to the group's size."""
+    n = max(size, 1)
     if q.rule == "fist-to-five":
-        return "5 2, 3 1, 0 1"
+        return f"5 {n - 1}, 3 1" if n > 1 else "4 1"
     first = q.choices[0] if q.choices else "yes"
-    if q.rule == "consent":
-        return f"{first} 5, object 1"
     second = q.choices[1] if len(q.choices) > 1 else None
-    parts = [f"{first} 4"] + ([f"{second} 1"] if second else []) + ["abstain 1"]
+    if n == 1:
+        return f"{first} 1"
+    if q.rule == "consent":
+        return f"{first} {n - 1}, object 1"
     if q.rule == "consensus":
-        parts = [f"{first} 4", "stand-aside 1", "block 0"]
-    return ", ".join(parts)
+        return f"{first} {n - 1}, stand-aside 1"
+    if n == 2 or second is None:
+        return f"{first} {n - 1}, abstain 1"
+    return f"{first} {n - 2}, {second} 1, abstain 1"
 
 
 # ---------------------------------------------------------------- one member's vote
@@ -320,7 +324,7 @@ def parse_tally(q: Question, line: str, group_size: int) -> list[tuple[str, int]
     more than the group; fewer means the rest did not take part.
     """
     node = q.node
-    example = tally_example(q)
+    example = tally_example(q, group_size)
     if not isinstance(node, ChoiceQuestion):
         raise VoteInputError("numbers and words are asked member by member here")
     if q.rule in ("approval", "ranked"):

@@ -16,7 +16,7 @@ import typer
 from rich.text import Text
 
 from ..decision import ABSTAIN, BLOCK, OBJECT, Ballot, Decision
-from ..format import ChoiceQuestion, NumberQuestion, Outcome, TextQuestion
+from ..format import ChoiceQuestion, Outcome, TextQuestion
 from ..trace import Step
 from .main import app, fail
 from .output import clean, console, safe
@@ -78,6 +78,17 @@ class Terminal:
 
     def say(self, text: object = "", style: str = "") -> None:
         self.con.print(text if isinstance(text, Text) else safe(text, style))
+
+    def item(self, text: str) -> None:
+        """A bullet with a hanging indent on a terminal (one long line on a pipe)."""
+        if self.interactive:
+            import textwrap
+
+            text = textwrap.fill(clean(text), width=max(self.con.width, 40),
+                                 initial_indent="  - ", subsequent_indent="    ")
+            self.con.print(safe(text))
+        else:
+            self.con.print(safe(f"  - {text}"))
 
     def rule(self, title: str) -> None:
         if self.interactive:
@@ -200,11 +211,6 @@ class Stepper:
                 if label != value:
                     line.append(safe(f"  ({value})", "dim"))
                 self.t.say(line)
-        elif isinstance(node, NumberQuestion):
-            self.t.say("  Each member gives a number.")
-        else:
-            self.t.say("  Each member gives their words." if node.text == "each"
-                       else "  The group agrees one sentence.")
         self.t.say(Text.assemble(safe("Rule: ", "bold"), safe(rule_in_words(node, defaults))))
         tallying = self._tally_ok() and self.mode == "tally"
         how = "by quick tally" if tallying else "member by member"
@@ -232,9 +238,11 @@ class Stepper:
                         self.t.say(f"  {i}  {node.choice_label(value)}: {' '.join(h.split())}")
             q = self.q
             self.t.say(f"To vote: {member_hint(q)}; - marks someone not taking part.")
-            if self._tally_ok():
-                self.t.say(f"Quick tally: type t, then counts like: {tally_example(q)} "
-                           "(m goes back to member by member).")
+            example = tally_example(q, len(self.walk.group))
+            if self._tally_ok() and self.mode == "tally":
+                self.t.say(f"Quick tally: counts like {example}; m votes member by member.")
+            elif self._tally_ok():
+                self.t.say(f"Quick tally: type t, then counts like {example}.")
         self.t.say("Commands at any prompt: ? this help · back undo the last step · "
                    "path the steps so far · map write a picture of the path · save · quit "
                    "(saved; resume later)")
@@ -355,8 +363,9 @@ class Stepper:
 
     def collect_tally(self) -> list[Ballot]:
         q = self.q
+        example = tally_example(q, len(self.walk.group))
         while True:
-            line = self.read(f"  Tally (like: {tally_example(q)}): ", vote=True)
+            line = self.read(f"  Tally (like: {example}): ", vote=True)
             try:
                 pairs = parse_tally(q, line, len(self.walk.group))
             except VoteInputError as e:
@@ -446,7 +455,7 @@ class Stepper:
                 self.t.say()
                 self.t.say("Next steps:", "bold")
                 for s in trace.next_steps:
-                    self.t.say(f"  - {s}")
+                    self.t.item(s)
         else:
             self.t.rule("Stopped")
             self.t.say(safe(trace.stopped or "The walk ended.", "bold yellow"))
