@@ -20,7 +20,7 @@ path, and focus changes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from decision_map.decision import Decision
@@ -129,7 +129,6 @@ class Diagram:
     focus: bool = False
     verdicts: tuple[str, ...] = ()  # every verdict drawn, sorted: colours index into it
     stopped: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def node(self, node_id: str) -> DNode:
         for n in self.nodes:

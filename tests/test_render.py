@@ -349,3 +349,29 @@ def test_hostile_mermaid_labels_are_escaped(hostile):
 def test_hostile_golden_dot(hostile):
     dot = to_dot(hostile, hostile_trace())
     golden("hostile-trace.dot", dot)
+
+
+# ---------------------------------------------------------------- size and layering
+
+
+def test_auto_focus_on_big_traced_maps():
+    from decision_map_render.bench import generated_map, generated_trace
+    from decision_map_render.draw import FOCUS_THRESHOLD, auto_focus, render
+
+    big = generated_map(FOCUS_THRESHOLD + 20)
+    trace = generated_trace(big)
+    assert auto_focus(big, trace) and not auto_focus(big, None)
+    small = generated_map(50)
+    assert not auto_focus(small, generated_trace(small))
+    focused = render(big, trace, "dot").decode()
+    whole = render(big, trace, "dot", focus=False).decode()
+    assert focused.count("shape=") < whole.count("shape=")
+    assert "(focus on the path)" in focused
+    layout(focused)
+
+
+def test_render_never_imports_the_cli():
+    src = Path(__file__).parent.parent / "render"
+    for py in sorted(src.glob("*.py")):
+        text = py.read_text(encoding="utf-8")
+        assert "decision_map.cli" not in text and "from decision_map import cli" not in text, py

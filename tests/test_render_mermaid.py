@@ -66,7 +66,7 @@ def parsed():
     texts = [to_mermaid(dm, t, focus=f) for dm, t, f in cases.values()]
     results = mermaid_parse(texts)
     return {name: (build(dm, t, focus=f), res)
-            for (name, (dm, t, f)), res in zip(cases.items(), results)}
+            for (name, (dm, t, f)), res in zip(cases.items(), results, strict=True)}
 
 
 def test_every_output_parses(parsed):
