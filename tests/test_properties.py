@@ -1,0 +1,583 @@
+"""Property tests and fuzzing: generated valid maps walked by generated groups, and
+mutated maps that must fail only with the project's own located error.
+
+Profiles (pick with HYPOTHESIS_PROFILE; default "ci"):
+
+    property                         ci    long (10x)
+    valid map: check + walk + back   100    1000
+    trace JSON at every step          50     500
+    renderer lays out every map       30     300
+    mutated YAML text                250    2500
+    mutated map structures           200    2000
+
+`test_profile_counts_are_stated` prints the profile and its counts in the test output.
+Every example is run with deadline=None (no flaky timing failures).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+
+from decision_map.checks import check_map
+from decision_map.decision import ABSTAIN, BLOCK, OBJECT, Ballot
+from decision_map.engine import Walk
+from decision_map.errors import MapError
+from decision_map.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
+from decision_map.loader import load_text
+from decision_map.rules import allowed_votes, possible_statuses
+from decision_map.trace import Trace
+
+# ---------------------------------------------------------------- profiles
+
+COUNTS = {
+    "ci": {"walk": 100, "json": 50, "render": 30, "yaml": 250, "structure": 200},
+    "long": {"walk": 1000, "json": 500, "render": 300, "yaml": 2500, "structure": 2000},
+}
+for _name, _c in COUNTS.items():
+    settings.register_profile(
+        _name, deadline=None, print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                               HealthCheck.filter_too_much],
+    )
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+if PROFILE not in COUNTS:
+    raise pytest.UsageError(f"HYPOTHESIS_PROFILE must be one of {', '.join(COUNTS)}")
+settings.load_profile(PROFILE)
+N = COUNTS[PROFILE]
+
+
+def examples(kind: str) -> settings:
+    return settings(max_examples=N[kind], deadline=None)
+
+
+# ---------------------------------------------------------------- the valid-map generator
+
+RULES = ["majority", "supermajority", "plurality", "unanimous", "consensus", "consent",
+         "fist-to-five", "any"]
+STATUS_KEY = {"blocked": "on_block", "tie": "on_tie", "no_quorum": "on_no_quorum",
+              "no_agreement": "on_no_agreement"}
+# Valid values that YAML 1.1 or a careless reader would turn into something else.
+TRICKY = ["yes", "no", "on", "off", "null", "true", "1", "012", "1.5", "2024-01-01", "end",
+          "graph", "~", "NaN", ".inf", "0x1F", "1_000", "<b>", "a\"b", "ja'nee", "éà",
+          "go ahead", "maybe?", "#x", "*star", "&amp", "%%", "-->"]
+WORDS = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Co", "Cn")),
+    min_size=1, max_size=30,
+).map(str.strip).filter(bool)
+TEXT = st.one_of(WORDS, st.sampled_from(TRICKY + ["line one\nline two", '"]; evil [label="x',
+                                                   "<script>alert(1)</script>"]))
+CHOICE = st.one_of(st.sampled_from(TRICKY), st.from_regex(r"[A-Za-z][A-Za-z0-9 _-]{0,12}",
+                                                          fullmatch=True).map(str.strip))
+MEMBERS = st.lists(
+    st.one_of(st.sampled_from(["Ana", "Ben", "Cy", "Dee", "Émile", "Ümit", "李", "O'Neil"]),
+              WORDS),
+    min_size=1, max_size=8, unique_by=str.strip,
+)
+TEMPLATES = [
+    "{{ group|length }} of us, on {{ map.title }}.",
+    "{% for k, v in answers|dictsort %}{{ k }}={{ v }}; {% endfor %}",
+    "Outcome {{ outcome.title }} ({{ outcome.verdict or 'none' }})",
+    "{{ texts|length }} text answers",
+]
+
+
+def _valid_choices(draw, n: int) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for _ in range(n):
+        c = draw(CHOICE)
+        folded = c.strip().casefold()
+        if not c or folded in seen or folded in {"abstain", "stand-aside", "block", "object",
+                                                 "stand aside", "stand_aside"}:
+            continue
+        seen.add(folded)
+        out.append(c)
+    return out
+
+
+@st.composite
+def valid_maps(draw) -> dict[str, Any]:
+    """A valid map as a dict: 3-25 nodes of every kind but hand-off, loops allowed, every
+    node able to reach an outcome, every status its rule can produce routed."""
+    n_out = draw(st.integers(1, 4))
+    n_inner = draw(st.integers(max(0, 3 - n_out), 25 - n_out))
+    pool = draw(st.permutations(TRICKY[:10] + [f"n{i}" for i in range(30)]))
+    ids = [x for x in pool if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", x)]
+    inner, outs = ids[:n_inner], ids[n_inner:n_inner + n_out]
+    defaults: dict[str, Any] = {"max_revisits": draw(st.integers(0, 3))}
+    if draw(st.booleans()):
+        defaults["rule"] = draw(st.sampled_from(RULES))
+    if draw(st.integers(0, 4)) == 0:
+        defaults["quorum"] = draw(st.sampled_from([0.5, 0.6667, 1]))
+    dmodel = Defaults.model_validate(defaults)
+    kinds = [draw(st.sampled_from(["choice"] * 4 + ["number", "text", "check", "info"]))
+             for _ in inner]
+    if inner:
+        kinds[0] = draw(st.sampled_from(["choice", "number", "text"]))
+    questions: dict[str, str] = {}  # the questions before the node being made
+    nodes: dict[str, Any] = {}
+    choice_values: dict[str, list[str]] = {}
+
+    def forward(i: int) -> str:
+        return draw(st.sampled_from(inner[i + 1:] + outs))
+
+    def anywhere() -> str:
+        return draw(st.sampled_from(inner + outs))
+
+    for i, (nid, kind) in enumerate(zip(inner, kinds, strict=True)):
+        node: dict[str, Any] = {}
+        if draw(st.booleans()):
+            node["help"] = draw(TEXT)
+        if kind == "choice":
+            rule = draw(st.sampled_from(RULES + [None]))
+            if rule:
+                node["rule"] = rule
+            effective = rule or defaults.get("rule") or "majority"
+            n = 2 if effective == "any" else draw(st.integers(1, 4))
+            values = _valid_choices(draw, n + 4)[:n]
+            if effective == "any" and len(values) < 2:
+                values = ["yes", "no"]
+            if not values:
+                values = ["ok"]
+            node["ask"] = draw(TEXT)
+            node["choices"] = {}
+            for j, v in enumerate(values):
+                target = forward(i) if j == 0 else anywhere()
+                if draw(st.booleans()):
+                    node["choices"][v] = target
+                else:
+                    node["choices"][v] = {"next": target, "label": draw(TEXT)}
+            choice_values[nid] = values
+            if effective == "supermajority" and draw(st.booleans()):
+                node["threshold"] = draw(st.sampled_from([0.5, 0.6, 0.6667, 0.75, 1]))
+            if effective == "consensus" and draw(st.booleans()):
+                node["max_stand_asides"] = draw(st.integers(0, 3))
+            if effective == "fist-to-five" and draw(st.booleans()):
+                node["min_fingers"] = draw(st.integers(1, 5))
+            if effective in ("consent", "fist-to-five", "any") and draw(st.booleans()):
+                node["proposal"] = draw(st.sampled_from(values))
+            if draw(st.integers(0, 3)) == 0:
+                node["quorum"] = draw(st.sampled_from([0.25, 0.5, 0.6667, 1]))
+            model = ChoiceQuestion.model_validate(node)
+            questions[nid] = kind
+        elif kind == "number":
+            lo = draw(st.integers(-5, 5))
+            hi = lo + draw(st.integers(0, 20))
+            node["ask"] = draw(TEXT)
+            node["number"] = {"min": lo, "max": hi,
+                              "aggregate": draw(st.sampled_from(
+                                  ["sum", "mean", "median", "min", "max"]))}
+            if draw(st.booleans()):
+                node["number"]["unit"] = draw(TEXT)
+            node["branches"] = [
+                {"when": {draw(st.sampled_from(["gte", "gt", "lte", "lt", "is"])):
+                          draw(st.integers(lo - 2, hi * 3 + 30))}, "next": anywhere()}
+                for _ in range(draw(st.integers(0, 3)))
+            ]
+            node["otherwise"] = forward(i)
+            if draw(st.integers(0, 3)) == 0:
+                node["quorum"] = draw(st.sampled_from([0.5, 1]))
+            model = NumberQuestion.model_validate(node)
+            questions[nid] = kind
+        elif kind == "text":
+            node["ask"] = draw(TEXT)
+            node["text"] = draw(st.sampled_from(["each", "one"]))
+            node["next"] = forward(i)
+            if draw(st.integers(0, 3)) == 0:
+                node["quorum"] = draw(st.sampled_from([0.5, 1]))
+            model = TextQuestion.model_validate(node)
+            questions[nid] = kind
+        elif kind == "check":
+            if not questions:
+                kind = "info"
+            else:
+                cases = []
+                for _ in range(draw(st.integers(1, 3))):
+                    q = draw(st.sampled_from(sorted(questions)))
+                    cases.append({"when": _condition(draw, q, questions[q],
+                                                     choice_values.get(q)),
+                                  "next": anywhere()})
+                node["check"] = cases
+                node["otherwise"] = forward(i)
+        if kind == "info":
+            node.pop("check", None)
+            node["say"] = draw(TEXT)
+            node["next"] = forward(i)
+        if kind in ("choice", "number", "text"):
+            for status in sorted(possible_statuses(model, dmodel) - {"decided"}):
+                if "otherwise" in node:
+                    break
+                if draw(st.booleans()):
+                    node[STATUS_KEY[status]] = anywhere()
+                else:
+                    node["otherwise"] = anywhere()
+        nodes[nid] = node
+    for oid in outs:
+        o: dict[str, Any] = {"outcome": draw(TEXT),
+                             "next_steps": draw(st.lists(TEXT, min_size=1, max_size=3))}
+        if draw(st.booleans()):
+            o["verdict"] = draw(st.from_regex(r"[a-z0-9][a-z0-9_-]{0,10}", fullmatch=True))
+        if draw(st.booleans()):
+            o["text"] = draw(st.sampled_from(TEMPLATES))
+        nodes[oid] = o
+    order = draw(st.permutations(list(nodes)))  # map order need not be walk order
+    return {
+        "id": draw(st.from_regex(r"[a-z][a-z0-9-]{0,15}", fullmatch=True)),
+        "title": draw(TEXT),
+        "version": draw(st.sampled_from(["1", "1.0", "2024-01-01", "0.1.2"])),
+        "start": (inner + outs)[0],
+        "defaults": defaults,
+        "nodes": {k: nodes[k] for k in order},
+    }
+
+
+def _condition(draw, q: str, kind: str, values: list[str] | None) -> dict[str, Any]:
+    options = ["answered", "status"]
+    if kind == "choice":
+        options += ["is", "in", "not_in"]
+    if kind == "number":
+        options += ["gte", "lt", "is"]
+    which = draw(st.sampled_from(options))
+    if which == "answered":
+        c: dict[str, Any] = {"answer": q, "answered": draw(st.booleans())}
+    elif which == "status":
+        c = {"answer": q, "status": draw(st.sampled_from(
+            ["decided", "blocked", "no_quorum", "tie", "no_agreement"]))}
+    elif kind == "choice":
+        assert values
+        if which == "is":
+            c = {"answer": q, "is": draw(st.sampled_from(values))}
+        else:
+            c = {"answer": q, which: draw(st.lists(st.sampled_from(values), min_size=1,
+                                                   max_size=3))}
+    else:
+        c = {"answer": q, which: draw(st.integers(-10, 40))}
+    wrap = draw(st.integers(0, 5))
+    if wrap == 0:
+        return {"not": c}
+    if wrap == 1:
+        return {"all": [c, {"answer": q, "answered": True}]}
+    if wrap == 2:
+        return {"any": [c]}
+    return c
+
+
+def dump(m: dict[str, Any]) -> str:
+    return yaml.safe_dump(m, sort_keys=False, allow_unicode=True)
+
+
+# ---------------------------------------------------------------- votes
+
+
+def ballots_for(draw, pos, defaults: Defaults, group: list[str]) -> list[Ballot]:
+    """One random, valid round of ballots for the question at `pos`."""
+    node = pos.node
+    allowed = sorted(allowed_votes(node, defaults))
+    out: list[Ballot] = []
+    text_given = False
+    for member in group:
+        if draw(st.integers(0, 5)) == 0:
+            continue  # absent
+        if draw(st.integers(0, 4)) == 0:
+            word = draw(st.sampled_from(allowed))
+            reason = draw(st.one_of(st.none(), TEXT)) if word in (BLOCK, OBJECT) else None
+            out.append(Ballot(member, word, reason))
+            continue
+        if isinstance(node, TextQuestion):
+            if node.text == "one" and text_given:
+                out.append(Ballot(member, ABSTAIN))
+                continue
+            text_given = True
+            out.append(Ballot(member, draw(TEXT)))
+        elif isinstance(node, NumberQuestion):
+            lo = int(node.number.min) if node.number.min is not None else -10
+            hi = int(node.number.max) if node.number.max is not None else 10
+            out.append(Ballot(member, draw(st.integers(lo, hi))))
+        elif (node.rule or defaults.rule) == "fist-to-five":
+            out.append(Ballot(member, draw(st.integers(0, 5))))
+        else:
+            out.append(Ballot(member, draw(st.sampled_from(list(node.choices)))))
+    return out
+
+
+def snapshot(w: Walk):
+    return (w.current(), w.trace.to_json(), [s.to_json() for s in w.submissions])
+
+
+def step_bound(m: dict[str, Any]) -> int:
+    """No walk may submit more often than this: each node is entered at most
+    max_revisits + 1 times, plus one for an `otherwise` taken past the limit."""
+    return len(m["nodes"]) * (m["defaults"]["max_revisits"] + 2) + 1
+
+
+# ---------------------------------------------------------------- properties: valid maps
+
+
+@examples("walk")
+@given(m=valid_maps(), group=MEMBERS, data=st.data())
+def test_generated_maps_check_clean_and_every_walk_ends(m, group, data):
+    """check_map: no errors; every walk ends at an outcome or an explained stop within the
+    step bound; back() restores the exact prior state; the trace survives JSON."""
+    text = dump(m)
+    note(text)
+    dm = load_text(text, "gen.yaml")
+    errors = [d.line() for d in check_map(dm) if d.severity == "error"]
+    assert errors == []
+    defaults = dm.model.defaults
+    w = Walk(dm, group)
+    bound = step_bound(m)
+    for _ in range(bound):
+        pos = w.current()
+        if pos is None:
+            break
+        ballots = ballots_for(data.draw, pos, defaults, group)
+        before = snapshot(w)
+        w.submit(ballots)
+        after = snapshot(w)
+        if data.draw(st.booleans(), label="check back()"):
+            assert w.back() is True
+            assert snapshot(w) == before
+            w.submit(ballots)
+            assert snapshot(w) == after
+    else:
+        pytest.fail(f"the walk did not end within {bound} submissions")
+    t = w.trace
+    assert t.finished and w.current() is None
+    if t.outcome is not None:
+        assert t.stopped is None
+        assert t.outcome in dm.outcomes()
+        assert t.steps[-1].node == t.outcome and t.steps[-1].kind == "outcome"
+    else:
+        assert isinstance(t.stopped, str)
+        assert re.fullmatch(r"[A-Z].{10,}[.!?]", t.stopped, re.S), t.stopped
+    assert Trace.loads(t.dumps()).to_json() == t.to_json()
+    # and back() all the way to the start is the fresh walk
+    fresh = snapshot(Walk(dm, group))
+    while w.back():
+        pass
+    assert snapshot(w) == fresh
+
+
+@examples("json")
+@given(m=valid_maps(), group=MEMBERS, data=st.data())
+def test_trace_survives_json_at_every_step(m, group, data):
+    dm = load_text(dump(m), "gen.yaml")
+    w = Walk(dm, group)
+    for _ in range(step_bound(m)):
+        t = w.trace
+        assert Trace.loads(t.dumps()).to_json() == t.to_json()
+        pos = w.current()
+        if pos is None:
+            break
+        w.submit(ballots_for(data.draw, pos, dm.model.defaults, group))
+    assert w.finished
+
+
+try:
+    import pygraphviz
+    from decision_map_render import to_dot, to_mermaid
+    RENDER_SKIP = None
+except ImportError as e:  # pragma: no cover - render is another package
+    RENDER_SKIP = f"render (decision_map_render + pygraphviz) not importable: {e}"
+
+
+@pytest.mark.skipif(RENDER_SKIP is not None, reason=RENDER_SKIP or "")
+@examples("render")
+@given(m=valid_maps(), group=MEMBERS, data=st.data())
+def test_renderer_lays_out_every_generated_map(m, group, data):
+    dm = load_text(dump(m), "gen.yaml")
+    w = Walk(dm, group)
+    for _ in range(step_bound(m)):
+        pos = w.current()
+        if pos is None:
+            break
+        w.submit(ballots_for(data.draw, pos, dm.model.defaults, group))
+    for trace in (None, w.trace):
+        g = pygraphviz.AGraph(string=to_dot(dm, trace))
+        g.layout(prog="dot")
+        assert len(g.nodes()) >= len(dm.nodes)
+        mmd = to_mermaid(dm, trace)
+        assert mmd.startswith("---\ntitle: ")
+
+
+# ---------------------------------------------------------------- properties: mutated maps
+
+INTERESTING = list(":-{}[],&*!|>'\"%@`#?\t\n \\") + ["\x00", "\x1b", "\x85", "\u2028", "\ufeff",
+                                                   "\ud800", "é", "0", "~", "<<", "!!",
+                                                   "&a ", "*a", "!!python/name:os.system "]
+
+
+@st.composite
+def mutated_text(draw) -> str:
+    text = dump(draw(valid_maps()))
+    for _ in range(draw(st.integers(1, 6))):
+        lines = text.split("\n")
+        op = draw(st.sampled_from(["replace", "insert", "delete", "dup-line", "drop-line",
+                                   "swap-lines", "indent", "dedent", "truncate"]))
+        pos = draw(st.integers(0, max(0, len(text) - 1)))
+        li = draw(st.integers(0, max(0, len(lines) - 1)))
+        if op == "replace" and text:
+            text = text[:pos] + draw(st.sampled_from(INTERESTING)) + text[pos + 1:]
+        elif op == "insert":
+            text = text[:pos] + draw(st.sampled_from(INTERESTING)) + text[pos:]
+        elif op == "delete":
+            text = text[:pos] + text[pos + draw(st.integers(1, 40)):]
+        elif op == "dup-line":
+            lines.insert(li, lines[li])
+            text = "\n".join(lines)
+        elif op == "drop-line":
+            del lines[li]
+            text = "\n".join(lines)
+        elif op == "swap-lines":
+            lj = draw(st.integers(0, max(0, len(lines) - 1)))
+            lines[li], lines[lj] = lines[lj], lines[li]
+            text = "\n".join(lines)
+        elif op == "indent":
+            lines[li] = "  " + lines[li]
+            text = "\n".join(lines)
+        elif op == "dedent":
+            lines[li] = lines[li][2:]
+            text = "\n".join(lines)
+        elif op == "truncate":
+            text = text[:pos]
+    return text
+
+
+WRONG = st.one_of(st.none(), st.integers(-3, 3), st.floats(allow_nan=False), st.booleans(),
+                  st.just([]), st.just({}), st.just("x"), st.just(["a", 1]), st.just({"a": 1}),
+                  st.just("abstain"), st.just("n0"), st.just("\x1b[2J"), st.just("x" * 500),
+                  st.just("{{ 1/0 }}"), st.just("{% for %}"), st.just(-1.5e300))
+KEYS = ["ask", "choices", "next", "otherwise", "rule", "quorum", "outcome", "say", "check",
+        "when", "answer", "is", "in", "number", "text", "map", "returns", "branches", "id",
+        "start", "nodes", "on_block", "proposal", "threshold", "min_fingers", "nxet", "colour"]
+
+
+def _paths(obj: Any, path: tuple = ()) -> list[tuple]:
+    out = [path]
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out += _paths(v, path + (k,))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            out += _paths(v, path + (i,))
+    return out
+
+
+@st.composite
+def mutated_structure(draw) -> dict[str, Any]:
+    m = draw(valid_maps())
+    for _ in range(draw(st.integers(1, 4))):
+        paths = [p for p in _paths(m) if p]
+        p = draw(st.sampled_from(paths))
+        parent = m
+        for k in p[:-1]:
+            parent = parent[k]
+        last = p[-1]
+        op = draw(st.sampled_from(["remove", "rename", "wrong-type", "wrong-type"]))
+        if op == "remove":
+            del parent[last]
+        elif op == "rename" and isinstance(parent, dict):
+            new = draw(st.sampled_from(KEYS))
+            if new not in parent:
+                parent[new] = parent.pop(last)
+        else:
+            parent[last] = draw(WRONG)
+    return m
+
+
+def _loads_or_refuses(text: str, file: str) -> None:
+    """load_text + check_map raise only MapError, always located; nothing is written."""
+    WRITES.clear()
+    WATCH[0] = True
+    try:
+        dm = load_text(text, file)
+        diags = check_map(dm)
+    except MapError as e:
+        d = e.diagnostic
+        assert re.fullmatch(r"DM\d{3}", d.code)
+        assert d.where.file == file and d.where.line >= 1 and d.where.col >= 1, str(e)
+        assert d.message
+        for x in e.diagnostics:
+            assert x.where.line >= 1, x.line()
+        return
+    finally:
+        WATCH[0] = False
+    assert WRITES == [], WRITES
+    for d in diags:
+        assert re.fullmatch(r"DM\d{3}", d.code) and d.where.line >= 1, d.line()
+
+
+@examples("yaml")
+@given(text=mutated_text())
+def test_mutated_yaml_fails_only_with_a_located_map_error(text, fuzz_dir):
+    note(repr(text))
+    _loads_or_refuses(text, os.path.join(fuzz_dir, "mutant.yaml"))
+    assert WRITES == [] and os.listdir(fuzz_dir) == []
+
+
+@examples("structure")
+@given(m=mutated_structure())
+def test_mutated_structures_fail_only_with_a_located_map_error(m, fuzz_dir):
+    text = yaml.safe_dump(m, sort_keys=False, allow_unicode=True)
+    note(text)
+    _loads_or_refuses(text, os.path.join(fuzz_dir, "mutant.yaml"))
+    assert WRITES == [] and os.listdir(fuzz_dir) == []
+
+
+# ---------------------------------------------------------------- loading never writes
+
+WATCH = [False]
+WRITES: list[tuple] = []
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+_WRITE_EVENTS = {"os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.truncate", "os.chmod",
+                 "os.symlink", "os.link", "os.utime", "shutil.rmtree", "shutil.move",
+                 "shutil.copyfile", "tempfile.mkstemp", "tempfile.mkdtemp"}
+
+
+def _audit(event: str, args: tuple) -> None:
+    if not WATCH[0]:
+        return
+    if event == "open":
+        path, mode, flags = (tuple(args) + (None, None, 0))[:3]
+        if (isinstance(mode, str) and set(mode) & set("wax+")) or (
+            isinstance(flags, int) and flags & _WRITE_FLAGS
+        ):
+            WRITES.append((event, path, mode, flags))
+    elif event in _WRITE_EVENTS:
+        WRITES.append((event, args))
+
+
+sys.addaudithook(_audit)
+
+
+def test_the_write_watch_sees_writes(tmp_path):
+    """The watch used above would notice a write (so its silence means something)."""
+    WRITES.clear()
+    WATCH[0] = True
+    try:
+        (tmp_path / "x.txt").write_text("x")
+        os.remove(tmp_path / "x.txt")
+    finally:
+        WATCH[0] = False
+    assert [w[0] for w in WRITES] == ["open", "os.remove"]
+
+
+@pytest.fixture(scope="session")
+def fuzz_dir(tmp_path_factory) -> str:
+    """An empty folder for the fuzzed maps' hand-offs to resolve in: it must stay empty."""
+    return str(tmp_path_factory.mktemp("fuzz"))
+
+
+def test_profile_counts_are_stated(capsys):
+    """Say which profile ran and how many examples each property had."""
+    with capsys.disabled():
+        print(f"\n[hypothesis profile {PROFILE!r}] examples: "
+              + ", ".join(f"{k}={v}" for k, v in N.items()))
