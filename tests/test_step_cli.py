@@ -126,11 +126,15 @@ def test_whole_walk_by_members_with_block_back_and_help(tmp_path):
     child.expect("A big picnic")
     child.expect("Ana, Ben, Cy hold a big picnic at the park.")
     child.expect("Book the place")
-    drive(child, [(r"Write a picture of the path to picnic-path\.svg\?", "y")])
+    drive(child, [(r"Write the report \(picnic-report\.html\) and the picture "
+                   r"\(picnic-path\.svg\)\?", "y")])
+    child.expect(r"Report: .*picnic-report\.html")
     child.expect(r"Picture of the path so far: .*picnic-path\.svg")
     finish(child)
     assert child.exitstatus == 0
     assert (tmp_path / "picnic-path.svg").read_bytes().lstrip().startswith(b"<?xml")
+    html = (tmp_path / "picnic-report.html").read_text()
+    assert "A big picnic" in html and "Too far for Cy" in html
     saved = load(sess)
     outcome, subs = uninterrupted_outcome()
     assert saved.outcome == outcome == "big-picnic"

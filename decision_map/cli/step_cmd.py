@@ -285,6 +285,23 @@ class Stepper:
         self.t.say(f"Picture of the path so far: {target}")
         return target
 
+    def report_path(self) -> Path:
+        return self.path.with_name(self.path.stem + "-report.html")
+
+    def write_report(self, target: Path) -> Path | None:
+        from decision_map_render.report import report_html
+
+        from ..errors import DecisionMapError
+        from ..storage import write_atomic
+
+        try:
+            write_atomic(str(target), report_html(self.walk.dm, self.walk.trace))
+        except (DecisionMapError, OSError) as e:
+            self.t.say(f"Could not write the report: {e}", "yellow")
+            return None
+        self.t.say(f"Report: {target}")
+        return target
+
     def show_decision(self, d: Decision) -> None:
         style = "bold green" if d.status == "decided" else "bold yellow"
         self.t.say()
@@ -461,12 +478,15 @@ class Stepper:
             self.t.say(safe(trace.stopped or "The walk ended.", "bold yellow"))
         self.t.say()
         self.t.say(f"The session is saved: {self.path}", "dim")
-        # TODO: offer the written report too once decision_map_render.report exists.
         target = self.picture_path()
+        report = self.report_path() if _has_report() else None
+        what = (f"the report ({report.name}) and the picture ({target.name})" if report
+                else f"a picture of the path ({target.name})")
         while True:
-            ans = self.read(f"Write a picture of the path to {target.name}? [Y/n] (back: undo "
-                            "the last step): ").strip().lower()
+            ans = self.read(f"Write {what}? [Y/n] (back: undo the last step): ").strip().lower()
             if ans in ("", "y", "yes"):
+                if report:
+                    self.write_report(report)
                 self.write_picture()
                 break
             if ans in ("n", "no"):
@@ -477,6 +497,14 @@ class Stepper:
 
 
 # ---------------------------------------------------------------- the command
+
+
+def _has_report() -> bool:
+    try:
+        from decision_map_render.report import report_html  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _on_signal(signum: int, frame: object) -> None:
