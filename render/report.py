@@ -81,7 +81,7 @@ CHARTER_QUESTIONS: dict[str, tuple[int, ...]] = {
     "charter-review": (12, 13, 14),
 }
 CHARTER_PREFIX = "charter-"
-TO_BE_AGREED = "To be agreed."
+TO_BE_AGREED = "To be agreed"
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _MD_ACTIVE = re.compile(r"([\\`*_{}\[\]<>#|~&!])")
@@ -409,6 +409,7 @@ def report_context(dm: DecisionMap, trace: Trace,
 _SCRIPT_ELEMENT = re.compile(r"<script\b.*?</script\s*>", re.IGNORECASE | re.DOTALL)
 _SCRIPT_OPEN = re.compile(r"<script", re.IGNORECASE)
 _EVENT_ATTR = re.compile(r"""\son[a-z]+\s*=\s*("[^"]*"|'[^']*')""", re.IGNORECASE)
+_SVG_WIDTH = re.compile(r'<svg\s+width="(\d+(?:\.\d+)?)pt"')
 _JS_URL = re.compile(r"""(href\s*=\s*["'])\s*javascript:""", re.IGNORECASE)
 
 
@@ -450,4 +451,6 @@ def report_html(dm: DecisionMap, trace: Trace, *, date: _dt.date | str | None = 
     ctx = report_context(dm, trace, date)
     picture = path_svg(dm, trace, focus) if svg is None else safe_svg(svg)
     ctx["svg"] = Markup(picture)
+    width = _SVG_WIDTH.match(picture)
+    ctx["svg_width"] = f"{width.group(1)}pt" if width else None
     return render_template(HTML_TEMPLATE, ctx)

@@ -237,7 +237,7 @@ def test_coalition_report_markdown(coalition):
     assert "Member groups: Rosa, Malik, Priya, Tom, Dolores." in charter
     # membership (6) is not asked as a text question: visibly open
     six = charter.split("### 6. Membership")[1].split("### 7.")[0]
-    assert f"***{TO_BE_AGREED}***" in six
+    assert f"***{TO_BE_AGREED}.***" in six
     # steps: numbered, with the question, the sentence, tallies, stand-asides
     assert "**1. Is there a concrete goal" in md
     assert 'Consensus on "yes": 4 agree, 1 stands aside (Tom).' in md

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The HTML report of the five-member coalition walk (the first case of
+# maps/scenarios/coalition-formation.yaml), written to docs/example-report.html, and a
+# screenshot of it in headless Chromium, docs/report-screenshot.png.
+#   scripts/screenshot-report.sh            (from anywhere; needs .venv and chromium)
+# Installs Debian's chromium with apt-get when it is missing and we are root.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="${VENV:-$ROOT/.venv}"
+PY="$VENV/bin/python"
+DM="$VENV/bin/decision-map"
+DATE="${DATE:-2025-05-01}"   # fixed, so the example does not change every day
+HTML="docs/example-report.html"
+PNG="docs/report-screenshot.png"
+
+CHROME="$(command -v chromium || command -v chromium-browser || true)"
+if [ -z "$CHROME" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update && apt-get install -y chromium
+    CHROME="$(command -v chromium)"
+  else
+    echo "screenshot-report: chromium is not installed (apt-get install chromium)" >&2
+    exit 1
+  fi
+fi
+
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+# The scenario case as an answers file, then the walk, then the report.
+"$PY" - "$WORK/answers.yaml" <<'PYEOF'
+import sys
+
+import yaml
+
+with open("maps/scenarios/coalition-formation.yaml", encoding="utf-8") as fh:
+    case = yaml.safe_load(fh)["cases"][0]
+with open(sys.argv[1], "w", encoding="utf-8") as fh:
+    yaml.safe_dump({"group": case["group"], "answers": case["answers"]}, fh,
+                   allow_unicode=True, sort_keys=False)
+PYEOF
+"$DM" run maps/coalition-formation.yaml "$WORK/answers.yaml" --trace "$WORK/trace.json" >/dev/null
+"$DM" report "$WORK/trace.json" -o "$HTML" --date "$DATE"
+
+"$CHROME" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+  --disable-background-networking --disable-component-update --disable-sync \
+  --hide-scrollbars --user-data-dir="$WORK/profile" \
+  --screenshot="$ROOT/$PNG" --window-size="${WINDOW:-1200,2400}" \
+  "file://$ROOT/$HTML" 2>/dev/null
+echo "wrote $HTML and $PNG"
