@@ -118,19 +118,39 @@ class _Builder:
         self.pos = Positions(file)
         self.limits = limits
         self.count = 0
+        self.seen: set[int] = set()  # nodes built once: meeting one again is an alias
+        self.alias_in: Path | None = None  # the container of the outermost alias being built
 
     def _where(self, node: yaml.Node) -> Where:
         m = node.start_mark
         return Where(self.pos.file, m.line + 1, m.column + 1)
 
     def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        if id(node) in self.seen and self.alias_in is None and path:
+            self.alias_in = path[:-1]
+            try:
+                return self._build(node, path, depth)
+            finally:
+                self.alias_in = None
+        self.seen.add(id(node))
+        return self._build(node, path, depth)
+
+    def _budget_where(self, node: yaml.Node) -> Where:
+        """Where the expansion that passed the budget was written: the mapping or list
+        holding the outermost alias being expanded, else the node itself."""
+        if self.alias_in is not None and self.alias_in in self.pos.values:
+            line, col = self.pos.values[self.alias_in]
+            return Where(self.pos.file, line, col)
+        return self._where(node)
+
+    def _build(self, node: yaml.Node, path: Path, depth: int) -> Any:
         self.count += 1
         if self.count > self.limits.max_nodes:
             raise MapError(
                 "DM004",
                 f"the file expands to more than {self.limits.max_nodes} YAML nodes "
                 "(an alias bomb?)",
-                self._where(node),
+                self._budget_where(node),
                 hint="remove the repeated aliases, or raise the limit with --max-nodes N "
                 "(LoadOptions(limits=Limits(max_nodes=N)))",
             )
