@@ -285,8 +285,10 @@ def _step_view(s: Step, maps: dict[str, DecisionMap], top: str, number: int,
     question = _flat(_node_text(node, s.node)) if node is not None else (
         f"{s.node} (no longer in the map)")
     kind = s.kind
+    fingers = d.rule == "fist-to-five"
     tally = [] if kind in ("text", "number") else [
-        {"key": clean(k), "count": v} for k, v in d.tally.items() if v]
+        {"key": clean(f"{k} finger{'' if k == '1' else 's'}" if fingers else k), "count": v}
+        for k, v in d.tally.items() if v]
     votes = []
     if kind in ("choice", "number"):
         votes = [{"member": clean(b.member), "value": clean(_number(b.value))}
@@ -321,18 +323,24 @@ def _step_view(s: Step, maps: dict[str, DecisionMap], top: str, number: int,
 
 def _entries(dm: DecisionMap, trace: Trace,
              charter: dict[str, tuple[int, ...]]) -> list[dict[str, Any]]:
-    """Decisions (numbered) and hand-off entries and returns, in walk order."""
+    """Every step in walk order, numbered as the picture numbers them (the trace's step
+    index, from 1): decisions in full, other steps (read out, checks, hand-offs,
+    outcomes) as one line."""
     maps = all_maps(dm)
     out: list[dict[str, Any]] = []
-    n = 0
-    for s in trace.steps:
+    for n, s in enumerate(trace.steps, start=1):
         if s.decision is not None:
-            n += 1
             out.append({"type": "decision", **_step_view(s, maps, trace.map_id, n, charter)})
-        elif s.kind == "handoff":
-            out.append({"type": "handoff", "depth": s.depth,
-                        "returning": s.route_kind is not None,
-                        "explanation": clean(s.explanation)})
+            continue
+        m = maps.get(s.map_id)
+        node = m.nodes.get(s.node) if m is not None else None
+        label = ""
+        if isinstance(node, Check):
+            label = _flat(node.label or s.node)
+        elif isinstance(node, Info):
+            label = "Read out"
+        out.append({"type": "note", "number": n, "kind": s.kind, "depth": s.depth,
+                    "label": label, "explanation": _flat(s.explanation)})
     return out
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from decision_map_render import render
+
 from decision_map.answers import answers_from_data
 from decision_map.engine import run
 from decision_map.loader import load_map
 from decision_map.scenarios import default_scenarios
 from decision_map.storage import write_atomic
 from decision_map.yamlsrc import parse_yaml, read_text
-from decision_map_render import render
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "gallery"

@@ -239,13 +239,16 @@ def test_coalition_report_markdown(coalition):
     six = charter.split("### 6. Membership")[1].split("### 7.")[0]
     assert f"***{TO_BE_AGREED}.***" in six
     # steps: numbered, with the question, the sentence, tallies, stand-asides
-    assert "**1. Is there a concrete goal" in md
+    assert "**2. Is there a concrete goal" in md  # numbered as in the picture
+    assert "1\\. Read out: *Welcome. Each person here speaks for one group" in md
+    assert "16\\. Coalition or task force?: *No case holds; otherwise.*" in md
     assert 'Consensus on "yes": 4 agree, 1 stands aside (Tom).' in md
     assert "- Stood aside: Tom." in md
-    assert "- Tally: yes 4, no 1." in md
+    assert "- Tally: yes: 4, no: 1." in md
     assert "- Decided: 16 hours a week." in md
     assert "- Words for the charter, sections 5, 8, 9 and 10." in md
-    assert "**20. Do we go ahead with the proposal on the table?**" in md
+    assert "**23. Do we go ahead with the proposal on the table?**" in md
+    assert "25\\. *Outcome: Form a coalition.*" in md
     assert "![The map with the path the group took](report-path.svg)" in md
     # golden-ish: the same walk and date give the same bytes
     assert report_markdown(dm, trace, "report-path.svg", date=DAY) == md
@@ -302,6 +305,7 @@ def test_steps_in_handoff_maps_show_their_own_questions():
     assert "Blocked by Dolores" in doc and "The tenants we talk about are not" in doc
     assert "(in A conversation on common ground)" in md
     assert "asked again, time 2" in md
+    assert "- Tally: 2 fingers: 1, 4 fingers: 6." in md
     assert "## Outcome: Pause and repair" in md
 
 
