@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import operator
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -80,6 +81,10 @@ def read_responses(path: str, dm: DecisionMap, group_by: str, member_column: str
     gi = last[group_by]
     mi = last[member_column] if member_column else None
     picks = [(last[h], q) for h, q in columns.items()]
+    # a full row's cells as {question: cell}, empty cells left out, built in C
+    take = operator.itemgetter(*[i for i, _ in picks], *([0] if len(picks) == 1 else []))
+    keys = [q for _, q in picks]
+    nonempty = operator.itemgetter(1)
     groups: dict[str, list[tuple[int, dict]]] = {}
     n = 1
     for row in reader.reader:
@@ -93,7 +98,7 @@ def read_responses(path: str, dm: DecisionMap, group_by: str, member_column: str
         if not g:
             raise InputError(f"the {group_by!r} cell is empty", f"{path}:row {n}")
         if size == width:
-            cells = {q: c for i, q in picks if (c := row[i]) != ""}
+            cells = dict(filter(nonempty, zip(keys, take(row), strict=False)))
         else:
             cells = {q: row[i] for i, q in picks if i < size and row[i] != ""}
         name = (row[mi].strip() if mi < size else "") if mi is not None else ""
@@ -213,10 +218,10 @@ class _FastWalk:
     def __init__(self, dm: DecisionMap) -> None:
         self.top = dm
         self.maps: dict[int, tuple[dict[str, tuple[int, Any]], Any]] = {}
-        self.memo: dict[tuple, tuple[str, Any, bool]] = {}
+        self.memo: dict[tuple, tuple[str, Any]] = {}
         self.routes: dict[tuple, str | None] = {}
         self.templates: dict[str, Any] = {}
-        self.kinds: dict[str, str] = {}
+        self.kinds: dict[str, tuple[str, Any]] = {}
 
     def _nodes(self, m: DecisionMap) -> tuple[dict[str, tuple[int, Any]], Any]:
         got = self.maps.get(id(m))
@@ -239,35 +244,39 @@ class _FastWalk:
             self.maps[id(m)] = got
         return got
 
-    def _text_kind(self, raw: str) -> str:
-        """How a text question reads a cell: A(bstain), T(ext) or X (refused)."""
+    def _text_kind(self, raw: str) -> tuple[str, Any]:
+        """How a text question reads a cell: A(bstain), T(ext) or X (refused), and the
+        ballot's value."""
         k = self.kinds.get(raw)
         if k is None:
             v = _ballot("", raw).value
-            k = "A" if _normal_special(v) == ABSTAIN else "T" if isinstance(v, str) else "X"
+            k = ("A" if _normal_special(v) == ABSTAIN else "T" if isinstance(v, str) else "X",
+                 v)
             self.kinds[raw] = k
         return k
 
     def _decide(self, m: DecisionMap, qid: str, node: Any, members: list[str],
                 given: list[tuple[str, str]]) -> _D:
-        E = len(members)
-        is_text = isinstance(node, TextQuestion)
-        if is_text:
-            key = (id(node), E, tuple(sorted(self._text_kind(raw) for _, raw in given)))
-        else:
-            key = (id(node), E, tuple(sorted(raw for _, raw in given)))
+        if isinstance(node, TextQuestion):
+            kinds = [(who, self._text_kind(raw)) for who, raw in given]
+            key = (id(node), len(members), tuple(sorted(k[0] for _, k in kinds)))
+            hit = self.memo.get(key)
+            if hit is None:
+                d = decide(qid, node, m.model.defaults, members,
+                           [_ballot(who, raw) for who, raw in given])
+                hit = (d.status, d.value)
+                self.memo[key] = hit
+            if hit[0] != "decided":
+                return _D(hit[0], hit[1])
+            return _D(hit[0], hit[1], tuple((who, k[1]) for who, k in kinds if k[0] == "T"))
+        key = (id(node), len(members), tuple(sorted([raw for _, raw in given])))
         hit = self.memo.get(key)
         if hit is None:
             d = decide(qid, node, m.model.defaults, members,
                        [_ballot(who, raw) for who, raw in given])
-            hit = (d.status, d.value, is_text)
+            hit = (d.status, d.value)
             self.memo[key] = hit
-        status, value, _ = hit
-        texts: tuple = ()
-        if is_text and status == "decided":
-            texts = tuple((who, _ballot(who, raw).value) for who, raw in given
-                          if self._text_kind(raw) == "T")
-        return _D(status, value, texts)
+        return _D(hit[0], hit[1])
 
     def _route(self, node: Any, d: _D) -> str | None:
         if d.status == "decided":

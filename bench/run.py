@@ -1,0 +1,504 @@
+"""The benchmark suite: `make bench` (`python -m bench.run [--smoke] [--out DIR]`).
+
+Generates its inputs (seeded), measures every figure beside its floor in the same run
+(medians over repeated runs), checks the floor agrees with the engine on every group,
+and writes RESULTS.md and results.json (into bench/, or --out)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from . import floor, gen
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+SHIPPED = sorted((ROOT / "maps").glob("*.yaml"))
+COALITION = ROOT / "maps" / "coalition-formation.yaml"
+
+FULL = {"maps": [100, 1000, 10_000], "responses": [(1000, 3), (10_000, 12), (100_000, 7)],
+        "decide": (100_000, 7), "dot_map": 1000, "reps": 5, "decide_reps": 3,
+        "proc_runs": 10, "layout_reps": 3, "step_reps": 30, "engine_sample": 2000}
+SMOKE = {"maps": [40, 100, 200], "responses": [(30, 3), (40, 12), (60, 7)],
+         "decide": (60, 7), "dot_map": 100, "reps": 1, "decide_reps": 1,
+         "proc_runs": 1, "layout_reps": 1, "step_reps": 1, "engine_sample": None}
+
+FIGURES = [
+    ("load_check", "load, validate, build the graph and run every check on the {big}-node map",
+     "`yaml.load` (CSafeLoader) of the same file", "<= 1.5x"),
+    ("second_load", "loading the same map a second time (in-process cache)",
+     "the first load", "<= 0.1x"),
+    ("decide", "deciding {groups} groups of {members} through coalition-formation.yaml "
+     "from a responses CSV", "hand-written plain-dict walk (bench/floor.py)", "<= 2x"),
+    ("step", "one step in the terminal (preview + submit + current), p99 over the "
+     "shipped maps' scenario walks", "none (absolute)", "< 50 ms"),
+    ("check_process", "`decision-map check maps/coalition-formation.yaml` as a process",
+     '`python -c "import networkx, pydantic, yaml"`', "<= 1.3x"),
+    ("dot", "DOT built for the {dot}-node map with a trace",
+     "Graphviz laying out that DOT (pygraphviz, dot)", "< 0.1x"),
+    ("focus_draw", "drawing the path through the {big}-node map (focus mode, SVG)",
+     "none (absolute)", "< 2 s"),
+]
+
+
+def median_time(fn: Callable[[], object], reps: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(reps):
+        gc.collect()
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), times
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform(), "date": datetime.date.today().isoformat(),
+            "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+                                / 2**30, 1)}
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def make_inputs(cfg: dict, data: Path) -> dict:
+    from decision_map.checks import check_map
+    from decision_map.loader import load_map
+
+    t = time.perf_counter()
+    maps = gen.write_maps(str(data), cfg["maps"])
+    checks = {}
+    for n, p in maps.items():
+        diags = check_map(load_map(p))
+        checks[n] = {"errors": sum(d.severity == "error" for d in diags),
+                     "warnings": sum(d.severity == "warning" for d in diags)}
+        assert checks[n]["errors"] == 0, f"generated map {p} has check errors: {diags[:3]}"
+    dm = load_map(str(COALITION))
+    csvs = {}
+    for groups, members in cfg["responses"]:
+        p = data / f"responses-{groups}x{members}.csv"
+        if not p.exists():
+            gen.write_responses(str(p), dm, groups, members, seed=groups * 100 + members)
+        csvs[(groups, members)] = str(p)
+    return {"maps": maps, "checks": checks, "csvs": csvs,
+            "seconds": round(time.perf_counter() - t, 2)}
+
+
+def guided_trace(dm, questions: int = 40, members: int = 5, seed: int = 7):
+    """A walk that goes the longest way on for `questions` questions, then the short way
+    out: the path a real meeting takes through a big map."""
+    from decision_map.decision import Ballot
+    from decision_map.engine import run
+    from decision_map.format import ChoiceQuestion, NumberQuestion, TextQuestion
+    from decision_map.graph import questions_remaining
+
+    rng = random.Random(seed)
+    group = [f"M{i}" for i in range(members)]
+    asked = [0]
+
+    def answers(pos):
+        node = pos.node
+        asked[0] += 1
+        deep = asked[0] <= questions
+        if isinstance(node, TextQuestion):
+            vals = ["A few words"] + ([""] * (members - 1) if node.text == "one" else
+                                      ["More words"] * (members - 1))
+            return [Ballot(m, v) for m, v in zip(group, vals, strict=True) if v]
+        if isinstance(node, NumberQuestion):
+            return [Ballot(m, 5) for m in group]
+        assert isinstance(node, ChoiceQuestion)
+        rem = questions_remaining(pos_map[pos.map_id])
+        ranked = sorted(node.choices, key=lambda c: -rem.get(node.targets()[c], 0))
+        pick = ranked[0] if deep else ranked[-1]
+        if node.rule == "fist-to-five" or (node.rule is None and False):
+            return [Ballot(m, 5 if pick == (node.proposal or ranked[0]) else 0) for m in group]
+        return [Ballot(m, pick) for m in group]
+
+    pos_map = {dm.id: dm}
+    for link in dm.handoffs.values():
+        if link.loaded is not None:
+            pos_map[link.loaded.id] = link.loaded
+    del rng
+    return run(dm, group, answers, stop_at_missing=True)
+
+
+# ---------------------------------------------------------------- figures
+
+
+def fig_load_check(cfg, inp) -> dict:
+    from decision_map import loader
+    from decision_map.checks import check_map
+    from decision_map.loader import load_map
+
+    big = max(cfg["maps"])
+    path = inp["maps"][big]
+    cold, warm, warm_check, floors, firsts = [], [], [], [], []
+    for _ in range(cfg["reps"]):
+        gc.collect()
+        t = time.perf_counter()
+        with open(path, encoding="utf-8") as f:
+            yaml.load(f.read(), Loader=yaml.CSafeLoader)
+        floors.append(time.perf_counter() - t)
+        loader._CACHE.clear()
+        gc.collect()
+        t = time.perf_counter()
+        dm = load_map(path)
+        t1 = time.perf_counter()
+        diags = check_map(dm)
+        cold.append(time.perf_counter() - t)
+        firsts.append(t1 - t)
+        t = time.perf_counter()
+        load_map(path)
+        warm.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        check_map(load_map(path))
+        warm_check.append(time.perf_counter() - t)
+    errors = sum(d.severity == "error" for d in diags)
+    # peak memory of one cold load + check, traced apart from the timings
+    loader._CACHE.clear()
+    gc.collect()
+    tracemalloc.start()
+    check_map(load_map(path))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    fl = statistics.median(floors)
+    med = statistics.median(cold)
+    first = statistics.median(firsts)
+    return {
+        "load_check": {"floor_s": fl, "measured_s": med, "ratio": med / fl, "target": 1.5,
+                       "met": med / fl <= 1.5, "runs_s": cold, "floor_runs_s": floors,
+                       "load_only_s": first, "check_only_s": med - first,
+                       "check_errors": errors, "peak_tracemalloc_mib": peak / 2**20,
+                       "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024},
+        "second_load": {"floor_s": first, "measured_s": statistics.median(warm),
+                        "ratio": statistics.median(warm) / first, "target": 0.1,
+                        "met": statistics.median(warm) / first <= 0.1, "runs_s": warm,
+                        "second_load_and_check_s": statistics.median(warm_check),
+                        "second_load_and_check_ratio": statistics.median(warm_check) / med},
+    }
+
+
+def _agree(fast, floor_out: dict) -> list[str]:
+    bad = []
+    for r in fast.results:
+        mine = (r.outcome, r.verdict, r.steps, r.decided_at, bool(r.stopped))
+        if floor_out.get(r.group) != mine:
+            bad.append(f"{r.group}: engine {mine}, floor {floor_out.get(r.group)}")
+    if len(floor_out) != len(fast.results):
+        bad.append(f"{len(floor_out)} groups in the floor, {len(fast.results)} in the engine")
+    return bad
+
+
+def fig_decide(cfg, inp) -> dict:
+    from decision_map.batch import read_responses, run_batch, run_batch_engine
+    from decision_map.loader import load_map
+
+    dm = load_map(str(COALITION))
+    floor.load(str(COALITION))
+    out = {}
+    for (groups, members), csv_path in inp["csvs"].items():
+        main = (groups, members) == tuple(cfg["decide"])
+        reps = cfg["decide_reps"] if main else 1
+        f_times, e_times = [], []
+        for _ in range(reps):
+            gc.collect()
+            t = time.perf_counter()
+            f_out = floor.run(str(COALITION), csv_path)
+            f_times.append(time.perf_counter() - t)
+            gc.collect()
+            t = time.perf_counter()
+            rows = read_responses(csv_path, dm, "group", "member")
+            report = run_batch(dm, rows, csv_path)
+            e_times.append(time.perf_counter() - t)
+        bad = _agree(report, f_out)
+        # the fast batch against the engine walking every group (or a sample, for time)
+        sample = cfg["engine_sample"]
+        sub = rows if sample is None else dict(list(rows.items())[:sample])
+        t = time.perf_counter()
+        ref = run_batch_engine(dm, sub, csv_path)
+        engine_s = time.perf_counter() - t
+        mismatch = sum(a != b for a, b in zip(report.results[:len(ref.results)], ref.results,
+                                              strict=True))
+        fl, me = statistics.median(f_times), statistics.median(e_times)
+        out[f"{groups}x{members}"] = {
+            "groups": groups, "members": members, "floor_s": fl, "measured_s": me,
+            "ratio": me / fl, "target": 2.0, "met": me / fl <= 2.0,
+            "groups_per_s": groups / me, "floor_groups_per_s": groups / fl,
+            "runs_s": e_times, "floor_runs_s": f_times,
+            "floor_agrees_on_every_group": not bad, "disagreements": bad[:5],
+            "engine_groups_checked": len(ref.results), "engine_mismatches": mismatch,
+            "engine_per_group_ms": 1000 * engine_s / max(1, len(ref.results)),
+            "outcomes": dict(report.summary().most_common()),
+        }
+    return out
+
+
+def fig_step(cfg) -> dict:
+    from decision_map.answers import answers_from_data
+    from decision_map.engine import Walk
+    from decision_map.loader import load_map
+    from decision_map.scenarios import _SubPositions, default_scenarios
+    from decision_map.yamlsrc import parse_yaml, read_text
+
+    times: list[float] = []
+    per_map = {}
+    for mp in SHIPPED:
+        dm = load_map(str(mp))
+        spath = default_scenarios(str(mp))
+        if not os.path.exists(spath):
+            continue
+        data, pos = parse_yaml(read_text(spath), spath)
+        cases = []
+        for i, case in enumerate(data["cases"]):
+            try:
+                cases.append(answers_from_data(
+                    {k: v for k, v in case.items() if k in ("group", "answers")},
+                    _SubPositions(pos, ("cases", i)), dm))
+            except Exception:  # a case that cannot run is the scenario test's business
+                continue
+        mine = []
+        for _ in range(cfg["step_reps"]):
+            for a in cases:
+                walk = Walk(dm, a.group)
+                source = a.source(dm.id)
+                for _ in range(10_000):
+                    p = walk.current()
+                    if p is None:
+                        break
+                    ballots = source(p)
+                    if ballots is None:
+                        break
+                    t = time.perf_counter()
+                    walk.preview(ballots)
+                    walk.submit(ballots)
+                    walk.current()
+                    mine.append(time.perf_counter() - t)
+        times += mine
+        q = statistics.quantiles(mine, n=100)
+        per_map[mp.name] = {"steps": len(mine), "p50_ms": 1000 * q[49], "p99_ms": 1000 * q[98]}
+    q = statistics.quantiles(times, n=100)
+    p99 = q[98]
+    return {"floor_s": None, "measured_s": p99, "ratio": None, "target": 0.05,
+            "met": p99 < 0.05, "steps_timed": len(times), "p50_ms": 1000 * q[49],
+            "p99_ms": 1000 * p99, "max_ms": 1000 * max(times), "per_map": per_map,
+            "step_process": "no `decision-map step` command module "
+                            "(decision_map/cli/step_cmd.py) was present: not timed"
+            if not (ROOT / "decision_map" / "cli" / "step_cmd.py").exists() else "see notes"}
+
+
+def fig_check_process(cfg) -> dict:
+    exe = str(Path(sys.executable).parent / "decision-map")
+    cmd = [exe, "check", str(COALITION)]
+    base = [sys.executable, "-c", "import networkx, pydantic, yaml"]
+    env = {**os.environ, "NO_COLOR": "1"}
+
+    def once(c):
+        t = time.perf_counter()
+        p = subprocess.run(c, capture_output=True, env=env, cwd=ROOT)
+        dt = time.perf_counter() - t
+        assert p.returncode == 0, p.stderr.decode()[-500:]
+        return dt
+
+    once(cmd), once(base)  # warm the file cache
+    a, b = [], []
+    for _ in range(cfg["proc_runs"]):
+        a.append(once(cmd))
+        b.append(once(base))
+    ma, mb = statistics.median(a), statistics.median(b)
+    return {"floor_s": mb, "measured_s": ma, "ratio": ma / mb, "target": 1.3,
+            "met": ma / mb <= 1.3, "runs_s": a, "floor_runs_s": b}
+
+
+def fig_render(cfg, inp) -> dict:
+    import pygraphviz
+    from decision_map_render.dot import to_dot
+    from decision_map_render.draw import draw
+
+    from decision_map.loader import load_map
+
+    out = {}
+    dm = load_map(inp["maps"][cfg["dot_map"]])
+    trace = guided_trace(dm)
+    dot_s, _ = median_time(lambda: to_dot(dm, trace), cfg["layout_reps"])
+    dot = to_dot(dm, trace)
+    lay_s, _ = median_time(lambda: pygraphviz.AGraph(string=dot).layout("dot"),
+                           cfg["layout_reps"])
+    out["dot"] = {"floor_s": lay_s, "measured_s": dot_s, "ratio": dot_s / lay_s,
+                  "target": 0.1, "met": dot_s / lay_s < 0.1, "trace_steps": len(trace.steps),
+                  "dot_bytes": len(dot)}
+    big = load_map(inp["maps"][max(cfg["maps"])])
+    btrace = guided_trace(big)
+    box: dict = {}
+
+    def focus():
+        d = to_dot(big, btrace, focus=True)
+        box["svg"] = draw(d, "svg")
+        box["dot"] = d
+
+    f_s, runs = median_time(focus, cfg["layout_reps"])
+    t = time.perf_counter()
+    to_dot(big, btrace, focus=True)
+    build_s = time.perf_counter() - t
+    out["focus_draw"] = {"floor_s": None, "measured_s": f_s, "ratio": None, "target": 2.0,
+                         "met": f_s < 2.0, "runs_s": runs, "dot_build_s": build_s,
+                         "trace_steps": len(btrace.steps),
+                         "drawn_nodes": box["dot"].count("tooltip=") if box else None,
+                         "svg_bytes": len(box.get("svg", b""))}
+    return out
+
+
+# ---------------------------------------------------------------- report
+
+
+def _fmt_s(x: float | None) -> str:
+    if x is None:
+        return "—"
+    return f"{x * 1000:.1f} ms" if x < 1 else f"{x:.2f} s"
+
+
+def write_report(res: dict, out: Path, smoke: bool) -> None:
+    cfg = res["config"]
+    big, dotn = max(cfg["maps"]), cfg["dot_map"]
+    groups, members = cfg["decide"]
+    figs = res["figures"]
+    lines = ["# Benchmark results", ""]
+    m = res["machine"]
+    lines += [f"Ran {m['date']} on {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
+              f"Python {m['python']} ({m['platform']}). "
+              + ("**Smoke run (tiny sizes): timings mean nothing.**" if smoke else
+                 "Medians over repeated runs; the floor is measured in the same run."),
+              "", "Regenerate with `make bench` (inputs are generated, seeded, under "
+              "`bench/out/data/`).", "",
+              "| figure | floor | measured | ratio | target | met? |",
+              "|---|---|---|---|---|---|"]
+    for key, title, floor_name, target in FIGURES:
+        f = figs.get(key)
+        t = title.format(big=f"{big:,}", dot=f"{dotn:,}", groups=f"{groups:,}",
+                         members=members)
+        if f is None or "error" in (f or {}):
+            lines.append(f"| {t} | {floor_name} | not measured: {(f or {}).get('error')} "
+                         f"| — | {target} | no |")
+            continue
+        fl = f"{floor_name}: {_fmt_s(f['floor_s'])}" if f["floor_s"] is not None \
+            else floor_name
+        meas = _fmt_s(f["measured_s"])
+        if key == "decide":
+            meas += f" ({f['groups_per_s']:,.0f} groups/s; floor " \
+                    f"{f['floor_groups_per_s']:,.0f}/s)"
+        if key == "load_check":
+            meas += f"; peak {f['peak_tracemalloc_mib']:.0f} MiB (tracemalloc)"
+        if key == "second_load":
+            meas += f"; with the checks re-run {_fmt_s(f['second_load_and_check_s'])}"
+        if key == "step":
+            meas = f"p99 {f['p99_ms']:.2f} ms (p50 {f['p50_ms']:.2f}, {f['steps_timed']:,} steps)"
+        ratio = f"{f['ratio']:.2f}x" if f["ratio"] is not None else "—"
+        lines.append(f"| {t} | {fl} | {meas} | {ratio} | {target} | "
+                     f"{'yes' if f['met'] else '**no**'} |")
+    lines += ["", "## Deciding many groups, every size", "",
+              "| groups x members | floor | batch (read_responses + run_batch) | ratio | "
+              "groups/s | floor agrees on every group | engine check |",
+              "|---|---|---|---|---|---|---|"]
+    for _k, d in res["decide_all"].items():
+        lines.append(f"| {d['groups']:,} x {d['members']} | {_fmt_s(d['floor_s'])} | "
+                     f"{_fmt_s(d['measured_s'])} | {d['ratio']:.2f}x | "
+                     f"{d['groups_per_s']:,.0f} | "
+                     f"{'yes' if d['floor_agrees_on_every_group'] else 'NO'}"
+                     f" | {d['engine_groups_checked']:,} groups walked by the engine, "
+                     f"{d['engine_mismatches']} differ ({d['engine_per_group_ms']:.2f} ms/group) |")
+    lines += ["", "Generated maps checked with `check_map`: " + ", ".join(
+        f"{n:,} nodes: {c['errors']} errors, {c['warnings']} warnings"
+        for n, c in res["inputs"]["checks"].items()) + ".", ""]
+    notes = HERE / "notes.md"
+    if notes.exists() and not smoke:
+        lines += [notes.read_text(encoding="utf-8").rstrip(), ""]
+    (out / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, one run each")
+    ap.add_argument("--out", default=str(HERE), help="where RESULTS.md and results.json go")
+    ap.add_argument("--only", nargs="*", help="figures to run (default: all)")
+    args = ap.parse_args(argv)
+    cfg = dict(SMOKE if args.smoke else FULL)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = (out / "data") if args.smoke else (HERE / "out" / "data")
+    t0 = time.perf_counter()
+    inp = make_inputs(cfg, data)
+    print(f"inputs ready in {inp['seconds']} s", flush=True)
+    figs: dict = {}
+    decide_all: dict = {}
+    only = set(args.only or [])
+
+    def step(name, fn):
+        if only and name not in only:
+            return None
+        t = time.perf_counter()
+        try:
+            r = fn()
+        except Exception as e:  # one broken figure must not hide the others
+            r = {"error": f"{type(e).__name__}: {e}"}
+            print(f"{name}: FAILED {r['error']}", flush=True)
+        print(f"{name}: done in {time.perf_counter() - t:.1f} s", flush=True)
+        return r
+
+    r = step("load_check", lambda: fig_load_check(cfg, inp))
+    if r:
+        figs.update(r if "error" not in r else {"load_check": r, "second_load": r})
+    r = step("decide", lambda: fig_decide(cfg, inp))
+    if r:
+        if "error" in r:
+            figs["decide"] = r
+        else:
+            decide_all = r
+            g, mm = cfg["decide"]
+            figs["decide"] = r[f"{g}x{mm}"]
+    r = step("step", lambda: fig_step(cfg))
+    if r:
+        figs["step"] = r
+    r = step("check_process", lambda: fig_check_process(cfg))
+    if r:
+        figs["check_process"] = r
+    r = step("render", lambda: fig_render(cfg, inp))
+    if r:
+        figs.update(r if "error" not in r else {"dot": r, "focus_draw": r})
+    res = {"machine": machine(), "smoke": args.smoke,
+           "config": {k: v for k, v in cfg.items()},
+           "inputs": {"checks": {str(k): v for k, v in inp["checks"].items()},
+                      "seconds": inp["seconds"]},
+           "figures": figs, "decide_all": decide_all,
+           "total_s": round(time.perf_counter() - t0, 1)}
+    res["inputs"]["checks"] = {int(k): v for k, v in res["inputs"]["checks"].items()}
+    (out / "results.json").write_text(json.dumps(res, indent=2, default=str) + "\n",
+                                      encoding="utf-8")
+    write_report(res, out, args.smoke)
+    print(f"wrote {out / 'RESULTS.md'} and results.json in {res['total_s']} s", flush=True)
+    return res
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""The benchmark suite at tiny sizes: it runs, writes a table with every figure, and the
+floor (bench/floor.py) agrees with the engine on every group. Timings are never asserted."""
+
+from __future__ import annotations
+
+import json
+
+from bench import run as bench_run
+
+
+def test_bench_smoke_writes_every_figure_and_the_floor_agrees(tmp_path):
+    res = bench_run.main(["--smoke", "--out", str(tmp_path)])
+    table = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
+    data = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert data["smoke"] is True
+    for key, _title, _floor, _target in bench_run.FIGURES:
+        f = data["figures"][key]
+        assert "error" not in f, (key, f)
+        assert f["measured_s"] is not None and "met" in f
+    rows = [line for line in table.splitlines() if line.startswith("| ")]
+    assert len(rows) >= 1 + len(bench_run.FIGURES)
+    for key in ("load, validate", "a second time", "deciding", "one step", "as a process",
+                "DOT built", "focus mode"):
+        assert key in table, key
+    assert "AMD" in table or "Intel" in table or "cores" in table
+    # generated maps pass the checker with no errors
+    assert all(c["errors"] == 0 for c in data["inputs"]["checks"].values())
+    # the floor agrees with the engine on every group of every responses file, and the
+    # fast batch agrees with the engine walking every group
+    for size, d in res["decide_all"].items():
+        assert d["floor_agrees_on_every_group"], (size, d["disagreements"])
+        assert d["engine_groups_checked"] == d["groups"], size
+        assert d["engine_mismatches"] == 0, size
