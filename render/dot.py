@@ -10,17 +10,27 @@ dashed, not hidden. Every label and tooltip is escaped by `quoting.py`.
 Output is deterministic: nodes and edges follow map order, colours come from sorted
 verdicts, nothing depends on dict order across runs or on the time.
 
-Edge labels: `label` versus `xlabel`, timed by laying out the DOT of generated maps
-in-process (pygraphviz, `dot`), median of 3, `python -m decision_map_render.bench`:
+Edge labels: `label` versus `xlabel`, timed by laying out (dot) and drawing (svg) the
+DOT of generated whole maps in-process with pygraphviz (`python -m
+decision_map_render.bench`; median of 3 up to 500 nodes, 1 run above; a 2-core machine
+shared with other work, so +-20 %):
 
-    nodes   label     xlabel
-      100   0.11 s    0.09 s
-      500   0.71 s    0.66 s
-     1000   1.77 s    1.72 s
+    nodes  edges   label     xlabel    (questions loop back a few nodes on a block)
+      100    ~150   0.11 s    0.06 s
+      200    ~300   0.28 s    0.14 s
+      500    ~750   1.68 s    0.53 s
+     1000   ~1500  11.9 s     2.31 s
+     3000   ~4500    -       17.3 s
+    stress maps (blocks loop back to random earlier nodes):
+      100            1.22 s    0.12 s
+      200           30.4 s     4.20 s
 
-`xlabel` is barely faster (about 5 %) and places labels after layout, where they
-often land on other edges or get dropped; `label` makes each label part of the layout,
-so it stays beside its edge. We use `label`.
+A `label` is a virtual node in dot's layout, so it makes room for itself beside its edge
+but costs 2x to 7x the time, and much more on tangled maps; an `xlabel` is placed after
+layout and may sit closer to other lines. We pick per drawing: `label` up to
+LABEL_LIMIT = 200 drawn nodes (well under a second on real maps, and every real map so
+far is far smaller), `xlabel` above, where the whole-map layout would otherwise take
+ten seconds at 1,000 nodes.
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ from decision_map.trace import Trace
 from .diagram import DCluster, DEdge, Diagram, DNode, build
 from .quoting import dot_escape, dot_lines, truncate, wrap
 
-EDGE_LABEL_ATTR = "label"  # see the timings above
+LABEL_LIMIT = 200  # above this many drawn nodes, edge labels are xlabels (timings above)
 
 FONT = "Helvetica"
 PATH = "#1a56c4"
@@ -107,11 +117,20 @@ def _node_attrs(d: Diagram, n: DNode) -> dict[str, str]:
     return attrs
 
 
-def _edge_attrs(d: Diagram, e: DEdge) -> dict[str, str]:
+def edge_label_attr(d: Diagram, edge_labels: str = "auto") -> str:
+    """`label` for diagrams of up to LABEL_LIMIT nodes, `xlabel` above."""
+    if edge_labels in ("label", "xlabel"):
+        return edge_labels
+    if edge_labels != "auto":
+        raise ValueError(f"edge_labels is auto, label or xlabel, not {edge_labels!r}")
+    return "label" if len(d.nodes) <= LABEL_LIMIT else "xlabel"
+
+
+def _edge_attrs(d: Diagram, e: DEdge, label_attr: str) -> dict[str, str]:
     label = e.text
     attrs: dict[str, str] = {}
     if label:
-        attrs[EDGE_LABEL_ATTR] = _s(dot_lines(wrap(label, 24)))
+        attrs[label_attr] = _s(dot_lines(wrap(label, 24)))
     if e.enters:
         attrs["style"] = "dashed"
         attrs["arrowhead"] = "vee"
@@ -164,8 +183,11 @@ def _add_legend(g: graphviz.Digraph, d: Diagram) -> None:
                     fontcolor=FADED_TEXT, style="dashed", fontsize="9")
 
 
-def diagram_to_digraph(d: Diagram, *, legend: bool = True) -> graphviz.Digraph:
+def diagram_to_digraph(
+    d: Diagram, *, legend: bool = True, edge_labels: str = "auto"
+) -> graphviz.Digraph:
     """Spell a built `Diagram` out as a `graphviz.Digraph`."""
+    label_attr = edge_label_attr(d, edge_labels)
     title = d.title + (" (focus on the path)" if d.focus else "")
     if d.stopped:
         title += f"\nwalk stopped: {d.stopped}"
@@ -185,21 +207,33 @@ def diagram_to_digraph(d: Diagram, *, legend: bool = True) -> graphviz.Digraph:
     g.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.7")
     _add_cluster(g, d, None)
     for e in d.edges:
-        g.edge(e.source, e.target, **_edge_attrs(d, e))
+        g.edge(e.source, e.target, **_edge_attrs(d, e, label_attr))
     if legend:
         _add_legend(g, d)
     return g
 
 
 def to_digraph(
-    dm: DecisionMap, trace: Trace | None = None, *, focus: bool = False, legend: bool = True
+    dm: DecisionMap,
+    trace: Trace | None = None,
+    *,
+    focus: bool = False,
+    legend: bool = True,
+    edge_labels: str = "auto",
 ) -> graphviz.Digraph:
-    """The map (and the path of `trace`) as a `graphviz.Digraph`."""
-    return diagram_to_digraph(build(dm, trace, focus=focus), legend=legend)
+    """The map (and the path of `trace`) as a `graphviz.Digraph`. `edge_labels`:
+    "auto" (label up to LABEL_LIMIT nodes, xlabel above), "label" or "xlabel"."""
+    return diagram_to_digraph(build(dm, trace, focus=focus), legend=legend,
+                              edge_labels=edge_labels)
 
 
 def to_dot(
-    dm: DecisionMap, trace: Trace | None = None, *, focus: bool = False, legend: bool = True
+    dm: DecisionMap,
+    trace: Trace | None = None,
+    *,
+    focus: bool = False,
+    legend: bool = True,
+    edge_labels: str = "auto",
 ) -> str:
     """The map (and the path of `trace`) as DOT text; same input, same bytes."""
-    return to_digraph(dm, trace, focus=focus, legend=legend).source
+    return to_digraph(dm, trace, focus=focus, legend=legend, edge_labels=edge_labels).source

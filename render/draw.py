@@ -5,20 +5,23 @@ the machine: `AGraph(string=dot).draw(format=..., prog="dot")` runs the layout a
 renderer inside this process.
 
 Focus by default: a traced map with more than FOCUS_THRESHOLD nodes is drawn in focus
-mode (the path and the branches one step off it). Layout time of whole generated maps
-(`python -m decision_map_render.bench`, `dot` layout + SVG, in-process, median of 3):
+mode (the path and the branches one step off it). Layout + SVG time, in-process, of
+generated maps (`python -m decision_map_render.bench`; see dot.py for label/xlabel):
 
-    nodes   layout+svg
-      100     0.11 s
-      500     0.75 s
-     1000     1.8 s
-     3000     8.9 s
+    nodes   whole map (auto labels)   traced, focus mode
+      100     0.11 s (label)            0.03 s
+      200     0.28 s (label)            0.06 s
+      500     0.53 s (xlabel)           0.16 s
+     1000     2.31 s (xlabel)           0.48 s
+     3000    17.3 s  (xlabel)           0.17 s (walk of 400 steps)
+    stress maps (blocks loop back to random earlier nodes): 200 nodes 4.2 s (xlabel)
 
-Up to a few hundred nodes a whole map lays out in well under a second and stays
-readable; past that the time grows faster than linearly and a picture of a thousand
-boxes is unreadable anyway, so a traced map above 300 nodes is focused on its path
-(which lays out in a fraction of a second whatever the map's size). Pass focus=False
-to force the whole map. An untraced map has no path to focus on and is always drawn whole.
+The whole map stays well under a second up to a few hundred nodes and then grows
+faster than linearly (2 s at 1,000, 17 s at 3,000), while a picture of more than a few
+hundred boxes cannot be read on a page anyway. So a traced map above 300 nodes is
+focused on its path: cheap at any size, because it grows with the walk, not the map.
+Pass focus=False to force the whole map. An untraced map has no path to focus on and is
+always drawn whole.
 """
 
 from __future__ import annotations
