@@ -28,18 +28,21 @@ class Ballot:
     """
 
     member: str | None
-    value: str | float
+    value: str | float | tuple[str, ...]  # a tuple: approval or ranked ballots
     reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"member": self.member, "value": self.value}
+        value = list(self.value) if isinstance(self.value, tuple) else self.value
+        d: dict[str, Any] = {"member": self.member, "value": value}
         if self.reason:
             d["reason"] = self.reason
         return d
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Ballot:
-        return cls(d.get("member"), d["value"], d.get("reason"))
+        value = d["value"]
+        return cls(d.get("member"), tuple(value) if isinstance(value, list) else value,
+                   d.get("reason"))
 
 
 @dataclass(frozen=True)
