@@ -8,6 +8,7 @@ and a saved session is just that list (replayed, it also tells when a map has ch
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -101,7 +102,7 @@ class Walk:
     def _reset(self) -> None:
         m = self.dm
         self.trace = Trace(m.id, m.version, m.sha256, m.model.title, list(self.group),
-                           map_path=m.path)
+                           map_path=os.path.abspath(m.path))
         self.submissions: list[Submission] = []
         self._stack: list[Frame] = [Frame(m, m.model.start)]
         self._enter(m.model.start)
