@@ -86,10 +86,11 @@ class DecisionMap:
     def outcomes(self) -> dict[str, Outcome]:
         return {k: v for k, v in self.model.nodes.items() if isinstance(v, Outcome)}
 
-    def _repr_svg_(self) -> str:  # pragma: no cover - notebooks
-        from decision_map_render.notebook import map_svg  # drawing lives in render/
+    def _repr_svg_(self) -> str | None:
+        """Notebooks show the map as a picture, drawn by an installed renderer."""
+        from .display import svg_for
 
-        return map_svg(self)
+        return svg_for(self)
 
 
 _CACHE: dict[tuple[str, str, Limits], tuple[MapFile, Positions]] = {}

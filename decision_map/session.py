@@ -159,7 +159,7 @@ class Session:
                 for b in sub.ballots:
                     if b.member is not None and not isinstance(b.member, str):
                         raise TypeError("a ballot's member is not text")
-                    if not isinstance(b.value, (str, int, float, list)):
+                    if not isinstance(b.value, (str, int, float, tuple)):
                         raise TypeError("a ballot's value is not text, a number or a list")
                 if not isinstance(sub.map_id, str) or not isinstance(sub.node, str):
                     raise TypeError("map_id and node must be text")

@@ -150,6 +150,12 @@ class Trace:
             stopped=d.get("stopped"),
         )
 
+    def _repr_svg_(self) -> str | None:
+        """Notebooks show the path taken, drawn by an installed renderer."""
+        from .display import svg_for
+
+        return svg_for(self)
+
     @classmethod
     def loads(cls, text: str) -> Trace:
         return cls.from_json(json.loads(text))

@@ -1,4 +1,5 @@
-"""SVG for notebooks: `DecisionMap._repr_svg_` calls `map_svg`."""
+"""SVG for notebooks: maps and traces find `svg_for` through the `decision_map.display`
+entry point, so the core never imports render/."""
 
 from __future__ import annotations
 
@@ -24,3 +25,14 @@ def trace_svg(dm: DecisionMap, trace: Trace, focus: bool | None = None) -> str:
     """The map with the path of `trace` as an SVG string (focused on big maps)."""
     f = auto_focus(dm, trace) if focus is None else focus
     return _svg(draw(to_dot(dm, trace, focus=f), "svg"))
+
+
+def svg_for(obj: object) -> str | None:
+    """The picture of a map, or of a trace's path through the map it names."""
+    if isinstance(obj, DecisionMap):
+        return map_svg(obj)
+    if isinstance(obj, Trace) and obj.map_path:
+        from decision_map.loader import load_map
+
+        return trace_svg(load_map(obj.map_path), obj)
+    return None
