@@ -298,12 +298,25 @@ def test_draw_rejects_bad_dot_and_format():
         draw("digraph { a }", "gif")
 
 
-def test_no_dot_binary_needed():
-    import shutil
+def test_drawing_needs_no_graphviz_executable(tmp_path):
+    """SVG, PNG and PDF from the real command with a PATH that holds no `dot`: the
+    layout runs in-process, from the library pygraphviz's wheel carries."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    # the drawing tests above ran in-process; this documents that no `dot` was used
-    if shutil.which("dot") is None:
-        assert draw("digraph { a -> b }", "svg").find(b"<svg") >= 0
+    bin_dir = Path(sys.executable).parent
+    assert not (bin_dir / "dot").exists()
+    env = {**os.environ, "PATH": str(bin_dir)}
+    fixture = Path(__file__).parent / "fixtures" / "engine" / "main.yaml"
+    magic = {".svg": b"<svg", ".png": b"\x89PNG", ".pdf": b"%PDF"}
+    for suffix, head in magic.items():
+        out = tmp_path / f"map{suffix}"
+        p = subprocess.run([str(bin_dir / "decision-map"), "render", str(fixture), "-o",
+                            str(out)], env=env, capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert head in out.read_bytes()[:200]
 
 
 # ---------------------------------------------------------------- hostile labels
