@@ -39,12 +39,15 @@ def _d(dm: DecisionMap, code: str, sev: str, msg: str, path: tuple, hint: str | 
     return Diagnostic(code, sev, msg, dm.where(*path, key=key), hint)  # type: ignore[arg-type]
 
 
-def check_map(dm: DecisionMap) -> list[Diagnostic]:
-    """Every diagnostic for one loaded map, sorted by place."""
+def check_map(dm: DecisionMap, _checked: set[tuple[str, str]] | None = None) -> list[Diagnostic]:
+    """Every diagnostic for one loaded map (and the errors of the maps it hands off to,
+    each checked once), sorted by place."""
+    checked = set() if _checked is None else _checked
+    checked.add((dm.path, dm.sha256))
     out: list[Diagnostic] = []
-    for fn in (_targets, _reachability, _routes, _conditions, _handoffs, _outcomes, _rules,
-               _choices):
+    for fn in (_targets, _reachability, _routes, _conditions, _outcomes, _rules, _choices):
         out.extend(fn(dm))
+    out.extend(_handoffs(dm, checked))
     return sorted(out, key=lambda d: (d.where, d.code))
 
 
@@ -93,9 +96,7 @@ def _reachability(dm: DecisionMap) -> Iterator[Diagnostic]:
                      ("nodes", node_id), "route to it from another node, or delete it",
                      key=True)
     outcomes = [n for n, k in g.nodes(data="kind") if k == "outcome"]
-    can_finish: set[str] = set(outcomes)
-    for o in outcomes:
-        can_finish |= nx.ancestors(g, o)
+    can_finish = _reaching(g, outcomes)
     stuck = [n for n in reachable if n not in can_finish]
     if not stuck:
         return
@@ -121,6 +122,18 @@ def _reachability(dm: DecisionMap) -> Iterator[Diagnostic]:
                          f"node {node_id!r}: no path from here reaches any outcome",
                          ("nodes", node_id), "route this part of the map to an outcome",
                          key=True)
+
+
+def _reaching(g: nx.DiGraph, targets: list[str]) -> set[str]:
+    """Every node with a path to one of `targets`: one backward search from all of them."""
+    seen = set(targets)
+    todo = list(targets)
+    while todo:
+        for p in g.predecessors(todo.pop()):
+            if p not in seen:
+                seen.add(p)
+                todo.append(p)
+    return seen
 
 
 # ---------------------------------------------------------------- routes for every status
@@ -196,25 +209,14 @@ def _comparisons(cond: object, path: tuple) -> Iterator[tuple[Comparison, tuple]
 
 
 def _conditions(dm: DecisionMap) -> Iterator[Diagnostic]:
-    g = dm.graph
-    start = dm.model.start
-    dom: dict[str, str] = {}
-    if start in g:
-        dom = nx.immediate_dominators(g, start)
+    dominates = _dominance(dm)
     questions = [n for n, v in dm.nodes.items() if isinstance(v, QUESTION_TYPES)]
-
-    def dominators(n: str) -> set[str]:
-        out, cur = set(), n
-        while cur in dom and dom[cur] != cur:
-            cur = dom[cur]
-            out.add(cur)
-        return out
 
     for node_id, node in dm.nodes.items():
         if isinstance(node, Check):
             for i, route in enumerate(node.check):
                 for comp, path in _comparisons(route.when, ("nodes", node_id, "check", i, "when")):
-                    yield from _comparison(dm, node_id, comp, path, questions, dominators)
+                    yield from _comparison(dm, node_id, comp, path, questions, dominates)
         if isinstance(node, NumberQuestion):
             for i, b in enumerate(node.branches):
                 path = ("nodes", node_id, "branches", i, "when")
@@ -231,8 +233,40 @@ def _conditions(dm: DecisionMap) -> Iterator[Diagnostic]:
                              f"(gte, gt, lte, lt, is: number)", path)
 
 
+def _dominance(dm: DecisionMap):
+    """`dominates(a, n)`: every path from the start to n passes a. Answered in O(1) by
+    entry/exit numbers in the dominator tree."""
+    g, start = dm.graph, dm.model.start
+    if start not in g:
+        return lambda a, n: False
+    idom = nx.immediate_dominators(g, start)
+    children: dict[str, list[str]] = {}
+    for n, d in idom.items():
+        if n != d:
+            children.setdefault(d, []).append(n)
+    enter: dict[str, int] = {}
+    leave: dict[str, int] = {}
+    clock = 0
+    stack: list[tuple[str, bool]] = [(start, False)]
+    while stack:
+        n, done = stack.pop()
+        clock += 1
+        if done:
+            leave[n] = clock
+            continue
+        enter[n] = clock
+        stack.append((n, True))
+        stack.extend((c, False) for c in children.get(n, ()))
+
+    def dominates(a: str, n: str) -> bool:
+        return a != n and a in enter and n in enter and \
+            enter[a] < enter[n] and leave[n] < leave[a]
+
+    return dominates
+
+
 def _comparison(dm: DecisionMap, node_id: str, c: Comparison, path: tuple,
-                questions: list[str], dominators) -> Iterator[Diagnostic]:
+                questions: list[str], dominates) -> Iterator[Diagnostic]:
     if c.answer is None:
         yield _d(dm, "DM108", "error", f"node {node_id!r}: a condition must name an answer",
                  path, "add answer: QUESTION-ID")
@@ -244,7 +278,7 @@ def _comparison(dm: DecisionMap, node_id: str, c: Comparison, path: tuple,
                  f"node {node_id!r}: the condition names answer {c.answer!r}, which {what}",
                  path + ("answer",), _suggest(c.answer, questions))
         return
-    if c.answer not in dominators(node_id):
+    if not dominates(c.answer, node_id):
         yield _d(dm, "DM109", "warning",
                  f"node {node_id!r}: answer {c.answer!r} may not be given on every path here",
                  path + ("answer",),
@@ -279,7 +313,7 @@ def _comparison(dm: DecisionMap, node_id: str, c: Comparison, path: tuple,
 # ---------------------------------------------------------------- hand-offs
 
 
-def _handoffs(dm: DecisionMap) -> Iterator[Diagnostic]:
+def _handoffs(dm: DecisionMap, checked: set[tuple[str, str]]) -> Iterator[Diagnostic]:
     for node_id, link in dm.handoffs.items():
         if link.problem:
             yield link.problem
@@ -300,9 +334,10 @@ def _handoffs(dm: DecisionMap) -> Iterator[Diagnostic]:
                      f"node {node_id!r}: outcome(s) {', '.join(unreturned)} of map "
                      f"{other.id!r} have no return and there is no otherwise",
                      ("nodes", node_id), "add them to returns, or add an otherwise", key=True)
-        for d in check_map(other):
-            if d.severity == "error":
-                yield d
+        if (other.path, other.sha256) not in checked:
+            for d in check_map(other, checked):
+                if d.severity == "error":
+                    yield d
 
 
 # ---------------------------------------------------------------- outcomes and rules

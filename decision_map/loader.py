@@ -45,7 +45,11 @@ class LoadOptions:
 
 @dataclass
 class _Budget:
+    """One top-level load: how many distinct maps it loaded, and each one's result, so
+    twenty hand-offs to the same map read and validate it once."""
+
     loads: int = 0
+    done: dict[str, DecisionMap | MapError] = field(default_factory=dict)
 
 
 @dataclass
@@ -274,6 +278,9 @@ def _resolve_handoffs(dm: DecisionMap, options: LoadOptions, stack: tuple[str, .
                 "(LoadOptions(max_handoff_depth=N))",
             )
             continue
+        if target in budget.done:
+            _link_to(link, budget.done[target], node_id, where)
+            continue
         if budget.loads >= options.max_handoff_loads:
             link.problem = Diagnostic(
                 "DM116", "error",
@@ -297,11 +304,20 @@ def _resolve_handoffs(dm: DecisionMap, options: LoadOptions, stack: tuple[str, .
             continue
         budget.loads += 1
         try:
-            link.loaded = _load(target, options, stack, budget)
+            budget.done[target] = _load(target, options, stack, budget)
         except MapError as e:
-            d = e.diagnostic
-            link.problem = Diagnostic(
-                d.code, "error",
-                f"node {node_id!r}: hand-off map does not load: {d.where}: {d.message}",
-                where, d.hint,
-            )
+            budget.done[target] = e
+        _link_to(link, budget.done[target], node_id, where)
+
+
+def _link_to(link: HandoffLink, result: DecisionMap | MapError, node_id: str,
+             where: Where) -> None:
+    if isinstance(result, DecisionMap):
+        link.loaded = result
+        return
+    d = result.diagnostic
+    link.problem = Diagnostic(
+        d.code, "error",
+        f"node {node_id!r}: hand-off map does not load: {d.where}: {d.message}",
+        where, d.hint,
+    )

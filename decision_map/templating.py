@@ -9,6 +9,7 @@ recursion is the one way left to grow text without bound.
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Iterator
 from typing import Any
@@ -88,11 +89,19 @@ def _parse(source: str) -> nodes.Template:
     return tree
 
 
-def undeclared(source: str) -> set[str]:
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str) -> jinja2.Template:
+    """Parse, vet and compile once per distinct text (a batch renders one outcome's text
+    for thousands of groups)."""
+    return ENV.from_string(_parse(source))
+
+
+@functools.lru_cache(maxsize=256)
+def undeclared(source: str) -> frozenset[str]:
     """Names a template reads that it does not set itself; raises TemplateSyntaxError
     (or TemplateError for a template too deeply nested to read)."""
     try:
-        return set(meta.find_undeclared_variables(_parse(source)))
+        return frozenset(meta.find_undeclared_variables(_parse(source)))
     except RecursionError:
         raise jinja2.TemplateSyntaxError("the template is nested too deeply", 1) from None
 
@@ -111,7 +120,7 @@ def _capped(chunks: Iterator[str]) -> str:
 def render_text(source: str, context: dict[str, Any], where: str) -> str:
     """Render an author's template; any failure is one TemplateError line naming `where`."""
     try:
-        template = ENV.from_string(_parse(source))
+        template = _compiled(source)
         budget = _Budget()
         return _capped(template.generate(**context, range=budget.range))
     except jinja2.TemplateSyntaxError as e:

@@ -266,18 +266,30 @@ def test_handoff_depth_limit_and_how_to_raise_it(tmp_path, capsys):
     assert rc == 0, out
 
 
-def test_handoff_fan_out_is_bounded(tmp_path):
-    """Ten maps each handing off twenty times to the next would be 20**9 loads."""
-    for i in range(10):
+def test_handoff_fan_out_loads_each_map_once(tmp_path):
+    """Six maps each handing off twenty times to the next would be 20**6 loads; each
+    distinct map is loaded (and checked) once instead."""
+    for i in range(6):
         nodes = "".join(f"  h{j}: {{map: m{i + 1}.yaml, otherwise: h{j + 1}}}\n"
                         for j in range(20)).replace("otherwise: h20", "otherwise: o")
         (tmp_path / f"m{i}.yaml").write_text(
             f"id: m{i}\ntitle: M\nversion: '1'\nstart: h0\nnodes:\n{nodes}"
             "  o: {outcome: Done, next_steps: [rest]}\n")
-    (tmp_path / "m10.yaml").write_text(handoff_map("m10", None))
+    (tmp_path / "m6.yaml").write_text(handoff_map("m6", None))
     t0 = time.perf_counter()
     ds = errors(check_file(str(tmp_path / "m0.yaml")))
     assert time.perf_counter() - t0 < 10
+    assert ds == []
+
+
+def test_distinct_handoff_maps_are_bounded(tmp_path):
+    nodes = "".join(f"  h{j}: {{map: s{j}.yaml, otherwise: h{j + 1}}}\n" for j in range(300))
+    (tmp_path / "top.yaml").write_text(
+        f"id: top\ntitle: T\nversion: '1'\nstart: h0\nnodes:\n{nodes}"
+        "  h300: {outcome: Done, next_steps: [rest]}\n")
+    for j in range(300):
+        (tmp_path / f"s{j}.yaml").write_text(handoff_map(f"s{j}", None))
+    ds = errors(check_file(str(tmp_path / "top.yaml")))
     assert ds and {d.code for d in ds} == {"DM116"}
     assert "the hand-offs load more than 256 maps in all" in ds[0].message
 
