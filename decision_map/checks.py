@@ -7,6 +7,7 @@ checker could catch is left for walk time.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterator
 
 import jinja2
@@ -53,11 +54,30 @@ def check_map(dm: DecisionMap, _checked: set[tuple[str, str]] | None = None) -> 
 
 def check_file(path: str, options: LoadOptions | None = None) -> list[Diagnostic]:
     """Load and check one file; a map that does not load gives its load diagnostics."""
+    return check_file_with_deps(path, options)[0]
+
+
+def check_file_with_deps(path: str, options: LoadOptions | None = None
+                         ) -> tuple[list[Diagnostic], list[tuple[str, str | None]]]:
+    """The diagnostics, and every hand-off file the check read (or looked for) with its
+    hash (None: missing), so a cached result can be proved current."""
     try:
         dm = load_map(path, options)
     except MapError as e:
-        return list(e.diagnostics)
-    return check_map(dm)
+        return list(e.diagnostics), []
+    deps: dict[str, str | None] = {}
+    todo = [dm]
+    while todo:
+        m = todo.pop()
+        base = os.path.dirname(os.path.realpath(m.path))
+        for link in m.handoffs.values():
+            if link.loaded is not None:
+                if link.loaded.path not in deps:
+                    deps[link.loaded.path] = link.loaded.sha256
+                    todo.append(link.loaded)
+            elif link.target.strip() and "\0" not in link.target:
+                deps.setdefault(os.path.join(base, link.target), None)
+    return check_map(dm), sorted(deps.items())
 
 
 # ---------------------------------------------------------------- targets

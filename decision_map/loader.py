@@ -177,9 +177,42 @@ def _validate(data: Any, pos: Positions) -> MapFile:
                        diagnostics=diags) from None
 
 
+# Whole loaded maps by (path, content hash, options), with the hash of every hand-off file
+# they read: a hit is used only when each of those files still hashes the same.
+_MAPS: dict[tuple, tuple[DecisionMap, tuple[tuple[str, str], ...]]] = {}
+
+
 def load_map(path: str | os.PathLike[str], options: LoadOptions | None = None) -> DecisionMap:
-    """Load and validate one map and the maps it hands off to."""
-    return _load(os.fspath(path), options or LoadOptions(), (), _Budget())
+    """Load and validate one map and the maps it hands off to.
+
+    A second load of unchanged files returns the map loaded before (it is read, hashed
+    and compared, never trusted stale)."""
+    options = options or LoadOptions()
+    path = os.fspath(path)
+    text = read_text(path, options.limits.max_bytes)
+    key = (path, _sha(text), options.limits, options.allow_outside,
+           options.max_handoff_depth, options.max_handoff_loads)
+    hit = _MAPS.get(key)
+    if hit is not None and all(_file_sha(f) == h for f, h in hit[1]):
+        return hit[0]
+    budget = _Budget()
+    dm = _build(text, path, options, (), budget)
+    deps = tuple((f, m.sha256) for f, m in budget.done.items() if isinstance(m, DecisionMap))
+    if len(_MAPS) > 32:
+        _MAPS.clear()
+    _MAPS[key] = (dm, deps)
+    return dm
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _file_sha(path: str) -> str | None:
+    try:
+        return _sha(read_text(path))
+    except MapError:
+        return None
 
 
 def load_text(text: str, file: str = "<map>", options: LoadOptions | None = None) -> DecisionMap:
@@ -196,7 +229,7 @@ def _load(path: str, options: LoadOptions, stack: tuple[str, ...], budget: _Budg
 
 def _build(text: str, path: str, options: LoadOptions, stack: tuple[str, ...],
            budget: _Budget) -> DecisionMap:
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    digest = _sha(text)
     key = (path, digest, options.limits)  # a file cached under looser limits stays refused
     cached = _CACHE.get(key)
     if cached is None:

@@ -289,3 +289,29 @@ def test_every_schema_property_has_a_description_and_examples():
             if not spec.get("description") or not spec.get("examples"):
                 bare.append(f"{name}.{prop}")
     assert bare == []
+
+
+def test_check_cache_is_used_and_never_stale(tmp_path):
+    cache = tmp_path / "cache"
+    env = {**os.environ, "NO_COLOR": "1", "DECISION_MAP_CACHE": str(cache)}
+    sub = tmp_path / "sub.yaml"
+    top = tmp_path / "top.yaml"
+    sub.write_text("id: sub\ntitle: S\nversion: '1'\nstart: e\nnodes:\n"
+                   "  e: {outcome: Done, next_steps: [x]}\n")
+    top.write_text("id: top\ntitle: T\nversion: '1'\nstart: h\nnodes:\n"
+                   "  h: {map: sub.yaml, otherwise: e}\n  e: {outcome: End, next_steps: [x]}\n")
+
+    def check() -> subprocess.CompletedProcess:
+        return subprocess.run([EXE, "check", str(top)], capture_output=True, text=True,
+                              env=env, timeout=60)
+
+    assert check().returncode == 0
+    assert len(list((cache / "check").glob("*.json"))) == 1
+    assert check().returncode == 0
+    sub.write_text("id: sub\ntitle: S\nversion: '1'\nstart: e\nnodes:\n"
+                   "  e: {outcome: Done, next_steps: [x], text: '{{ nope }}'}\n")
+    p = check()
+    assert p.returncode == 1 and "DM119" in p.stdout
+    sub.unlink()
+    p = check()
+    assert p.returncode == 1 and "DM111" in p.stdout

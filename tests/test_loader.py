@@ -86,3 +86,18 @@ def test_second_load_of_same_bytes_is_cached(tmp_path):
     p.write_text(MAP.replace("Shall we?", "Shall we now?"))
     third = load_map(p)
     assert third.nodes["q"].ask == "Shall we now?" and third.sha256 != first.sha256
+
+
+def test_a_cached_map_is_never_stale_about_its_handoffs(tmp_path):
+    (tmp_path / "sub.yaml").write_text(
+        "id: sub\ntitle: S\nversion: '1'\nstart: e\nnodes:\n  e: {outcome: Old, next_steps: [x]}\n")
+    (tmp_path / "top.yaml").write_text(
+        "id: top\ntitle: T\nversion: '1'\nstart: h\nnodes:\n"
+        "  h: {map: sub.yaml, otherwise: e}\n  e: {outcome: End, next_steps: [x]}\n")
+    first = load_map(tmp_path / "top.yaml")
+    assert load_map(tmp_path / "top.yaml") is first
+    (tmp_path / "sub.yaml").write_text(
+        "id: sub\ntitle: S\nversion: '1'\nstart: e\nnodes:\n  e: {outcome: New, next_steps: [x]}\n")
+    again = load_map(tmp_path / "top.yaml")
+    assert again is not first
+    assert again.handoffs["h"].loaded.nodes["e"].outcome == "New"

@@ -62,26 +62,26 @@ def check(
         None, "--max-handoff-depth", min=0, metavar="N",
         help="Refuse hand-offs nested more than N maps deep (default 8).",
     ),
+    no_cache: bool = typer.Option(
+        False, "--no-cache", help="Check again even when the files have not changed."),
 ) -> None:
     """Check maps: exit 0 when clean, 1 on errors (or warnings with --strict)."""
-    from dataclasses import replace
-
-    from ..checks import check_file
-    from ..loader import LoadOptions
+    from .. import checkcache
 
     if format not in ("text", "json"):
         raise fail(f"--format must be text or json, not {format!r}", 2)
-    options = LoadOptions(allow_outside=allow_outside)
-    if max_bytes is not None:
-        options.limits = replace(options.limits, max_bytes=max_bytes)
-    if max_nodes is not None:
-        options.limits = replace(options.limits, max_nodes=max_nodes)
-    if max_handoff_depth is not None:
-        options.max_handoff_depth = max_handoff_depth
+    limits = (max_bytes, max_nodes, max_handoff_depth, allow_outside)
+    options_key = json.dumps(limits)
+    use_cache = not no_cache and os.environ.get("DECISION_MAP_NO_CACHE") != "1"
     seen: set[tuple[str, str, str]] = set()
     diags = []
     for path in maps:
-        for d in check_file(str(path), options):
+        found = checkcache.lookup(str(path), options_key) if use_cache else None
+        if found is None:
+            found, deps = _check_one(str(path), *limits)
+            if use_cache:
+                checkcache.store(str(path), options_key, found, deps)
+        for d in found:
             k = (str(d.where), d.code, d.message)
             if k not in seen:
                 seen.add(k)
@@ -98,6 +98,23 @@ def check(
         typer.echo(f"{files} checked: {errors} error(s), {warnings} warning(s)")
     if errors or (strict and warnings):
         raise typer.Exit(1)
+
+
+def _check_one(path: str, max_bytes: Optional[int], max_nodes: Optional[int],
+               max_handoff_depth: Optional[int], allow_outside: bool):
+    from dataclasses import replace
+
+    from ..checks import check_file_with_deps
+    from ..loader import LoadOptions
+
+    options = LoadOptions(allow_outside=allow_outside)
+    if max_bytes is not None:
+        options.limits = replace(options.limits, max_bytes=max_bytes)
+    if max_nodes is not None:
+        options.limits = replace(options.limits, max_nodes=max_nodes)
+    if max_handoff_depth is not None:
+        options.max_handoff_depth = max_handoff_depth
+    return check_file_with_deps(path, options)
 
 
 # ---------------------------------------------------------------- schema and new
@@ -128,11 +145,22 @@ def new(
     typer.echo(f"wrote {file}; check it with: decision-map check {file}")
 
 
-def _register_optional() -> None:
-    """Commands that live in their own modules register themselves here."""
+COMMAND_MODULES = {"run": "run_cmd", "paths": "run_cmd", "test": "run_cmd",
+                   "render": "render_cmd", "report": "render_cmd", "step": "step_cmd"}
+OWN_COMMANDS = {"check", "schema", "new"}
+
+
+def _register_optional(args: list[str]) -> None:
+    """Commands that live in their own modules register themselves on import; only the
+    one asked for is imported (all of them for help or an unknown word)."""
     import importlib
 
-    for name in ("run_cmd", "render_cmd", "step_cmd"):
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command in OWN_COMMANDS:
+        return
+    wanted = [COMMAND_MODULES[command]] if command in COMMAND_MODULES else \
+        sorted(set(COMMAND_MODULES.values()))
+    for name in wanted:
         try:
             importlib.import_module(f"{__package__}.{name}")
         except ModuleNotFoundError as e:
@@ -144,7 +172,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     """Console entry point: one line per error, no traceback unless --debug."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("DECISION_MAP_DEBUG") == "1"
-    _register_optional()
+    _register_optional(args)
     try:
         rc = app(args=args, prog_name="decision-map", standalone_mode=False)
         sys.exit(rc if isinstance(rc, int) else 0)  # click returns Exit codes in this mode

@@ -1,0 +1,83 @@
+"""A cache of `check` results on disk, so checking an unchanged map costs a few file
+hashes instead of importing pydantic, networkx and Jinja2.
+
+An entry is keyed by the checker's own source, the map's path and content, and the
+options; it lists the hand-off files the check read with their hashes, and is used only
+when every one of them still hashes the same. Nothing here imports the heavy modules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .errors import Diagnostic, Where
+
+FORMAT = 1
+
+
+@cache
+def _code_fingerprint() -> str:
+    """The checker's behaviour is its source: a changed core invalidates every entry."""
+    h = hashlib.sha256()
+    for p in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _sha_file(path: str) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def _folder() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get("DECISION_MAP_CACHE") or user_cache_dir("decision-map")) / "check"
+
+
+def _key(path: str, options_key: str) -> str | None:
+    content = _sha_file(path)
+    if content is None:
+        return None
+    raw = json.dumps([FORMAT, _code_fingerprint(), os.getcwd(), path, content, options_key])
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def lookup(path: str, options_key: str) -> list[Diagnostic] | None:
+    """The cached diagnostics of `path`, or None when there are none still valid."""
+    key = _key(path, options_key)
+    if key is None:
+        return None
+    try:
+        entry = json.loads((_folder() / f"{key}.json").read_text(encoding="utf-8"))
+        if any(_sha_file(f) != h for f, h in entry["deps"]):
+            return None
+        return [Diagnostic(d["code"], d["severity"], d["message"],
+                           Where(d["file"], d["line"], d["col"]), d.get("hint"))
+                for d in entry["diagnostics"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def store(path: str, options_key: str, diags: list[Diagnostic],
+          deps: list[tuple[str, str]]) -> None:
+    """Remember a check's result; a cache that cannot be written is simply skipped."""
+    key = _key(path, options_key)
+    if key is None:
+        return
+    entry: dict[str, Any] = {"deps": deps, "diagnostics": [d.to_json() for d in diags]}
+    try:
+        from .storage import write_atomic
+
+        write_atomic(str(_folder() / f"{key}.json"), json.dumps(entry))
+    except OSError:
+        pass
