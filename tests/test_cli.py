@@ -315,3 +315,22 @@ def test_check_cache_is_used_and_never_stale(tmp_path):
     sub.unlink()
     p = check()
     assert p.returncode == 1 and "DM111" in p.stdout
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_map_tests_pass_with_full_coverage_from_the_command_line(path):
+    p = dm("test", str(path), "--require-coverage")
+    assert p.returncode == 0, p.stdout[-800:]
+    assert "failed" in p.stdout and ", 0 failed" in p.stdout
+    assert "(100%)" in p.stdout and "not covered" not in p.stdout
+
+
+def test_map_test_reports_a_failing_case_and_what_is_not_covered(tmp_path):
+    s = tmp_path / "scen.yaml"
+    s.write_text("cases:\n  - name: wrong on purpose\n    group: [Ana, Ben]\n"
+                 "    answers: {goal: no}\n    expect: {outcome: form}\n")
+    p = dm("test", str(FIX / "main.yaml"), str(s))
+    assert p.returncode == 1
+    assert "FAIL wrong on purpose" in p.stdout
+    assert "expected outcome 'form', got 'not-now'" in p.stdout
+    assert "not covered: outcome form" in p.stdout
