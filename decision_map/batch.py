@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .answers import questions_of
+from .conditions import compare, holds
 from .decision import ABSTAIN, Ballot
-from .engine import STATUS_ROUTE, Position, _compare, _holds, _nth, run
+from .engine import STATUS_ROUTE, Position, _nth, run
 from .errors import InputError, WalkError
 from .format import Check, ChoiceQuestion, Handoff, Info, NumberQuestion, Outcome, TextQuestion
 from .loader import DecisionMap
@@ -290,7 +291,7 @@ class _FastWalk:
             if isinstance(node, TextQuestion):
                 return node.next
             for b in node.branches:
-                if _compare(b.when, d.value, d.status):
+                if compare(b.when, d.value, d.status):
                     return b.next
             return node.otherwise or None
         key = STATUS_ROUTE.get(d.status)
@@ -361,7 +362,7 @@ class _FastWalk:
                 target = node.otherwise
                 decisions = f[4]
                 for route in node.check:
-                    if _holds(route.when, decisions):
+                    if holds(route.when, decisions):
                         target = route.next
                         break
                 steps += 1

@@ -13,22 +13,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .conditions import compare, describe, describe_tests, holds
 from .decision import Ballot, Decision
 from .errors import WalkError
 from .format import (
-    AllOf,
-    AnyOf,
     Check,
     ChoiceQuestion,
-    Comparison,
     Handoff,
     Info,
-    Not,
     NumberQuestion,
     Outcome,
     TextQuestion,
 )
-from .graph import STATUS_KEYS, describe_comparison
+from .graph import STATUS_KEYS
 from .loader import DecisionMap
 from .rules import decide
 from .templating import render_text
@@ -199,8 +196,8 @@ class Walk:
             if isinstance(node, TextQuestion):
                 return "next", "next", node.next, ""
             for b in node.branches:
-                if _compare(b.when, d.value, d.status):
-                    return "branch", describe_comparison(b.when), b.next, ""
+                if compare(b.when, d.value, d.status):
+                    return "branch", describe_tests(b.when), b.next, ""
             if node.otherwise:
                 return "otherwise", "otherwise", node.otherwise, " No branch matches; otherwise."
             return "otherwise", "otherwise", None, " No branch matches and there is no otherwise."
@@ -270,9 +267,9 @@ class Walk:
 
     def _check(self, node: Check, f: Frame) -> tuple[str, str, str | None, str]:
         for i, route in enumerate(node.check):
-            if _holds(route.when, f.decisions):
+            if holds(route.when, f.decisions):
                 return "when", f"case {i + 1}", route.next, f"Case {i + 1} holds: " \
-                    f"{describe_condition(route.when)}."
+                    f"{describe(route.when)}."
         return "otherwise", "otherwise", node.otherwise, "No case holds; otherwise."
 
     def _outcome(self, f: Frame, node: Outcome) -> None:
@@ -306,80 +303,6 @@ class Walk:
             "map": {"id": f.dm.id, "title": f.dm.model.title, "version": f.dm.version},
             "outcome": {"title": node.outcome, "verdict": node.verdict},
         }
-
-
-# ---------------------------------------------------------------- conditions
-
-
-def _compare(c: Comparison, value: Any, status: str | None) -> bool:
-    """One comparison against a value and the status of the decision that gave it."""
-    if c.answered is not None and c.answered != (status is not None):
-        return False
-    if status is None:
-        return c.answered is False
-    if c.status is not None and c.status != status:
-        return False
-    if c.is_ is not None and not _equal(value, c.is_):
-        return False
-    if c.in_ is not None and not any(_equal(value, v) for v in c.in_):
-        return False
-    if c.not_in is not None and any(_equal(value, v) for v in c.not_in):
-        return False
-    if c.numeric_tests():
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            return False
-        if c.gte is not None and not value >= c.gte:
-            return False
-        if c.gt is not None and not value > c.gt:
-            return False
-        if c.lte is not None and not value <= c.lte:
-            return False
-        if c.lt is not None and not value < c.lt:
-            return False
-    return True
-
-
-def _equal(a: Any, b: Any) -> bool:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return float(a) == float(b)
-    return str(a) == str(b)
-
-
-def _holds(cond: object, decisions: dict[str, Decision]) -> bool:
-    if isinstance(cond, AllOf):
-        return all(_holds(c, decisions) for c in cond.all)
-    if isinstance(cond, AnyOf):
-        return any(_holds(c, decisions) for c in cond.any)
-    if isinstance(cond, Not):
-        return not _holds(cond.not_, decisions)
-    assert isinstance(cond, Comparison)
-    d = decisions.get(cond.answer or "")
-    return _compare(cond, d.value if d else None, d.status if d else None)
-
-
-def describe_condition(cond: object) -> str:
-    """A plain reading of a condition, for the trace."""
-    if isinstance(cond, AllOf):
-        return " and ".join(describe_condition(c) for c in cond.all)
-    if isinstance(cond, AnyOf):
-        return " or ".join(describe_condition(c) for c in cond.any)
-    if isinstance(cond, Not):
-        return f"not ({describe_condition(cond.not_)})"
-    assert isinstance(cond, Comparison)
-    parts = []
-    if cond.is_ is not None:
-        parts.append(f"is {cond.is_!r}")
-    if cond.in_ is not None:
-        parts.append(f"is one of {', '.join(map(repr, cond.in_))}")
-    if cond.not_in is not None:
-        parts.append(f"is none of {', '.join(map(repr, cond.not_in))}")
-    if cond.numeric_tests():
-        parts.append(describe_comparison(cond))
-    if cond.status is not None:
-        parts.append(f"ended {cond.status.replace('_', ' ')}")
-    if cond.answered is not None:
-        parts.append("was answered" if cond.answered else "was not answered")
-    return f"{cond.answer!r} " + " and ".join(parts)
 
 
 def _nth(n: int) -> str:

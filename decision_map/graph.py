@@ -12,6 +12,7 @@ from typing import Literal
 
 import networkx as nx
 
+from .conditions import describe_tests
 from .format import (
     Check,
     ChoiceQuestion,
@@ -88,7 +89,7 @@ def edges_of(node: object) -> list[Edge]:
         ] + _status_edges(node)
     if isinstance(node, NumberQuestion):
         return [
-            Edge("branch", describe_comparison(b.when), b.next, ("branches", i, "next"))
+            Edge("branch", describe_tests(b.when), b.next, ("branches", i, "next"))
             for i, b in enumerate(node.branches)
         ] + _status_edges(node)
     if isinstance(node, TextQuestion):
@@ -112,23 +113,6 @@ def edges_of(node: object) -> list[Edge]:
             out.append(Edge("otherwise", "otherwise", node.otherwise, ("otherwise",)))
         return out
     return []
-
-
-def describe_comparison(c: object) -> str:
-    """A short text for a number test such as `>= 10`."""
-    ops = (("gte", ">="), ("gt", ">"), ("lte", "<="), ("lt", "<"), ("is_", "="))
-    parts = []
-    for attr, sym in ops:
-        v = getattr(c, attr, None)
-        if v is not None:
-            parts.append(f"{sym} {_num(v)}")
-    return " and ".join(parts) or "matches"
-
-
-def _num(v: object) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
 
 
 def build_graph(model: MapFile) -> nx.DiGraph:

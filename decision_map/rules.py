@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Union
 
+from .conditions import num
 from .decision import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE, Ballot, Decision
 from .errors import WalkError
 from .format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
@@ -196,13 +197,6 @@ def _pct_pair(x: Fraction, t: Fraction) -> tuple[str, str]:
     return f"{a}%", f"{b}%"
 
 
-def _num(x: float) -> str:
-    """A number as people write it: 12, 2.5, 0.333."""
-    if isinstance(x, int) or float(x).is_integer():
-        return str(int(x))
-    return f"{x:.3f}".rstrip("0").rstrip(".")
-
-
 def _q(choice: str) -> str:
     return f'"{choice}"'
 
@@ -284,7 +278,7 @@ def _choice_of(question: ChoiceQuestion, value: Any) -> str | None:
             return value.strip()
         return None
     if isinstance(value, (int, float)):
-        text = _num(value)
+        text = num(value)
         return text if text in question.choices else None
     return None
 
@@ -349,12 +343,12 @@ def _parse(
         spec = question.number
         if spec.min is not None and x < spec.min:
             raise WalkError(
-                f"{_num(x)} is below the minimum {_num(spec.min)} at question {qid!r}, "
+                f"{num(x)} is below the minimum {num(spec.min)} at question {qid!r}, "
                 f"{_from(b.member)}"
             )
         if spec.max is not None and x > spec.max:
             raise WalkError(
-                f"{_num(x)} is above the maximum {_num(spec.max)} at question {qid!r}, "
+                f"{num(x)} is above the maximum {num(spec.max)} at question {qid!r}, "
                 f"{_from(b.member)}"
             )
         return _Vote(b.member, "number", x)
@@ -861,7 +855,7 @@ def _numbers(ctx: _Ctx, question: NumberQuestion) -> Decision:
     return ctx.make(
         "decided", value, base,
         _sentence(
-            f"{_AGG_WORDS[spec.aggregate]} {_num(value)}{unit} from {src}",
+            f"{_AGG_WORDS[spec.aggregate]} {num(value)}{unit} from {src}",
             extras,
         ),
         details,

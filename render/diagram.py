@@ -23,20 +23,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from decision_map.conditions import describe as describe_condition
+from decision_map.conditions import num as _num
 from decision_map.decision import Decision
 from decision_map.errors import InputError
 from decision_map.format import (
-    AllOf,
-    AnyOf,
     Check,
     ChoiceQuestion,
-    Comparison,
     Handoff,
     NodeBase,
-    Not,
     Outcome,
 )
-from decision_map.graph import Edge, describe_comparison, edges_of, node_label
+from decision_map.graph import Edge, edges_of, node_label
 from decision_map.loader import DecisionMap
 from decision_map.trace import Step, Trace
 
@@ -174,34 +172,6 @@ def tally_text(d: Decision) -> str:
         status = d.status.replace("_", " ")
         text = f"{status}: {text}" if text else status
     return text
-
-
-def _num(v: object) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
-def describe_condition(c: object) -> str:
-    """A short text for a check's condition, e.g. "goal = yes" or "hours >= 10"."""
-    if isinstance(c, AllOf):
-        return " and ".join(describe_condition(x) for x in c.all)
-    if isinstance(c, AnyOf):
-        return " or ".join(describe_condition(x) for x in c.any)
-    if isinstance(c, Not):
-        return f"not ({describe_condition(c.not_)})"
-    if isinstance(c, Comparison):
-        who = c.answer or "value"
-        if c.in_ is not None:
-            return f"{who} in {', '.join(_num(v) for v in c.in_)}"
-        if c.not_in is not None:
-            return f"{who} not in {', '.join(_num(v) for v in c.not_in)}"
-        if c.status is not None:
-            return f"{who} {c.status.replace('_', ' ')}"
-        if c.answered is not None:
-            return f"{who} {'answered' if c.answered else 'not answered'}"
-        return f"{who} {describe_comparison(c)}"
-    return "matches"
 
 
 def edge_text(node: object, e: Edge) -> str:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..conditions import num
 from ..decision import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE
 from ..format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
 from ..rules import QuestionT, effective_params
@@ -75,10 +76,6 @@ def _pct(x: Fraction) -> str:
     return f"{v:.0f}%" if abs(v - round(v)) < 0.05 else f"{v:.1f}%"
 
 
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-
 def _choice_name(node: ChoiceQuestion, value: str) -> str:
     return f'"{node.choice_label(value)}"'
 
@@ -91,11 +88,11 @@ def rule_in_words(node: QuestionT, defaults: Defaults) -> str:
         spec = node.number
         rng = ""
         if spec.min is not None and spec.max is not None:
-            rng = f" from {_num(spec.min)} to {_num(spec.max)}"
+            rng = f" from {num(spec.min)} to {num(spec.max)}"
         elif spec.min is not None:
-            rng = f" of at least {_num(spec.min)}"
+            rng = f" of at least {num(spec.min)}"
         elif spec.max is not None:
-            rng = f" of at most {_num(spec.max)}"
+            rng = f" of at most {num(spec.max)}"
         unit = f" ({spec.unit})" if spec.unit else ""
         agg = {"sum": "the total", "mean": "the average", "median": "the median",
                "min": "the lowest", "max": "the highest"}[spec.aggregate]
@@ -239,11 +236,11 @@ def _number_hint(node: NumberQuestion) -> str:
     spec = node.number
     unit = f" ({spec.unit})" if spec.unit else ""
     if spec.min is not None and spec.max is not None:
-        rng = f"a number from {_num(spec.min)} to {_num(spec.max)}"
+        rng = f"a number from {num(spec.min)} to {num(spec.max)}"
     elif spec.min is not None:
-        rng = f"a number of at least {_num(spec.min)}"
+        rng = f"a number of at least {num(spec.min)}"
     elif spec.max is not None:
-        rng = f"a number of at most {_num(spec.max)}"
+        rng = f"a number of at most {num(spec.max)}"
     else:
         rng = "a number"
     return f"give {rng}{unit}, or a to abstain"
@@ -284,7 +281,7 @@ def parse_member_vote(q: Question, line: str) -> MemberVote:
             raise VoteInputError(_number_hint(node))
         spec = node.number
         if (spec.min is not None and x < spec.min) or (spec.max is not None and x > spec.max):
-            raise VoteInputError(f"{_num(x)} is out of range: {_number_hint(node)}")
+            raise VoteInputError(f"{num(x)} is out of range: {_number_hint(node)}")
         return MemberVote(int(x) if x.is_integer() else x)
     if q.rule == "fist-to-five":
         if text in ("0", "1", "2", "3", "4", "5"):

@@ -1,0 +1,94 @@
+"""Conditions are data: how a check's or a branch's condition is evaluated against the
+decisions of a walk, and how it reads in a sentence or on a picture."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .decision import Decision
+from .format import AllOf, AnyOf, Comparison, Not
+
+
+def compare(c: Comparison, value: Any, status: str | None) -> bool:
+    """One comparison against a value and the status of the decision that gave it
+    (status None: the question was not reached)."""
+    if c.answered is not None and c.answered != (status is not None):
+        return False
+    if status is None:
+        return c.answered is False
+    if c.status is not None and c.status != status:
+        return False
+    if c.is_ is not None and not _equal(value, c.is_):
+        return False
+    if c.in_ is not None and not any(_equal(value, v) for v in c.in_):
+        return False
+    if c.not_in is not None and any(_equal(value, v) for v in c.not_in):
+        return False
+    if c.numeric_tests():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return False
+        if c.gte is not None and not value >= c.gte:
+            return False
+        if c.gt is not None and not value > c.gt:
+            return False
+        if c.lte is not None and not value <= c.lte:
+            return False
+        if c.lt is not None and not value < c.lt:
+            return False
+    return True
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return float(a) == float(b)
+    return str(a) == str(b)
+
+
+def holds(cond: object, decisions: dict[str, Decision]) -> bool:
+    """Whether a condition holds, given the decisions so far by question id."""
+    if isinstance(cond, AllOf):
+        return all(holds(c, decisions) for c in cond.all)
+    if isinstance(cond, AnyOf):
+        return any(holds(c, decisions) for c in cond.any)
+    if isinstance(cond, Not):
+        return not holds(cond.not_, decisions)
+    assert isinstance(cond, Comparison)
+    d = decisions.get(cond.answer or "")
+    return compare(cond, d.value if d else None, d.status if d else None)
+
+
+def describe_tests(c: Comparison) -> str:
+    """The tests of one comparison, e.g. `>= 10`, `= yes`, `in a, b`, `ended blocked`."""
+    parts = [f"{sym} {num(v)}" for attr, sym in (("is_", "="), ("gte", ">="), ("gt", ">"),
+                                                  ("lte", "<="), ("lt", "<"))
+             if (v := getattr(c, attr)) is not None]
+    if c.in_ is not None:
+        parts.append(f"in {', '.join(num(v) for v in c.in_)}")
+    if c.not_in is not None:
+        parts.append(f"not in {', '.join(num(v) for v in c.not_in)}")
+    if c.status is not None:
+        parts.append(c.status.replace("_", " "))
+    if c.answered is not None:
+        parts.append("answered" if c.answered else "not answered")
+    return " and ".join(parts) or "matches"
+
+
+def describe(cond: object) -> str:
+    """A short plain reading: `hours >= 20 and goal = yes`."""
+    if isinstance(cond, AllOf):
+        return " and ".join(describe(c) for c in cond.all)
+    if isinstance(cond, AnyOf):
+        return " or ".join(describe(c) for c in cond.any)
+    if isinstance(cond, Not):
+        return f"not ({describe(cond.not_)})"
+    assert isinstance(cond, Comparison)
+    return f"{cond.answer or 'value'} {describe_tests(cond)}"
+
+
+def num(v: object) -> str:
+    """A number as people write it: 12, 2.5, 0.333 (anything else as it is)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, int) or v.is_integer():
+        return str(int(v))
+    return f"{v:.3f}".rstrip("0").rstrip(".")
