@@ -29,6 +29,7 @@ Choices made here where the rules leave one open (each is said in the explanatio
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections.abc import Sequence
@@ -71,9 +72,11 @@ class Params:
     min_fingers: int
 
 
+@functools.lru_cache(maxsize=256)
 def as_fraction(x: float) -> Fraction:
     """The fraction a written share means: exact decimals stay exact, rounded repeating
-    decimals (0.667, 0.6667) snap to the small fraction they round (2/3)."""
+    decimals (0.667, 0.6667) snap to the small fraction they round (2/3). Cached: a map
+    writes the same few shares on thousands of questions."""
     f = Fraction(str(x))
     for den in range(2, 13):
         cand = Fraction(round(f * den), den)
