@@ -260,24 +260,25 @@ class _FastWalk:
                 given: list[tuple[str, str]]) -> _D:
         if isinstance(node, TextQuestion):
             kinds = [(who, self._text_kind(raw)) for who, raw in given]
-            key = (id(node), len(members), tuple(sorted(k[0] for _, k in kinds)))
-            hit = self.memo.get(key)
-            if hit is None:
-                d = decide(qid, node, m.model.defaults, members,
-                           [_ballot(who, raw) for who, raw in given])
-                hit = (d.status, d.value)
-                self.memo[key] = hit
-            if hit[0] != "decided":
-                return _D(hit[0], hit[1])
-            return _D(hit[0], hit[1], tuple((who, k[1]) for who, k in kinds if k[0] == "T"))
-        key = (id(node), len(members), tuple(sorted([raw for _, raw in given])))
+            pattern = tuple(sorted(k[0] for _, k in kinds))
+            status, value = self._memo(m, qid, node, members, given, pattern)
+            if status != "decided":
+                return _D(status, value)
+            return _D(status, value, tuple((who, k[1]) for who, k in kinds if k[0] == "T"))
+        pattern = tuple(sorted([raw for _, raw in given]))
+        return _D(*self._memo(m, qid, node, members, given, pattern))
+
+    def _memo(self, m: DecisionMap, qid: str, node: Any, members: list[str],
+              given: list[tuple[str, str]], pattern: tuple) -> tuple[str, Any]:
+        """(status, value) of the real rule, decided once per question, group size and
+        vote pattern: the patterns repeat across groups."""
+        key = (id(node), len(members), pattern)
         hit = self.memo.get(key)
         if hit is None:
             d = decide(qid, node, m.model.defaults, members,
                        [_ballot(who, raw) for who, raw in given])
-            hit = (d.status, d.value)
-            self.memo[key] = hit
-        return _D(hit[0], hit[1])
+            hit = self.memo[key] = (d.status, d.value)
+        return hit
 
     def _route(self, node: Any, d: _D) -> str | None:
         if d.status == "decided":
