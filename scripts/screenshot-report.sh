@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The HTML report of the five-member coalition walk (the first case of
-# maps/scenarios/coalition-formation.yaml), written to docs/example-report.html, and a
-# screenshot of it in headless Chromium, docs/report-screenshot.png.
-#   scripts/screenshot-report.sh            (from anywhere; needs .venv and chromium)
+# maps/scenarios/coalition-formation.yaml), written to docs/example-report.html, and
+# two screenshots of it in Debian's headless Chromium driven by playwright-core: the top
+# (outcome, next steps, charter), docs/report-screenshot.png, and the section with the
+# picture of the path, docs/report-screenshot-picture.png.
+#   scripts/screenshot-report.sh      (from anywhere; needs .venv, node and npm)
 # Installs Debian's chromium with apt-get when it is missing and we are root.
 set -euo pipefail
 
@@ -14,6 +16,7 @@ DM="$VENV/bin/decision-map"
 DATE="${DATE:-2025-05-01}"   # fixed, so the example does not change every day
 HTML="docs/example-report.html"
 PNG="docs/report-screenshot.png"
+PICTURE_PNG="docs/report-screenshot-picture.png"
 
 CHROME="$(command -v chromium || command -v chromium-browser || true)"
 if [ -z "$CHROME" ]; then
@@ -44,9 +47,10 @@ PYEOF
 "$DM" run maps/coalition-formation.yaml "$WORK/answers.yaml" --trace "$WORK/trace.json" >/dev/null
 "$DM" report "$WORK/trace.json" -o "$HTML" --date "$DATE"
 
-"$CHROME" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-  --disable-background-networking --disable-component-update --disable-sync \
-  --hide-scrollbars --user-data-dir="$WORK/profile" \
-  --screenshot="$ROOT/$PNG" --window-size="${WINDOW:-1200,2400}" \
-  "file://$ROOT/$HTML" 2>/dev/null
-echo "wrote $HTML and $PNG"
+# playwright-core (pinned in scripts/screenshot/package-lock.json) drives that Chromium.
+SHOOT="$ROOT/scripts/screenshot"
+if [ ! -d "$SHOOT/node_modules/playwright-core" ]; then
+  (cd "$SHOOT" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+node "$SHOOT/shoot.mjs" "$ROOT/$HTML" "$ROOT/$PNG" "$ROOT/$PICTURE_PNG" "$CHROME"
+echo "wrote $HTML, $PNG and $PICTURE_PNG"
