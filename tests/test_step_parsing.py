@@ -76,6 +76,15 @@ def test_bad_member_votes_give_one_line_hints(dm):
     assert "type" in hint(parse_member_vote, maj, "")
     assert "not possible under majority" in hint(parse_member_vote, maj, "b")
     assert "not possible" in hint(parse_member_vote, maj, "s")
+    assert "type t" not in hint(parse_member_vote, maj, "maybe")
+
+
+def test_a_tally_typed_at_a_member_prompt_points_to_t(dm):
+    maj = q(dm, "maj")
+    for typed in ("yes 3", "yes 2, no 1", "agree 4; stand aside 1"):
+        msg = hint(parse_member_vote, maj, typed)
+        assert msg.startswith(f"{typed!r} is not a choice")
+        assert "type t first" in msg
 
 
 def test_consensus_block_and_stand_aside(dm):

@@ -301,8 +301,14 @@ def parse_member_vote(q: Question, line: str) -> MemberVote:
         return MemberVote(tuple(picked))
     c = match_choice(q, text)
     if c is None:
-        raise VoteInputError(f"{text!r} is not a choice: type {member_hint(q)}")
+        more = ("; to give the whole room's count, type t first, then the tally"
+                if _LOOKS_LIKE_TALLY.match(text) else "")
+        raise VoteInputError(f"{text!r} is not a choice: type {member_hint(q)}{more}")
     return MemberVote(c)
+
+
+# "yes 3" or "agree 4, stand aside 1" typed at one member's prompt.
+_LOOKS_LIKE_TALLY = re.compile(r"^\s*[^\d\s,;][^,;]*?\s+\d+\s*([,;].*)?$")
 
 
 def _numbered(choices: list[str]) -> str:
