@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from decision_map.checks import check_map
@@ -32,14 +32,17 @@ from decision_map.engine import Walk
 from decision_map.errors import MapError
 from decision_map.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
 from decision_map.loader import load_text
+from decision_map.paths import find_paths, route_of
 from decision_map.rules import allowed_votes, possible_statuses
 from decision_map.trace import Trace
 
 # ---------------------------------------------------------------- profiles
 
 COUNTS = {
-    "ci": {"walk": 100, "json": 50, "render": 30, "yaml": 250, "structure": 200},
-    "long": {"walk": 1000, "json": 500, "render": 300, "yaml": 2500, "structure": 2000},
+    "ci": {"walk": 100, "json": 50, "render": 30, "yaml": 250, "structure": 200,
+           "paths": 100},
+    "long": {"walk": 1000, "json": 500, "render": 300, "yaml": 2500, "structure": 2000,
+             "paths": 1000},
 }
 for _name, _c in COUNTS.items():
     settings.register_profile(
@@ -366,6 +369,36 @@ def test_generated_maps_check_clean_and_every_walk_ends(m, group, data):
     assert snapshot(w) == fresh
 
 
+def walk_randomly(dm, m: dict, group: list[str], data) -> Walk:
+    """A walk of the map with drawn ballots, to its end (or the step bound)."""
+    w = Walk(dm, group)
+    for _ in range(step_bound(m)):
+        pos = w.current()
+        if pos is None:
+            break
+        w.submit(ballots_for(data.draw, pos, dm.model.defaults, group))
+    return w
+
+
+@examples("paths")
+@given(m=valid_maps(), group=MEMBERS, data=st.data())
+def test_paths_never_drop_a_route_a_walk_can_take(m, group, data):
+    """`paths` leaves out routes whose checks contradict the answers before them; every
+    loop-free walk that reaches an outcome must still be listed."""
+    dm = load_text(dump(m), "gen.yaml")
+    rep = find_paths(dm, cap=50_000)
+    w = walk_randomly(dm, m, group, data)
+    t = w.trace
+    top = [s.node for s in t.steps if s.depth == 0 and s.route_kind is not None]
+    if t.outcome is None or len(top) != len(set(top)) or rep.capped:
+        event("walk looped, stopped, or routes capped")
+        return
+    event(f"checked against the listed routes ({'some' if rep.impossible else 'no'} "
+          "check branches ruled out)")
+    route = [s.text() for s in route_of(t)]
+    assert route in [[s.text() for s in r] for r in rep.routes[t.outcome]]
+
+
 @examples("json")
 @given(m=valid_maps(), group=MEMBERS, data=st.data())
 def test_trace_survives_json_at_every_step(m, group, data):
@@ -394,12 +427,7 @@ except ImportError as e:  # pragma: no cover - render is another package
 @given(m=valid_maps(), group=MEMBERS, data=st.data())
 def test_renderer_lays_out_every_generated_map(m, group, data):
     dm = load_text(dump(m), "gen.yaml")
-    w = Walk(dm, group)
-    for _ in range(step_bound(m)):
-        pos = w.current()
-        if pos is None:
-            break
-        w.submit(ballots_for(data.draw, pos, dm.model.defaults, group))
+    w = walk_randomly(dm, m, group, data)
     for trace in (None, w.trace):
         g = pygraphviz.AGraph(string=to_dot(dm, trace))
         g.layout(prog="dot")

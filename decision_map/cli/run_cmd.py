@@ -165,6 +165,7 @@ def paths(
         typer.echo(json.dumps({
             "routes": {o: [[s.text() for s in r] for r in rs] for o, rs in rep.routes.items()},
             "unreached": rep.unreached, "capped": rep.capped,
+            "impossible_branches": rep.impossible,
         }, indent=2))
     else:
         con = console()
@@ -175,8 +176,12 @@ def paths(
                 con.print(safe("  " + " -> ".join(s.text() for s in r)))
             if len(routes) > 20:
                 con.print(safe(f"  ... and {len(routes) - 20} more (--json lists all)"))
+        if rep.impossible:
+            con.print(safe(f"Not listed: {rep.impossible} branch(es) of checks that the "
+                           "answers before them rule out.", "dim"))
         if rep.unreached:
-            con.print(safe(f"No route reaches: {', '.join(rep.unreached)}", "bold red"))
+            con.print(safe(f"No possible route reaches: {', '.join(rep.unreached)}",
+                           "bold red"))
         if rep.capped:
             con.print(safe(f"Stopped after {rep.cap} routes in all (raise --cap to see more).",
                            "yellow"))

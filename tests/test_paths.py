@@ -1,0 +1,158 @@
+"""`decision-map paths` lists only routes a group could walk: a check whose case
+contradicts the answers before it is not followed, and nothing a walk can take is lost."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from decision_map.answers import answers_from_data
+from decision_map.engine import run
+from decision_map.loader import load_map, load_text
+from decision_map.paths import find_paths, route_of
+from decision_map.yamlsrc import parse_yaml, read_text
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = sorted((ROOT / "maps").glob("*.yaml"))
+
+# The coalition map's shape: a check picks the form, the group votes, and a second check
+# with the same condition sends the "go" to that same form.
+TWICE = """
+id: twice
+title: Twice
+version: "1"
+start: kind
+nodes:
+  kind: {ask: What kind?, choices: {one-project: hours, long-term: hours}}
+  hours:
+    ask: Hours?
+    number: {min: 0, max: 100, aggregate: sum}
+    branches:
+      - {when: {gte: 4}, next: which}
+    otherwise: small
+  which:
+    check:
+      - when: {any: [{answer: kind, not_in: [long-term]}, {answer: hours, lt: 10}]}
+        next: tf-proposal
+    otherwise: charter
+  tf-proposal: {say: A task force., next: go}
+  charter: {ask: Name?, text: one, next: go}
+  go: {ask: Go?, choices: {"yes": go-which, "no": small}}
+  go-which:
+    check:
+      - when: {any: [{answer: kind, not_in: [long-term]}, {answer: hours, lt: 10}]}
+        next: task-force
+    otherwise: coalition
+  task-force: {outcome: Task force, next_steps: [x]}
+  coalition: {outcome: Coalition, next_steps: [x]}
+  small: {outcome: Too small, next_steps: [x]}
+"""
+
+
+def texts(rep, outcome: str) -> list[list[str]]:
+    return [[s.text() for s in r] for r in rep.routes[outcome]]
+
+
+def test_a_repeated_condition_is_not_taken_both_ways():
+    rep = find_paths(load_text(TWICE, "twice.yaml"))
+    coalition = texts(rep, "coalition")
+    # only the long-term route that drafted a charter can end in a coalition
+    assert coalition == [["kind = long-term", "hours: >= 4", "which: otherwise", "charter",
+                          "go = yes", "go-which: otherwise"]]
+    for r in texts(rep, "task-force"):
+        assert "which: case 1" in r and "tf-proposal" in r
+    assert len(texts(rep, "task-force")) == 2  # one-project, and long-term under 10 hours
+    assert rep.impossible > 0 and not rep.unreached and not rep.capped
+
+
+BOUNDS = """
+id: bounds
+title: Bounds
+version: "1"
+start: hours
+nodes:
+  hours:
+    ask: Hours?
+    number: {min: 0, max: 100, aggregate: sum}
+    branches:
+      - {when: {gte: 10}, next: big}
+      - {when: {gte: 4}, next: mid}
+    on_no_agreement: blocked-check
+    otherwise: low
+  big:
+    check:
+      - {when: {answer: hours, lt: 5}, next: a}
+      - {when: {answer: hours, gte: 10}, next: b}
+    otherwise: c
+  mid:
+    check:
+      - {when: {answer: hours, gte: 10}, next: a}
+      - {when: {answer: hours, lt: 7}, next: b}
+    otherwise: c
+  low:
+    check:
+      - {when: {answer: hours, status: decided}, next: b}
+    otherwise: a
+  blocked-check:
+    check:
+      - {when: {answer: hours, status: no_agreement}, next: c}
+    otherwise: a
+  a: {outcome: A, next_steps: [x]}
+  b: {outcome: B, next_steps: [x]}
+  c: {outcome: C, next_steps: [x]}
+"""
+
+
+def test_number_branches_bound_the_answer_and_statuses_are_known():
+    rep = find_paths(load_text(BOUNDS, "bounds.yaml"))
+    routes = {o: sorted(" ".join(r) for r in texts(rep, o)) for o in "abc"}
+    # >= 10 can't be < 5 and must be >= 10; 4..10 can't be >= 10 and may be < 7 or not
+    assert "hours: >= 10 big: case 2" in routes["b"]
+    assert not any(r.startswith("hours: >= 10") for r in routes["a"] + routes["c"])
+    assert "hours: >= 4 mid: case 2" in routes["b"] and "hours: >= 4 mid: otherwise" in \
+        routes["c"]
+    assert not any(r.startswith("hours: >= 4") for r in routes["a"])
+    # otherwise of a number question: decided below every branch, or no status of its own
+    assert "hours: otherwise low: case 1" in routes["b"]
+    # the no-agreement route knows its status
+    assert "hours: no agreement blocked-check: case 1" in routes["c"]
+    assert not any(r.startswith("hours: no agreement") for r in routes["a"])
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_every_scenario_walk_is_among_the_listed_routes(path):
+    """Soundness on real walks: pruning never drops a route a group really took."""
+    dm = load_map(path)
+    rep = find_paths(dm, cap=100_000)
+    assert not rep.capped
+    listed = {o: {tuple(r) for r in texts(rep, o)} for o in rep.routes}
+    scen = path.parent / "scenarios" / path.name
+    data, pos = parse_yaml(read_text(str(scen)), str(scen))
+    checked = 0
+    for case in data["cases"]:
+        answers = answers_from_data({k: case[k] for k in ("group", "answers")}, pos, dm)
+        trace = run(dm, answers.group, answers.source(dm.id), stop_at_missing=True)
+        top = [s.node for s in trace.steps if s.depth == 0 and s.route_kind is not None]
+        if trace.outcome is None or len(top) != len(set(top)):
+            continue  # stopped, or looped back: not a loop-free route
+        route = tuple(s.text() for s in route_of(trace))
+        assert route in listed[trace.outcome], (case.get("name"), route)
+        checked += 1
+    print(f"{path.stem}: {checked} loop-free scenario walks found among the routes")
+    assert checked >= 1
+
+
+def test_the_command_says_what_it_left_out(tmp_path):
+    """The real console script: one possible route to the coalition, and a line saying how
+    many check branches the answers before them rule out."""
+    m = tmp_path / "twice.yaml"
+    m.write_text(TWICE, encoding="utf-8")
+    exe = Path(sys.executable).with_name("decision-map")
+    p = subprocess.run([str(exe), "paths", str(m)], capture_output=True, text=True,
+                       env={"PATH": str(exe.parent), "NO_COLOR": "1", "COLUMNS": "200"})
+    assert p.returncode == 0, p.stderr
+    assert "coalition (Coalition): 1 route(s)" in p.stdout
+    assert "Not listed: " in p.stdout and "rule out" in p.stdout
