@@ -18,6 +18,7 @@ from typing import Any
 from .errors import Diagnostic, Where
 
 FORMAT = 1
+MAX_ENTRIES = 512  # a few hundred maps' latest checks; the oldest go first
 
 
 @cache
@@ -79,5 +80,25 @@ def store(path: str, options_key: str, diags: list[Diagnostic],
         from .storage import write_atomic
 
         write_atomic(str(_folder() / f"{key}.json"), json.dumps(entry))
+        _prune(_folder())
     except OSError:
         pass
+
+
+def _prune(folder: Path, keep: int = MAX_ENTRIES) -> None:
+    """Every edit of a map makes a new entry: keep the `keep` most recently written."""
+    entries = list(folder.glob("*.json"))
+    if len(entries) <= keep:
+        return
+    for old in sorted(entries, key=_written)[: len(entries) - keep]:
+        try:
+            old.unlink()
+        except OSError:
+            pass
+
+
+def _written(p: Path) -> float:
+    try:
+        return p.stat().st_mtime
+    except OSError:
+        return 0.0

@@ -317,6 +317,27 @@ def test_check_cache_is_used_and_never_stale(tmp_path):
     assert p.returncode == 1 and "DM111" in p.stdout
 
 
+def test_check_cache_keeps_only_the_newest_entries(tmp_path):
+    """Every edit of a map writes a new entry; the oldest go once there are too many."""
+    from decision_map.checkcache import MAX_ENTRIES
+
+    folder = tmp_path / "cache" / "check"
+    folder.mkdir(parents=True)
+    for i in range(MAX_ENTRIES + 20):
+        old = folder / f"{i:064x}.json"
+        old.write_text("{}")
+        os.utime(old, (1_000_000 + i, 1_000_000 + i))
+    env = {**os.environ, "NO_COLOR": "1", "DECISION_MAP_CACHE": str(tmp_path / "cache")}
+    p = subprocess.run([EXE, "check", str(FIX / "main.yaml")], capture_output=True,
+                       text=True, env=env, timeout=60)
+    assert p.returncode == 0, p.stdout
+    left = {f.name for f in folder.glob("*.json")}
+    assert len(left) == MAX_ENTRIES
+    assert f"{0:064x}.json" not in left and f"{20:064x}.json" not in left
+    assert f"{MAX_ENTRIES + 19:064x}.json" in left
+    assert any(not n.startswith("0" * 40) for n in left)  # the new entry is kept
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_map_tests_pass_with_full_coverage_from_the_command_line(path):
     p = dm("test", str(path), "--require-coverage")
