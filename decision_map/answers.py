@@ -15,6 +15,7 @@ from .decision import Ballot
 from .errors import InputError, MapError, WalkError
 from .format import ChoiceQuestion, NumberQuestion, TextQuestion
 from .loader import DecisionMap
+from .trace import Trace
 from .yamlsrc import Positions, parse_yaml, read_text
 
 QUESTION_TYPES = (ChoiceQuestion, NumberQuestion, TextQuestion)
@@ -193,3 +194,14 @@ def _tally(spec: dict, pos: Positions, path: tuple, qid: str, size: int) -> list
         raise InputError(f"question {qid!r}: the tally counts {len(out)} votes for a group "
                          f"of {size}", str(pos.where(path + ("tally",))))
     return out
+
+
+def run_answers(dm: DecisionMap, answers: Answers, path: str, *,
+                stop_at_missing: bool = False) -> Trace:
+    """Walk a map with an answers file's votes; a walk that cannot go on names the file."""
+    from .engine import run
+
+    try:
+        return run(dm, answers.group, answers.source(dm.id), stop_at_missing=stop_at_missing)
+    except WalkError as e:
+        raise InputError(str(e), path) from None

@@ -143,6 +143,7 @@ def test_run_names_an_unanswered_question(tmp_path):
     a.write_text("group: [Ana, Ben]\nanswers:\n  goal: yes\n")
     line = one_line_error(dm("run", str(FIX / "main.yaml"), str(a)))
     assert "question 'hours'" in line and "--stop-at-missing" in line
+    assert line.startswith(f"decision-map: {a}: ")  # the file that lacks the answer
     p = dm("run", str(FIX / "main.yaml"), str(a), "--stop-at-missing", "--json")
     assert p.returncode == 0 and "No answer for question 'hours'" in json.loads(p.stdout)["stopped"]
 

@@ -92,6 +92,22 @@ def test_render_with_answers_walks_first(walk, tmp_path):
     assert plain.read_text() != a.read_text()
 
 
+def test_render_with_partial_answers_draws_the_path_so_far(walk, tmp_path):
+    answers, _ = walk
+    case = yaml.safe_load(answers.read_text(encoding="utf-8"))
+    kept = dict(list(case["answers"].items())[:3])  # the group stopped after three questions
+    partial = tmp_path / "partial.yaml"
+    partial.write_text(yaml.safe_dump({"group": case["group"], "answers": kept},
+                                      allow_unicode=True, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "so-far.dot"
+    p = dm("render", str(COALITION), "--answers", str(partial), "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[1].startswith("the path is drawn as far as it goes: No answer")
+    full = tmp_path / "full.dot"
+    assert dm("render", str(COALITION), "--answers", str(answers), "-o", str(full)).returncode == 0
+    assert out.read_text().count("penwidth") < full.read_text().count("penwidth")
+
+
 def test_render_focus_switch(walk, tmp_path):
     _, trace = walk
     whole, focus = tmp_path / "whole.dot", tmp_path / "focus.dot"

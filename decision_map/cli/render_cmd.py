@@ -112,13 +112,14 @@ def render_cmd(
         trace = read_trace(trace_file)
         _check_fits(dm, trace, trace_file)
     elif answers_file is not None:
-        from ..answers import load_answers
-        from ..engine import run
+        from ..answers import load_answers, run_answers
 
         answers = load_answers(str(answers_file), dm)
-        trace = run(dm, answers.group, answers.source(dm.id))
+        trace = run_answers(dm, answers, str(answers_file), stop_at_missing=True)
     write_atomic(str(output), draw_map(dm, trace, suffix[1:], focus))
     typer.echo(f"wrote {clean(output)}")
+    if trace is not None and trace.stopped:
+        typer.echo(clean(f"the path is drawn as far as it goes: {trace.stopped}"))
 
 
 @app.command("report")

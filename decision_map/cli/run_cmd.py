@@ -47,8 +47,7 @@ def run_cmd(
                                          help="End the trace at an unanswered question."),
 ) -> None:
     """Walk a map with a group's answers, or many groups' responses from a CSV."""
-    from ..answers import load_answers
-    from ..engine import run
+    from ..answers import load_answers, run_answers
 
     dm = _load(map_file)
     if responses is not None:
@@ -61,7 +60,7 @@ def run_cmd(
     if answers_file is None:
         raise fail("give an answers file, or --responses FILE.csv --group-by COLUMN", 2)
     answers = load_answers(str(answers_file), dm)
-    trace = run(dm, answers.group, answers.source(dm.id), stop_at_missing=stop_at_missing)
+    trace = run_answers(dm, answers, str(answers_file), stop_at_missing=stop_at_missing)
     if trace_out is not None:
         _write_atomic(trace_out, trace.dumps() + "\n")
     if as_json:
