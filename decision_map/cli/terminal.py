@@ -1,0 +1,86 @@
+"""The stepper's terminal: lines in and text out (prompt_toolkit on a terminal, plain
+echoed lines on a pipe), and the signals the loop passes between its parts."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.text import Text
+
+from .output import clean, console, safe
+
+
+class Quit(Exception):
+    """The group stops for now (quit, end of input)."""
+
+    def __init__(self, why: str = "") -> None:
+        super().__init__(why)
+        self.why = why
+
+
+class Back(Exception):
+    """Undo the last step."""
+
+
+class SwitchMode(Exception):
+    def __init__(self, mode: str) -> None:
+        super().__init__(mode)
+        self.mode = mode
+
+
+class Signalled(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+# ---------------------------------------------------------------- terminal
+
+
+class Terminal:
+    """Lines in, text out: prompt_toolkit on a terminal, plain lines on a pipe."""
+
+    def __init__(self) -> None:
+        self.con = console()
+        self.interactive = sys.stdin.isatty() and sys.stdout.isatty()
+        self._session = None
+        if self.interactive:
+            from prompt_toolkit import PromptSession
+
+            self._session = PromptSession()
+
+    def say(self, text: object = "", style: str = "") -> None:
+        self.con.print(text if isinstance(text, Text) else safe(text, style))
+
+    def item(self, text: str) -> None:
+        """A bullet with a hanging indent on a terminal (one long line on a pipe)."""
+        if self.interactive:
+            import textwrap
+
+            text = textwrap.fill(clean(text), width=max(self.con.width, 40),
+                                 initial_indent="  - ", subsequent_indent="    ")
+            self.con.print(safe(text))
+        else:
+            self.con.print(safe(f"  - {text}"))
+
+    def rule(self, title: str) -> None:
+        if self.interactive:
+            self.con.rule(safe(title, "bold"), style="dim")
+        else:
+            self.con.print(safe(f"-- {title} --"))
+
+    def ask(self, prompt: str) -> str:
+        """One line; EOFError at the end of input."""
+        prompt = clean(prompt)
+        if self._session is not None:
+            return self._session.prompt(prompt)
+        sys.stdout.write(prompt)
+        sys.stdout.flush()
+        line = sys.stdin.readline()
+        if not line:
+            sys.stdout.write("\n")
+            raise EOFError
+        line = line.rstrip("\r\n")
+        sys.stdout.write(clean(line) + "\n")  # echo, so a scripted run reads like a dialogue
+        sys.stdout.flush()
+        return line
