@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from .answers import questions_of
+from .ballots import normal_special
 from .conditions import compare, holds
 from .decision import ABSTAIN, Ballot
 from .engine import STATUS_ROUTE, Position, _nth, run
 from .errors import InputError, WalkError
 from .format import Check, ChoiceQuestion, Handoff, Info, NumberQuestion, Outcome, TextQuestion
 from .loader import DecisionMap
-from .rules import _normal_special, decide
+from .rules import decide
 from .templating import ENV, MAX_OUTPUT
 from .yamlsrc import read_text
 
@@ -251,7 +252,7 @@ class _FastWalk:
         k = self.kinds.get(raw)
         if k is None:
             v = _ballot("", raw).value
-            k = ("A" if _normal_special(v) == ABSTAIN else "T" if isinstance(v, str) else "X",
+            k = ("A" if normal_special(v) == ABSTAIN else "T" if isinstance(v, str) else "X",
                  v)
             self.kinds[raw] = k
         return k
