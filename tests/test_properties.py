@@ -9,6 +9,7 @@ Profiles (pick with HYPOTHESIS_PROFILE; default "ci"):
     renderer lays out every map       30     300
     mutated YAML text                250    2500
     mutated map structures           200    2000
+    paths list every walk's route    100    1000
 
 `test_profile_counts_are_stated` prints the profile and its counts in the test output.
 Every example is run with deadline=None (no flaky timing failures).
