@@ -100,14 +100,14 @@ def _or(values: list[Truth]) -> Truth:
 
 def _bound_test(k: Known, op: str, x: float) -> Truth:
     """value `op` x, knowing only that the value lies between k.low and k.high."""
-    lo, hi = k.low, k.high
+    lo, hi = k.low, k.high  # (bound, inclusive)
     if op in ("gte", "gt"):
-        if lo and (lo[0] > x or (lo[0] == x and (lo[1] or op == "gte"))):
+        if lo and (lo[0] > x or (lo[0] == x and (op == "gte" or not lo[1]))):
             return True
         if hi and (hi[0] < x or (hi[0] == x and (op == "gt" or not hi[1]))):
             return False
     else:  # lte, lt
-        if hi and (hi[0] < x or (hi[0] == x and (hi[1] or op == "lte"))):
+        if hi and (hi[0] < x or (hi[0] == x and (op == "lte" or not hi[1]))):
             return True
         if lo and (lo[0] > x or (lo[0] == x and (op == "lt" or not lo[1]))):
             return False
@@ -218,6 +218,8 @@ def _bounds(c: Comparison, holds: bool) -> tuple[tuple | None, tuple | None] | N
     `holds` False, when it does not); None when it tells nothing certain."""
     if c.is_ is not None or c.in_ is not None or c.not_in is not None:
         return None
+    if c.status is not None or c.answered is not None:
+        return None  # the checker refuses these in branches (DM110); tell nothing of them
     tests = c.numeric_tests()
     if holds:
         lo = hi = None

@@ -156,3 +156,32 @@ def test_the_command_says_what_it_left_out(tmp_path):
     assert p.returncode == 0, p.stderr
     assert "coalition (Coalition): 1 route(s)" in p.stdout
     assert "Not listed: " in p.stdout and "rule out" in p.stdout
+
+
+def test_number_bounds_agree_with_every_value_they_allow():
+    """What a bound says of `value op x` is what every value inside it says, or open."""
+    from decision_map.paths import Known, _bound_test
+
+    ops = {"gte": lambda v, x: v >= x, "gt": lambda v, x: v > x,
+           "lte": lambda v, x: v <= x, "lt": lambda v, x: v < x}
+    points = [0, 1, 2]
+    samples = [i / 4 for i in range(-4, 13)]
+    bounds = [None] + [(b, inc) for b in points for inc in (True, False)]
+    for low in bounds:
+        for high in bounds:
+            inside = [v for v in samples
+                      if (low is None or v > low[0] or (low[1] and v == low[0]))
+                      and (high is None or v < high[0] or (high[1] and v == high[0]))]
+            if not inside:
+                continue
+            k = Known(frozenset({"decided"}), low=low, high=high)
+            for op, f in ops.items():
+                for x in points:
+                    said = _bound_test(k, op, x)
+                    truths = {f(v, x) for v in inside}
+                    if said is not None:
+                        assert truths == {said}, (low, high, op, x, said)
+                    elif len(truths) == 1 and low and high:
+                        pytest.fail(f"open, but every value says {truths}: "
+                                    f"{(low, high, op, x)}")
+

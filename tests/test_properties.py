@@ -182,8 +182,7 @@ def valid_maps(draw) -> dict[str, Any]:
             if draw(st.booleans()):
                 node["number"]["unit"] = draw(TEXT)
             node["branches"] = [
-                {"when": {draw(st.sampled_from(["gte", "gt", "lte", "lt", "is"])):
-                          draw(st.integers(lo - 2, hi * 3 + 30))}, "next": anywhere()}
+                {"when": _number_test(draw, lo, hi), "next": anywhere()}
                 for _ in range(draw(st.integers(0, 3)))
             ]
             node["otherwise"] = forward(i)
@@ -243,12 +242,23 @@ def valid_maps(draw) -> dict[str, Any]:
     }
 
 
+def _number_test(draw, lo: int, hi: int) -> dict[str, Any]:
+    """A number branch's test: one or two bounds near the question's range (so that
+    bounds meet), or an exact value."""
+    value = st.integers(lo - 2, hi + 3)
+    first = draw(st.sampled_from(["gte", "gt", "lte", "lt", "is"]))
+    when: dict[str, Any] = {first: draw(value)}
+    if first != "is" and draw(st.integers(0, 3)) == 0:
+        when[{"gte": "lt", "gt": "lte", "lte": "gt", "lt": "gte"}[first]] = draw(value)
+    return when
+
+
 def _condition(draw, q: str, kind: str, values: list[str] | None) -> dict[str, Any]:
     options = ["answered", "status"]
     if kind == "choice":
         options += ["is", "in", "not_in"]
     if kind == "number":
-        options += ["gte", "lt", "is"]
+        options += ["gte", "gt", "lte", "lt", "is"]
     which = draw(st.sampled_from(options))
     if which == "answered":
         c: dict[str, Any] = {"answer": q, "answered": draw(st.booleans())}
@@ -263,7 +273,7 @@ def _condition(draw, q: str, kind: str, values: list[str] | None) -> dict[str, A
             c = {"answer": q, which: draw(st.lists(st.sampled_from(values), min_size=1,
                                                    max_size=3))}
     else:
-        c = {"answer": q, which: draw(st.integers(-10, 40))}
+        c = {"answer": q, which: draw(st.integers(-7, 28))}
     wrap = draw(st.integers(0, 5))
     if wrap == 0:
         return {"not": c}
