@@ -253,6 +253,7 @@ def test_paths_lists_routes_to_every_outcome():
     assert ["goal = yes", "hours: >= 10", "red-lines = yes", "words", "route: case 1",
             "final = yes"] in [[s for s in r if s != "intro"] for r in data["routes"]["form"]]
     assert data["unreached"] == [] and not data["capped"]
+    assert isinstance(data["impossible_branches"], int)
 
 
 def test_paths_cap_stops_a_blow_up(tmp_path):

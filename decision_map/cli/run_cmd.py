@@ -153,9 +153,9 @@ def _batch(dm, responses: Path, group_by: str, member_column: Optional[str],
 def paths(
     map_file: Path = typer.Argument(..., metavar="MAP"),
     cap: int = typer.Option(2000, "--cap", help="Stop after this many routes."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
-    """For every outcome, the routes that reach it and the answers each route needs."""
+    """For every outcome, the routes a group could walk to it and the answers each needs."""
     from ..paths import find_paths
 
     dm = _load(map_file)
