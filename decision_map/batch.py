@@ -19,6 +19,7 @@ from .decision import ABSTAIN, Ballot
 from .engine import STATUS_ROUTE, Position, _nth, run
 from .errors import InputError, WalkError
 from .format import Check, ChoiceQuestion, Handoff, Info, NumberQuestion, Outcome, TextQuestion
+from .gcpause import paused
 from .loader import DecisionMap
 from .rules import decide
 from .templating import ENV, MAX_OUTPUT
@@ -49,6 +50,7 @@ class BatchReport:
         return Counter(r.outcome or "(stopped)" for r in self.results)
 
 
+@paused()
 def read_responses(path: str, dm: DecisionMap, group_by: str, member_column: str | None = None,
                    header_map: dict[str, str] | None = None) -> dict[str, list[tuple[int, dict]]]:
     """Rows grouped by the group column: {group: [(row number, {question key: cell})]}."""
@@ -125,6 +127,7 @@ def _ballot(member: str, raw: str) -> Ballot:
         return Ballot(member, raw)
 
 
+@paused()
 def run_batch(dm: DecisionMap, groups: dict[str, list[tuple[int, dict]]], path: str) -> BatchReport:
     """Walk the map once per group; a vote that does not fit names its file, row and question.
 

@@ -26,6 +26,7 @@ from .format import (
     Outcome,
     TextQuestion,
 )
+from .gcpause import paused
 from .graph import STATUS_KEYS, edges_of
 from .loader import DecisionMap, LoadOptions, load_map
 from .rules import effective_rule, possible_statuses
@@ -46,9 +47,11 @@ def check_map(dm: DecisionMap, _checked: set[tuple[str, str]] | None = None) -> 
     checked = set() if _checked is None else _checked
     checked.add((dm.path, dm.sha256))
     out: list[Diagnostic] = []
-    for fn in (_targets, _reachability, _routes, _conditions, _outcomes, _rules, _choices):
-        out.extend(fn(dm))
-    out.extend(_handoffs(dm, checked))
+    with paused():
+        for fn in (_targets, _reachability, _routes, _conditions, _outcomes, _rules,
+                   _choices):
+            out.extend(fn(dm))
+        out.extend(_handoffs(dm, checked))
     return sorted(out, key=lambda d: (d.where, d.code))
 
 

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from .errors import Diagnostic, MapError, Where
 from .format import MapFile, Outcome
+from .gcpause import paused
 from .graph import build_graph
 from .yamlsrc import Limits, Positions, parse_yaml, read_text
 
@@ -196,7 +197,8 @@ def load_map(path: str | os.PathLike[str], options: LoadOptions | None = None) -
     if hit is not None and all(_file_sha(f) == h for f, h in hit[1]):
         return hit[0]
     budget = _Budget()
-    dm = _build(text, path, options, (), budget)
+    with paused():
+        dm = _build(text, path, options, (), budget)
     deps = tuple((f, m.sha256) for f, m in budget.done.items() if isinstance(m, DecisionMap))
     if len(_MAPS) > 32:
         _MAPS.clear()
@@ -225,7 +227,8 @@ def load_text(text: str, file: str = "<map>", options: LoadOptions | None = None
     """Load a map from text (hand-offs resolve relative to the folder of `file`, or the
     current folder when `file` names none). Reads only the maps it hands off to, and
     never writes anything."""
-    return _build(text, file, options or LoadOptions(), (), _Budget())
+    with paused():
+        return _build(text, file, options or LoadOptions(), (), _Budget())
 
 
 def _load(path: str, options: LoadOptions, stack: tuple[str, ...], budget: _Budget

@@ -101,3 +101,28 @@ def test_a_cached_map_is_never_stale_about_its_handoffs(tmp_path):
     again = load_map(tmp_path / "top.yaml")
     assert again is not first
     assert again.handoffs["h"].loaded.nodes["e"].outcome == "New"
+
+
+def test_loading_and_checking_leave_the_garbage_collector_as_they_found_it():
+    """The loader and checker pause the collector for speed; they must give it back, on
+    success and on a refused map alike, and not turn it on if the caller had it off."""
+    import gc
+
+    from decision_map.checks import check_map
+    from decision_map.errors import MapError
+    from decision_map.loader import load_text
+
+    good = ("id: g\ntitle: G\nversion: '1'\nstart: e\nnodes:\n"
+            "  e: {outcome: End, next_steps: [x]}\n")
+    assert gc.isenabled()
+    check_map(load_text(good, "good.yaml"))
+    assert gc.isenabled()
+    with pytest.raises(MapError):
+        load_text("id: [\n", "bad.yaml")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        check_map(load_text(good, "good.yaml"))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
