@@ -155,13 +155,24 @@ def fig_load_check(cfg, inp) -> dict:
 
     big = max(cfg["maps"])
     path = inp["maps"][big]
-    cold, warm, warm_check, floors, firsts = [], [], [], [], []
+    cold, warm, warm_check, floors, firsts, paused_floors = [], [], [], [], [], []
+    errors = 0
     for _ in range(cfg["load_reps"]):
+        dm = diags = None  # each side starts from the same small heap
         gc.collect()
         t = time.perf_counter()
         with open(path, encoding="utf-8") as f:
             yaml.load(f.read(), Loader=yaml.CSafeLoader)
         floors.append(time.perf_counter() - t)
+        gc.collect()
+        gc.disable()  # the floor again with the collector paused, as the loader pauses it
+        try:
+            t = time.perf_counter()
+            with open(path, encoding="utf-8") as f:
+                yaml.load(f.read(), Loader=yaml.CSafeLoader)
+            paused_floors.append(time.perf_counter() - t)
+        finally:
+            gc.enable()
         loader.clear_cache()
         gc.collect()
         t = time.perf_counter()
@@ -170,6 +181,7 @@ def fig_load_check(cfg, inp) -> dict:
         diags = check_map(dm)
         cold.append(time.perf_counter() - t)
         firsts.append(t1 - t)
+        errors = sum(d.severity == "error" for d in diags)
         t = time.perf_counter()
         load_map(path)
         warm.append(time.perf_counter() - t)
@@ -177,7 +189,7 @@ def fig_load_check(cfg, inp) -> dict:
             t = time.perf_counter()
             check_map(load_map(path))
             warm_check.append(time.perf_counter() - t)
-    errors = sum(d.severity == "error" for d in diags)
+    dm = diags = None
     # peak memory of one cold load + check, traced apart from the timings
     loader.clear_cache()
     gc.collect()
@@ -186,11 +198,13 @@ def fig_load_check(cfg, inp) -> dict:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     fl = statistics.median(floors)
+    pfl = statistics.median(paused_floors)
     med = statistics.median(cold)
     first = statistics.median(firsts)
     return {
         "load_check": {"floor_s": fl, "measured_s": med, "ratio": med / fl, "target": 1.5,
                        "met": med / fl <= 1.5, "runs_s": cold, "floor_runs_s": floors,
+                       "floor_gc_paused_s": pfl, "ratio_to_gc_paused_floor": med / pfl,
                        "load_only_s": first, "check_only_s": med - first,
                        "check_errors": errors, "peak_tracemalloc_mib": peak / 2**20,
                        "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024},
@@ -223,12 +237,23 @@ def fig_decide(cfg, inp) -> dict:
     for (groups, members), csv_path in inp["csvs"].items():
         main = (groups, members) == tuple(cfg["decide"])
         reps = cfg["decide_reps"] if main else 1
-        f_times, e_times = [], []
+        f_times, e_times, p_times = [], [], []
         for _ in range(reps):
+            f_out = rows = report = None  # each side starts from the same small heap
             gc.collect()
             t = time.perf_counter()
             f_out = floor.run(str(COALITION), csv_path)
             f_times.append(time.perf_counter() - t)
+            if main:  # the floor again with the collector paused, as the batch pauses it
+                f_out = None
+                gc.collect()
+                gc.disable()
+                try:
+                    t = time.perf_counter()
+                    f_out = floor.run(str(COALITION), csv_path)
+                    p_times.append(time.perf_counter() - t)
+                finally:
+                    gc.enable()
             gc.collect()
             t = time.perf_counter()
             rows = read_responses(csv_path, dm, "group", "member")
@@ -249,6 +274,7 @@ def fig_decide(cfg, inp) -> dict:
             "ratio": me / fl, "target": 2.0, "met": me / fl <= 2.0,
             "groups_per_s": groups / me, "floor_groups_per_s": groups / fl,
             "runs_s": e_times, "floor_runs_s": f_times,
+            "floor_gc_paused_s": statistics.median(p_times) if p_times else None,
             "floor_agrees_on_every_group": not bad, "disagreements": bad[:5],
             "engine_groups_checked": len(ref.results), "engine_mismatches": mismatch,
             "engine_per_group_ms": 1000 * engine_s / max(1, len(ref.results)),
@@ -411,8 +437,14 @@ def write_report(res: dict, out: Path, smoke: bool) -> None:
         if key == "decide":
             meas += f" ({f['groups_per_s']:,.0f} groups/s; floor " \
                     f"{f['floor_groups_per_s']:,.0f}/s)"
+            if f.get("floor_gc_paused_s"):
+                fl += (f" ({_fmt_s(f['floor_gc_paused_s'])} with the garbage collector "
+                       f"paused, as the batch pauses it: "
+                       f"{f['measured_s'] / f['floor_gc_paused_s']:.2f}x that)")
         if key == "load_check":
             meas += f"; peak {f['peak_tracemalloc_mib']:.0f} MiB (tracemalloc)"
+            fl += (f" ({_fmt_s(f['floor_gc_paused_s'])} with the garbage collector paused, "
+                   f"as our loader pauses it: {f['ratio_to_gc_paused_floor']:.2f}x that)")
         if key == "second_load":
             meas += f"; with the checks re-run {_fmt_s(f['second_load_and_check_s'])}"
         if key == "check_process":
