@@ -145,7 +145,7 @@ def _vote_pools(dm, members: int, rng: random.Random, pool: int = 400) -> list[t
     from decision_map.answers import questions_of
     from decision_map.format import ChoiceQuestion, NumberQuestion
     from decision_map.graph import questions_remaining
-    from decision_map.rules import allowed_votes, effective_rule
+    from decision_map.rule_params import allowed_votes, effective_rule
 
     cols = []
     for key, (m, _nid, node) in questions_of(m_dm := dm).items():

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .decision import Ballot
+from .engine import run
 from .errors import InputError, MapError, WalkError
 from .format import ChoiceQuestion, NumberQuestion, TextQuestion
 from .loader import DecisionMap
@@ -199,8 +200,6 @@ def _tally(spec: dict, pos: Positions, path: tuple, qid: str, size: int) -> list
 def run_answers(dm: DecisionMap, answers: Answers, path: str, *,
                 stop_at_missing: bool = False) -> Trace:
     """Walk a map with an answers file's votes; a walk that cannot go on names the file."""
-    from .engine import run
-
     try:
         return run(dm, answers.group, answers.source(dm.id), stop_at_missing=stop_at_missing)
     except WalkError as e:

@@ -29,7 +29,7 @@ from .format import (
 from .gcpause import paused
 from .graph import STATUS_KEYS, edges_of
 from .loader import DecisionMap, LoadOptions, load_map
-from .rules import effective_rule, possible_statuses
+from .rule_params import effective_rule, possible_statuses
 from .templating import TEMPLATE_NAMES, undeclared
 
 QUESTION_TYPES = (ChoiceQuestion, NumberQuestion, TextQuestion)

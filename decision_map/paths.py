@@ -30,7 +30,7 @@ from .format import (
 )
 from .graph import STATUS_KEYS, Edge, edges_of
 from .loader import DecisionMap
-from .rules import possible_statuses
+from .rule_params import possible_statuses
 from .trace import Trace
 
 DEFAULT_CAP = 2_000
@@ -246,8 +246,10 @@ def _tighter(a: tuple | None, b: tuple | None, low: bool) -> tuple | None:
     return a if not a[1] else b
 
 
-def _learn(node: object, e: Edge, defaults: Any, on_route: frozenset[str]) -> Known | None:
-    """What taking edge `e` out of question `node` tells of its decision."""
+def _learn(node: object, e: Edge, edges: list[Edge], defaults: Any, on_route: frozenset[str]
+           ) -> Known | None:
+    """What taking edge `e` (one of the node's `edges`) out of question `node` tells of
+    its decision."""
     if isinstance(node, ChoiceQuestion) and e.kind == "choice":
         return Known(frozenset({"decided"}), e.value, exact=True)
     if isinstance(node, NumberQuestion) and e.kind == "branch":
@@ -267,7 +269,7 @@ def _learn(node: object, e: Edge, defaults: Any, on_route: frozenset[str]) -> Kn
         # otherwise: any status the rule can end in that has no route of its own, or, where
         # another route leads back along this one, anything (the bound on revisits may
         # turn it into otherwise)
-        if any(o.target in on_route for o in edges_of(node) if o.kind != "otherwise"):
+        if any(o.target in on_route for o in edges if o.kind != "otherwise"):
             return Known(frozenset(possible_statuses(node, defaults)))
         routed = {s for key, s in STATUS_KEYS.items() if getattr(node, key, None)}
         left = set(possible_statuses(node, defaults)) - routed
@@ -358,7 +360,8 @@ def _search(dm: DecisionMap, o: str, limit: int, facts: Facts
                 return found, bool(stack), impossible
             continue
         node = dm.nodes[node_id]
-        for e in reversed(edges_of(node)):
+        edges = edges_of(node)
+        for e in reversed(edges):
             if e.target in seen or e.target not in allowed:
                 continue
             facts_now = decided
@@ -367,7 +370,7 @@ def _search(dm: DecisionMap, o: str, limit: int, facts: Facts
                 if facts_now is None:
                     impossible += 1
                     continue
-            learned = _learn(node, e, defaults, seen)
+            learned = _learn(node, e, edges, defaults, seen)
             now = {**known, node_id: learned} if learned is not None else known
             step = RouteStep(node_id, e.kind, e.value if e.kind == "choice" else e.label)
             stack.append((e.target, route + [step], seen | {e.target}, now, facts_now))

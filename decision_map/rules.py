@@ -40,18 +40,7 @@ from .conditions import num
 from .decision import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE, Ballot, Decision
 from .errors import WalkError
 from .format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
-from .rule_params import (
-    DEFAULT_MIN_FINGERS,
-    DEFAULT_RULE,
-    DEFAULT_THRESHOLD,
-    Params,
-    QuestionT,
-    allowed_votes,
-    as_fraction,
-    effective_params,
-    effective_rule,
-    possible_statuses,
-)
+from .rule_params import Params, QuestionT, allowed_votes, effective_params
 from .rule_wording import (
     agree_s,
     blocked_sentence,
@@ -66,23 +55,6 @@ from .rule_wording import (
     sentence,
     who_phrase,
 )
-
-# the names other modules import from here, wherever they now live
-__all__ = [
-    "DEFAULT_MIN_FINGERS",
-    "DEFAULT_RULE",
-    "DEFAULT_THRESHOLD",
-    "Params",
-    "QuestionT",
-    "allowed_votes",
-    "as_fraction",
-    "decide",
-    "effective_params",
-    "effective_rule",
-    "join_names",
-    "possible_statuses",
-]
-
 
 # ---------------------------------------------------------------- building decisions
 

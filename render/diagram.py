@@ -23,8 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from decision_map.conditions import describe as describe_condition
-from decision_map.conditions import num as _num
+from decision_map.conditions import describe, num
 from decision_map.decision import Decision
 from decision_map.errors import InputError
 from decision_map.format import (
@@ -152,9 +151,9 @@ def tally_text(d: Decision) -> str:
     leads the line.
     """
     special = {"abstain", "stand-aside", "block", "object"}
-    parts = [f"{k} {_num(v)}" for k, v in d.tally.items() if k not in special and v]
+    parts = [f"{k} {num(v)}" for k, v in d.tally.items() if k not in special and v]
     if not parts and d.value is not None and not d.texts:
-        parts.append(f"= {_num(d.value)}")
+        parts.append(f"= {num(d.value)}")
     if d.texts:
         n = len(d.texts)
         parts.append(f"{n} {'answer' if n == 1 else 'answers'}")
@@ -183,7 +182,7 @@ def edge_text(node: object, e: Edge) -> str:
     if e.kind == "when" and isinstance(node, Check):
         idx = e.key[1] if len(e.key) > 1 and isinstance(e.key[1], int) else None
         if idx is not None and idx < len(node.check):
-            return describe_condition(node.check[idx].when)
+            return describe(node.check[idx].when)
     return e.label
 
 

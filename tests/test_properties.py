@@ -34,7 +34,7 @@ from decision_map.errors import MapError
 from decision_map.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
 from decision_map.loader import load_text
 from decision_map.paths import find_paths, route_of
-from decision_map.rules import allowed_votes, possible_statuses
+from decision_map.rule_params import allowed_votes, possible_statuses
 from decision_map.trace import Trace
 
 # ---------------------------------------------------------------- profiles

@@ -11,15 +11,15 @@ from hypothesis import strategies as st
 from decision_map.decision import Ballot, Decision
 from decision_map.errors import WalkError
 from decision_map.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
-from decision_map.rules import (
+from decision_map.rule_params import (
     allowed_votes,
     as_fraction,
-    decide,
     effective_params,
     effective_rule,
-    join_names,
     possible_statuses,
 )
+from decision_map.rule_wording import join_names
+from decision_map.rules import decide
 
 D = Defaults()
 FIVE = ["Ana", "Ben", "Cy", "Dee", "Eli"]

@@ -13,7 +13,7 @@ from fractions import Fraction
 from ..conditions import num
 from ..decision import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE
 from ..format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
-from ..rules import QuestionT, effective_params
+from ..rule_params import QuestionT, effective_params
 
 SPECIAL_WORDS = {
     "a": ABSTAIN, "abstain": ABSTAIN,
@@ -50,7 +50,7 @@ class Question:
 
     @classmethod
     def of(cls, node: QuestionT, defaults: Defaults) -> Question:
-        from ..rules import allowed_votes
+        from ..rule_params import allowed_votes
 
         p = effective_params(node, defaults)
         proposal = None
