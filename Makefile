@@ -28,7 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run $(ARGS)
 
 schema: $(STAMP)
-	$(BIN)/decision-map schema > decision_map/schema/decision-map.schema.json
+	$(BIN)/decision-map schema > decision_map/io/decision-map.schema.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -142,10 +142,10 @@ def _vote_pools(dm, members: int, rng: random.Random, pool: int = 400) -> list[t
 
     Votes lean to one choice per vector, with some abstentions, stand-asides, blocks or
     objections where the rule allows them, and some members absent (empty cells)."""
-    from decision_map.answers import questions_of
-    from decision_map.format import ChoiceQuestion, NumberQuestion
-    from decision_map.graph import questions_remaining
-    from decision_map.rule_params import allowed_votes, effective_rule
+    from decision_map.io.answers import questions_of
+    from decision_map.model.format import ChoiceQuestion, NumberQuestion
+    from decision_map.model.graph import questions_remaining
+    from decision_map.rules.params import allowed_votes, effective_rule
 
     cols = []
     for key, (m, _nid, node) in questions_of(m_dm := dm).items():

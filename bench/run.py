@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from . import floor, gen
+from bench import floor, gen
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -85,8 +85,8 @@ def machine() -> dict:
 
 
 def make_inputs(cfg: dict, data: Path) -> dict:
-    from decision_map.checks import check_map
-    from decision_map.loader import load_map
+    from decision_map.check.checks import check_map
+    from decision_map.io.loader import load_map
 
     t = time.perf_counter()
     maps = gen.write_maps(str(data), cfg["maps"])
@@ -110,10 +110,10 @@ def make_inputs(cfg: dict, data: Path) -> dict:
 def guided_trace(dm, questions: int = 40, members: int = 5, seed: int = 7):
     """A walk that goes the longest way on for `questions` questions, then the short way
     out: the path a real meeting takes through a big map."""
-    from decision_map.decision import Ballot
-    from decision_map.engine import run
-    from decision_map.format import ChoiceQuestion, NumberQuestion, TextQuestion
-    from decision_map.graph import questions_remaining
+    from decision_map.model.decision import Ballot
+    from decision_map.model.format import ChoiceQuestion, NumberQuestion, TextQuestion
+    from decision_map.model.graph import questions_remaining
+    from decision_map.walk.engine import run
 
     rng = random.Random(seed)
     group = [f"M{i}" for i in range(members)]
@@ -149,9 +149,9 @@ def guided_trace(dm, questions: int = 40, members: int = 5, seed: int = 7):
 
 
 def fig_load_check(cfg, inp) -> dict:
-    from decision_map import loader
-    from decision_map.checks import check_map
-    from decision_map.loader import load_map
+    from decision_map.check.checks import check_map
+    from decision_map.io import loader
+    from decision_map.io.loader import load_map
 
     big = max(cfg["maps"])
     path = inp["maps"][big]
@@ -228,8 +228,9 @@ def _agree(fast, floor_out: dict) -> list[str]:
 
 
 def fig_decide(cfg, inp) -> dict:
-    from decision_map.batch import read_responses, run_batch, run_batch_engine
-    from decision_map.loader import load_map
+    from decision_map.io.loader import load_map
+    from decision_map.io.responses import read_responses
+    from decision_map.walk.batch import run_batch, run_batch_engine
 
     dm = load_map(str(COALITION))
     floor.load(str(COALITION))
@@ -284,11 +285,11 @@ def fig_decide(cfg, inp) -> dict:
 
 
 def fig_step(cfg) -> dict:
-    from decision_map.answers import answers_from_data
-    from decision_map.engine import Walk
-    from decision_map.loader import load_map
-    from decision_map.scenarios import _SubPositions, default_scenarios
-    from decision_map.yamlsrc import parse_yaml, read_text
+    from decision_map.io.answers import answers_from_data
+    from decision_map.io.loader import load_map
+    from decision_map.io.yaml_source import parse_yaml, read_text
+    from decision_map.walk.engine import Walk
+    from decision_map.walk.scenarios import _SubPositions, default_scenarios
 
     times: list[float] = []
     per_map = {}
@@ -366,7 +367,7 @@ def fig_render(cfg, inp) -> dict:
     from decision_map_render.dot import to_dot
     from decision_map_render.draw import draw
 
-    from decision_map.loader import load_map
+    from decision_map.io.loader import load_map
 
     out = {}
     dm = load_map(inp["maps"][cfg["dot_map"]])

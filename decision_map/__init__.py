@@ -12,13 +12,13 @@ __version__ = "0.1.0"
 __all__ = ["load_map", "Walk", "run", "check_map", "Trace", "Ballot", "Decision"]
 
 _WHERE = {
-    "load_map": "loader",
-    "check_map": "checks",
-    "Walk": "engine",
-    "run": "engine",
-    "Trace": "trace",
-    "Ballot": "decision",
-    "Decision": "decision",
+    "load_map": "io.loader",
+    "check_map": "check.checks",
+    "Walk": "walk.engine",
+    "run": "walk.engine",
+    "Trace": "model.trace",
+    "Ballot": "model.decision",
+    "Decision": "model.decision",
 }
 
 

@@ -16,9 +16,9 @@ import time
 
 import yaml
 
-from decision_map.graph import edges_of
-from decision_map.loader import DecisionMap, load_text
-from decision_map.trace import Step, Trace
+from decision_map.io.loader import DecisionMap, load_text
+from decision_map.model.graph import edges_of
+from decision_map.model.trace import Step, Trace
 
 
 def generated_map_text(n: int, seed: int = 0) -> str:

@@ -23,19 +23,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from decision_map.conditions import describe, num
-from decision_map.decision import Decision
 from decision_map.errors import InputError
-from decision_map.format import (
+from decision_map.io.loader import DecisionMap
+from decision_map.model.conditions import describe, num
+from decision_map.model.decision import Decision
+from decision_map.model.format import (
     Check,
     ChoiceQuestion,
     Handoff,
     NodeBase,
     Outcome,
 )
-from decision_map.graph import Edge, edges_of, node_label
-from decision_map.loader import DecisionMap
-from decision_map.trace import Step, Trace
+from decision_map.model.graph import Edge, edges_of, node_label
+from decision_map.model.trace import Step, Trace
 
 from .quoting import wrap
 

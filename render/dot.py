@@ -37,8 +37,8 @@ from __future__ import annotations
 
 import graphviz
 
-from decision_map.loader import DecisionMap
-from decision_map.trace import Trace
+from decision_map.io.loader import DecisionMap
+from decision_map.model.trace import Trace
 
 from .diagram import DCluster, DEdge, Diagram, DNode, build
 from .quoting import dot_escape, dot_lines, truncate, wrap

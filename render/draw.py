@@ -31,8 +31,8 @@ import warnings
 from pathlib import Path
 
 from decision_map.errors import InputError
-from decision_map.loader import DecisionMap
-from decision_map.trace import Trace
+from decision_map.io.loader import DecisionMap
+from decision_map.model.trace import Trace
 
 from .dot import to_dot
 from .mermaid import to_mermaid

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 
-from decision_map.loader import DecisionMap
-from decision_map.trace import Trace
+from decision_map.io.loader import DecisionMap
+from decision_map.model.trace import Trace
 
 from .diagram import DCluster, Diagram, DNode, build
 from .dot import BLOCKED, FADED, KIND_STYLE, LOOP, PATH, VERDICT_PALETTE

@@ -1,10 +1,10 @@
-"""SVG for notebooks: maps and traces find `svg_for` through the `decision_map.display`
+"""SVG for notebooks: maps and traces find `svg_for` through the `decision_map.notebook`
 entry point, so the core never imports render/."""
 
 from __future__ import annotations
 
-from decision_map.loader import DecisionMap
-from decision_map.trace import Trace
+from decision_map.io.loader import DecisionMap
+from decision_map.model.trace import Trace
 
 from .dot import to_dot
 from .draw import auto_focus, draw
@@ -32,7 +32,7 @@ def svg_for(obj: object) -> str | None:
     if isinstance(obj, DecisionMap):
         return map_svg(obj)
     if isinstance(obj, Trace) and obj.map_path:
-        from decision_map.loader import load_map
+        from decision_map.io.loader import load_map
 
         return trace_svg(load_map(obj.map_path), obj)
     return None

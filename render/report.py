@@ -29,7 +29,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from decision_map.errors import DecisionMapError
-from decision_map.format import (
+from decision_map.io.loader import DecisionMap
+from decision_map.model.format import (
     Check,
     ChoiceQuestion,
     ChoiceSpec,
@@ -38,8 +39,7 @@ from decision_map.format import (
     NumberQuestion,
     TextQuestion,
 )
-from decision_map.loader import DecisionMap
-from decision_map.trace import Step, Trace
+from decision_map.model.trace import Step, Trace
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MD_TEMPLATE = "report.md.j2"

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from decision_map_render import render
 
-from decision_map.answers import answers_from_data
-from decision_map.engine import run
-from decision_map.loader import load_map
-from decision_map.scenarios import default_scenarios
-from decision_map.storage import write_atomic
-from decision_map.yamlsrc import parse_yaml, read_text
+from decision_map.io.answers import answers_from_data
+from decision_map.io.atomic import write_atomic
+from decision_map.io.loader import load_map
+from decision_map.io.yaml_source import parse_yaml, read_text
+from decision_map.walk.engine import run
+from decision_map.walk.scenarios import default_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "gallery"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from decision_map.checks import check_file
+from decision_map.check.checks import check_file
 
 HEAD = """\
 id: t

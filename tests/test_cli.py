@@ -11,8 +11,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from decision_map.schema import SCHEMA_FILE, map_schema
-from decision_map.yamlsrc import parse_yaml
+from decision_map.io.schema import SCHEMA_FILE, map_schema
+from decision_map.io.yaml_source import parse_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures" / "engine"
@@ -86,7 +86,7 @@ def test_schema_validates_every_shipped_map(path):
     data, _ = parse_yaml(path.read_text(), str(path))
     jsonschema.Draft7Validator(schema).validate(data)
     first = path.read_text().splitlines()[0]
-    schema_line = "# yaml-language-server: $schema=../decision_map/schema/decision-map.schema.json"
+    schema_line = "# yaml-language-server: $schema=../decision_map/io/decision-map.schema.json"
     assert first == schema_line
 
 
@@ -321,7 +321,7 @@ def test_check_cache_is_used_and_never_stale(tmp_path):
 
 def test_check_cache_keeps_only_the_newest_entries(tmp_path):
     """Every edit of a map writes a new entry; the oldest go once there are too many."""
-    from decision_map.checkcache import MAX_ENTRIES
+    from decision_map.check.cache import MAX_ENTRIES
 
     folder = tmp_path / "cache" / "check"
     folder.mkdir(parents=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from decision_map import format as fmt
-from decision_map.checks import check_map
-from decision_map.loader import load_text
+from decision_map.check.checks import check_map
+from decision_map.io.loader import load_text
+from decision_map.model import format as fmt
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMAT = (ROOT / "docs" / "format.md").read_text()

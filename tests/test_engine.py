@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from decision_map.decision import Ballot
-from decision_map.engine import Walk
 from decision_map.errors import WalkError
-from decision_map.loader import load_map
-from decision_map.trace import Trace
+from decision_map.io.loader import load_map
+from decision_map.model.decision import Ballot
+from decision_map.model.trace import Trace
+from decision_map.walk.engine import Walk
 
 FIX = Path(__file__).parent / "fixtures" / "engine"
 GROUP = ["Ana", "Ben", "Cy"]

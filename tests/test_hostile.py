@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from decision_map.checks import check_file, check_map
+from decision_map.check.checks import check_file, check_map
 from decision_map.cli.main import main
 from decision_map.cli.output import clean
-from decision_map.decision import Ballot
-from decision_map.engine import Walk
 from decision_map.errors import MapError
-from decision_map.loader import LoadOptions, load_map, load_text
+from decision_map.io.loader import LoadOptions, load_map, load_text
+from decision_map.io.yaml_source import Limits
+from decision_map.model.decision import Ballot
 from decision_map.templating import TemplateError, render_text
-from decision_map.yamlsrc import Limits
+from decision_map.walk.engine import Walk
 
 HEAD = "id: h\ntitle: T\nversion: '1'\nstart: q\nnodes:\n"
 OK_NODES = "  q: {ask: Go?, choices: {yes: o, no: o}, otherwise: o}\n" \
@@ -412,7 +412,7 @@ def _bounded(code: str, seconds: float = 4, memory: int = 1 << 30):
 
 def test_huge_power_in_a_template_does_not_hang_the_checker():
     ok, out = _bounded(
-        "from decision_map.loader import load_text\nfrom decision_map.checks import "
+        "from decision_map.io.loader import load_text\nfrom decision_map.check.checks import "
         "check_map\nimport sys\n"
         f"dm = load_text({outcome_map('{{ 2**(2**40) }}')!r}, 'm.yaml')\n"
         "print([d.code for d in check_map(dm)])\n")

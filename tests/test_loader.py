@@ -7,8 +7,8 @@ import textwrap
 import pytest
 
 from decision_map.errors import MapError
-from decision_map.loader import load_map, load_text
-from decision_map.yamlsrc import parse_yaml
+from decision_map.io.loader import load_map, load_text
+from decision_map.io.yaml_source import parse_yaml
 
 MAP = textwrap.dedent("""\
     id: trap
@@ -108,9 +108,9 @@ def test_loading_and_checking_leave_the_garbage_collector_as_they_found_it():
     success and on a refused map alike, and not turn it on if the caller had it off."""
     import gc
 
-    from decision_map.checks import check_map
+    from decision_map.check.checks import check_map
     from decision_map.errors import MapError
-    from decision_map.loader import load_text
+    from decision_map.io.loader import load_text
 
     good = ("id: g\ntitle: G\nversion: '1'\nstart: e\nnodes:\n"
             "  e: {outcome: End, next_steps: [x]}\n")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from decision_map.checks import check_file
-from decision_map.loader import load_map
-from decision_map.scenarios import default_scenarios, run_scenarios
+from decision_map.check.checks import check_file
+from decision_map.io.loader import load_map
+from decision_map.walk.scenarios import default_scenarios, run_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPS = sorted((ROOT / "maps").glob("*.yaml"))

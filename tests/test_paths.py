@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from decision_map.answers import answers_from_data
-from decision_map.engine import run
-from decision_map.loader import load_map, load_text
-from decision_map.paths import find_paths, route_of
-from decision_map.yamlsrc import parse_yaml, read_text
+from decision_map.io.answers import answers_from_data
+from decision_map.io.loader import load_map, load_text
+from decision_map.io.yaml_source import parse_yaml, read_text
+from decision_map.walk.engine import run
+from decision_map.walk.routes import find_paths, route_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "maps").glob("*.yaml"))
@@ -160,7 +160,7 @@ def test_the_command_says_what_it_left_out(tmp_path):
 
 def test_number_bounds_agree_with_every_value_they_allow():
     """What a bound says of `value op x` is what every value inside it says, or open."""
-    from decision_map.paths import Known, _bound_test
+    from decision_map.walk.routes import Known, _bound_test
 
     ops = {"gte": lambda v, x: v >= x, "gt": lambda v, x: v > x,
            "lte": lambda v, x: v <= x, "lt": lambda v, x: v < x}

@@ -27,15 +27,15 @@ import yaml
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from decision_map.checks import check_map
-from decision_map.decision import ABSTAIN, BLOCK, OBJECT, Ballot
-from decision_map.engine import Walk
+from decision_map.check.checks import check_map
 from decision_map.errors import MapError
-from decision_map.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
-from decision_map.loader import load_text
-from decision_map.paths import find_paths, route_of
-from decision_map.rule_params import allowed_votes, possible_statuses
-from decision_map.trace import Trace
+from decision_map.io.loader import load_text
+from decision_map.model.decision import ABSTAIN, BLOCK, OBJECT, Ballot
+from decision_map.model.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
+from decision_map.model.trace import Trace
+from decision_map.rules.params import allowed_votes, possible_statuses
+from decision_map.walk.engine import Walk
+from decision_map.walk.routes import find_paths, route_of
 
 # ---------------------------------------------------------------- profiles
 

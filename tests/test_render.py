@@ -23,10 +23,10 @@ from decision_map_render import (
     write,
 )
 
-from decision_map.decision import Decision
 from decision_map.errors import DecisionMapError
-from decision_map.loader import load_map
-from decision_map.trace import Step, Trace
+from decision_map.io.loader import load_map
+from decision_map.model.decision import Decision
+from decision_map.model.trace import Step, Trace
 
 FIX = Path(__file__).parent / "fixtures" / "render"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"

@@ -17,12 +17,12 @@ import pytest
 from decision_map_render import build, to_mermaid
 from decision_map_render.bench import generated_map, generated_trace
 
-from decision_map.loader import load_map
+from decision_map.io.loader import load_map
 
 try:
     from test_render import FIX, hostile_trace, main_trace
 except ImportError:  # tests/ became a package
-    from .test_render import FIX, hostile_trace, main_trace
+    from tests.test_render import FIX, hostile_trace, main_trace
 
 PARSER = FIX / "mermaid"
 

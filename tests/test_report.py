@@ -27,12 +27,12 @@ from decision_map_render.report import (
 )
 from markdown_it import MarkdownIt
 
-from decision_map.answers import answers_from_data
-from decision_map.decision import Ballot
-from decision_map.engine import run
-from decision_map.loader import load_map
+from decision_map.io.answers import answers_from_data
+from decision_map.io.loader import load_map
+from decision_map.io.yaml_source import parse_yaml, read_text
+from decision_map.model.decision import Ballot
 from decision_map.templating import TemplateError, render_text
-from decision_map.yamlsrc import parse_yaml, read_text
+from decision_map.walk.engine import run
 
 ROOT = Path(__file__).resolve().parent.parent
 COALITION = ROOT / "maps" / "coalition-formation.yaml"

@@ -8,18 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from decision_map.decision import Ballot, Decision
 from decision_map.errors import WalkError
-from decision_map.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
-from decision_map.rule_params import (
+from decision_map.model.decision import Ballot, Decision
+from decision_map.model.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
+from decision_map.rules.deciders import decide
+from decision_map.rules.params import (
     allowed_votes,
     as_fraction,
     effective_params,
     effective_rule,
     possible_statuses,
 )
-from decision_map.rule_wording import join_names
-from decision_map.rules import decide
+from decision_map.rules.wording import join_names
 
 D = Defaults()
 FIVE = ["Ana", "Ben", "Cy", "Dee", "Eli"]
@@ -839,10 +839,10 @@ def test_quorum_threshold_is_the_boundary(e: int, q: float) -> None:
 
 
 def test_a_block_reason_ending_in_a_stop_is_not_punctuated_twice():
-    from decision_map.decision import Ballot
-    from decision_map.format import ChoiceQuestion
-    from decision_map.format import Defaults as _Defaults
-    from decision_map.rules import decide as _decide
+    from decision_map.model.decision import Ballot
+    from decision_map.model.format import ChoiceQuestion
+    from decision_map.model.format import Defaults as _Defaults
+    from decision_map.rules.deciders import decide as _decide
 
     q = ChoiceQuestion.model_validate({"ask": "Go?", "rule": "consensus",
                                        "choices": {"yes": "a", "no": "b"}, "otherwise": "b"})

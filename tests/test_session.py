@@ -11,11 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from decision_map.decision import Ballot
-from decision_map.engine import Walk
 from decision_map.errors import WalkError
-from decision_map.loader import load_map
-from decision_map.session import (
+from decision_map.io.loader import load_map
+from decision_map.io.session import (
     Session,
     SessionError,
     SessionLock,
@@ -23,9 +21,11 @@ from decision_map.session import (
     load,
     load_backup,
     new_session_path,
-    replay,
     save,
 )
+from decision_map.model.decision import Ballot
+from decision_map.walk.engine import Walk
+from decision_map.walk.replay import replay
 
 ROOT = Path(__file__).resolve().parent.parent
 PICNIC = ROOT / "tests" / "fixtures" / "step" / "picnic.yaml"
@@ -64,7 +64,7 @@ def test_round_trip_and_backup(tmp_path):
 def test_ranked_ballots_survive_json(tmp_path):
     dm = load_map(str(PICNIC))
     s = Session.start(dm, GROUP)
-    from decision_map.engine import Submission
+    from decision_map.model.submission import Submission
 
     s.submissions = [Submission("step-picnic", "want", (Ballot("Ana", ("yes", "no")),))]
     save(s, tmp_path / "r.json")
@@ -122,7 +122,7 @@ def test_lock_refuses_a_second_holder_with_the_pid(tmp_path):
 
 def test_lock_is_freed_when_the_holder_dies(tmp_path):
     path = tmp_path / "s.json"
-    code = ("import sys, time; from decision_map.session import SessionLock; "
+    code = ("import sys, time; from decision_map.io.session import SessionLock; "
             f"SessionLock({str(path)!r}).acquire(); print('locked', flush=True); time.sleep(60)")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:

@@ -16,10 +16,10 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from decision_map.decision import Ballot
-from decision_map.engine import Walk
-from decision_map.loader import load_map
-from decision_map.session import load
+from decision_map.io.loader import load_map
+from decision_map.io.session import load
+from decision_map.model.decision import Ballot
+from decision_map.walk.engine import Walk
 
 ROOT = Path(__file__).resolve().parent.parent
 PICNIC = ROOT / "tests" / "fixtures" / "step" / "picnic.yaml"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from test_step_cli import EXE, GROUP, PICNIC, env, uninterrupted_outcome
 
-from decision_map.session import load
+from decision_map.io.session import load
 
 # One line per answer of the picnic walk (see test_step_cli), step by step.
 STEPS = [

@@ -14,7 +14,7 @@ from decision_map.cli.prompting import (
     parse_tally,
     rule_in_words,
 )
-from decision_map.loader import load_map, load_text
+from decision_map.io.loader import load_map, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 PICNIC = ROOT / "tests" / "fixtures" / "step" / "picnic.yaml"
@@ -192,8 +192,8 @@ def test_rules_in_words(dm):
 
 def test_parsed_votes_are_what_the_rules_accept():
     """Parsed ballots go straight into the real rules: a tally line decides as expected."""
-    from decision_map.decision import Ballot
-    from decision_map.engine import Walk
+    from decision_map.model.decision import Ballot
+    from decision_map.walk.engine import Walk
 
     picnic = load_map(str(PICNIC))
     walk = Walk(picnic, ["Ana", "Ben", "Cy"])

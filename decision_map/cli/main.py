@@ -66,7 +66,7 @@ def check(
         False, "--no-cache", help="Check again even when the files have not changed."),
 ) -> None:
     """Check maps: exit 0 when clean, 1 on errors (or warnings with --strict)."""
-    from .. import checkcache
+    from ..check import cache as checkcache
 
     if format not in ("text", "json"):
         raise fail(f"--format must be text or json, not {format!r}", 2)
@@ -104,8 +104,8 @@ def _check_one(path: str, max_bytes: Optional[int], max_nodes: Optional[int],
                max_handoff_depth: Optional[int], allow_outside: bool):
     from dataclasses import replace
 
-    from ..checks import check_file_with_deps
-    from ..loader import LoadOptions
+    from ..check.checks import check_file_with_deps
+    from ..io.loader import LoadOptions
 
     options = LoadOptions(allow_outside=allow_outside)
     if max_bytes is not None:
@@ -123,7 +123,7 @@ def _check_one(path: str, max_bytes: Optional[int], max_nodes: Optional[int],
 @app.command()
 def schema() -> None:
     """Print the JSON Schema (draft-07) of the map format, for editors."""
-    from ..schema import map_schema
+    from ..io.schema import map_schema
 
     typer.echo(json.dumps(map_schema(), indent=2, ensure_ascii=False))
 
@@ -134,8 +134,8 @@ def new(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
     """Write a small valid map to start from."""
-    from ..schema import SCHEMA_FILE
-    from ..starter import starter_map
+    from ..io.schema import SCHEMA_FILE
+    from .starter import starter_map
 
     if file.exists() and not force:
         raise fail(f"{file}: already exists (use --force to overwrite)")

@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..conditions import num
-from ..decision import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE
-from ..format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
-from ..rule_params import QuestionT, effective_params
+from ..model.conditions import num
+from ..model.decision import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE
+from ..model.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
+from ..rules.params import QuestionT, effective_params
 
 SPECIAL_WORDS = {
     "a": ABSTAIN, "abstain": ABSTAIN,
@@ -50,7 +50,7 @@ class Question:
 
     @classmethod
     def of(cls, node: QuestionT, defaults: Defaults) -> Question:
-        from ..rule_params import allowed_votes
+        from ..rules.params import allowed_votes
 
         p = effective_params(node, defaults)
         proposal = None

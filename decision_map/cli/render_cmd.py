@@ -31,8 +31,8 @@ def read_trace(path: Path):
     import json
 
     from ..errors import InputError, MapError
-    from ..trace import Trace
-    from ..yamlsrc import read_text
+    from ..io.yaml_source import read_text
+    from ..model.trace import Trace
 
     try:
         text = read_text(str(path), MAX_TRACE_BYTES)
@@ -101,7 +101,7 @@ def render_cmd(
     """Draw a map, and the path of a walk, to a file; its suffix picks the format."""
     from decision_map_render import render as draw_map
 
-    from ..storage import write_atomic
+    from ..io.atomic import write_atomic
 
     suffix = _suffix(output, PICTURE_SUFFIXES, "format")
     if trace_file is not None and answers_file is not None:
@@ -112,7 +112,8 @@ def render_cmd(
         trace = read_trace(trace_file)
         _check_fits(dm, trace, trace_file)
     elif answers_file is not None:
-        from ..answers import load_answers, run_answers
+        from ..io.answers import load_answers
+        from ..walk.replay import run_answers
 
         answers = load_answers(str(answers_file), dm)
         trace = run_answers(dm, answers, str(answers_file), stop_at_missing=True)
@@ -141,7 +142,7 @@ def report_cmd(
     from decision_map_render import render as draw_map
     from decision_map_render.report import report_html, report_markdown
 
-    from ..storage import write_atomic
+    from ..io.atomic import write_atomic
 
     suffix = _suffix(output, REPORT_SUFFIXES, "report format")
     day = None

@@ -15,13 +15,13 @@ from .output import clean, console, safe
 
 
 def _load(path: Path, allow_outside: bool = False):
-    from ..loader import LoadOptions, load_map
+    from ..io.loader import LoadOptions, load_map
 
     return load_map(str(path), LoadOptions(allow_outside=allow_outside))
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    from ..storage import write_atomic
+    from ..io.atomic import write_atomic
 
     write_atomic(str(path), text)
 
@@ -47,7 +47,8 @@ def run_cmd(
                                          help="End the trace at an unanswered question."),
 ) -> None:
     """Walk a map with a group's answers, or many groups' responses from a CSV."""
-    from ..answers import load_answers, run_answers
+    from ..io.answers import load_answers
+    from ..walk.replay import run_answers
 
     dm = _load(map_file)
     if responses is not None:
@@ -102,12 +103,13 @@ def print_trace(trace) -> None:
 
 def _batch(dm, responses: Path, group_by: str, member_column: Optional[str],
            header_map: Optional[Path], as_json: bool, output: Optional[Path]) -> None:
-    from ..batch import read_responses, run_batch
+    from ..io.responses import read_responses
+    from ..walk.batch import run_batch
 
     mapping = None
     if header_map is not None:
         from ..errors import InputError, MapError
-        from ..yamlsrc import parse_yaml, read_text
+        from ..io.yaml_source import parse_yaml, read_text
 
         try:
             mapping, _ = parse_yaml(read_text(str(header_map)), str(header_map))
@@ -156,7 +158,7 @@ def paths(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """For every outcome, the routes a group could walk to it and the answers each needs."""
-    from ..paths import find_paths
+    from ..walk.routes import find_paths
 
     dm = _load(map_file)
     rep = find_paths(dm, cap)
@@ -197,7 +199,7 @@ def test_cmd(
                                           help="Fail when a route or outcome is not covered."),
 ) -> None:
     """Run a map's scenario cases; print pass/fail per case and what no case covered."""
-    from ..scenarios import default_scenarios, run_scenarios
+    from ..walk.scenarios import default_scenarios, run_scenarios
 
     dm = _load(map_file)
     path = str(scenarios) if scenarios else default_scenarios(str(map_file))

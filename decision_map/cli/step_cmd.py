@@ -47,16 +47,16 @@ def step_cmd(
 ) -> None:
     """Step a group through a map, question by question, voting as you go."""
     from ..errors import WalkError
-    from ..loader import LoadOptions, load_map
-    from ..session import (
+    from ..io.loader import LoadOptions, load_map
+    from ..io.session import (
         Session,
         SessionError,
         SessionLock,
         load,
         load_backup,
         new_session_path,
-        replay,
     )
+    from ..walk.replay import replay
 
     term = Terminal()
     options = LoadOptions(allow_outside=allow_outside)
@@ -92,7 +92,7 @@ def step_cmd(
                      f"here: {r.problem}.", "bold yellow")
             term.say("The group goes on from that question; the steps after it are kept "
                      "in the session file under \"set_aside\".", "yellow")
-            from ..session import now_iso
+            from ..io.session import now_iso
 
             session.set_aside.append({
                 "at": now_iso(), "reason": r.problem, "map_sha256": session.map_sha256,
@@ -109,7 +109,7 @@ def step_cmd(
             raise fail("give a MAP to walk, or --resume FILE", 2)
         dm = load_map(str(map_file), options)
         names = _group(term, group, group_file)
-        from ..engine import Walk
+        from ..walk.engine import Walk
 
         try:
             walk = Walk(dm, names)
@@ -167,7 +167,7 @@ def step_cmd(
 
 
 def _lock(lock_cls, path: Path):
-    from ..session import SessionLocked
+    from ..io.session import SessionLocked
 
     try:
         return lock_cls(path).acquire()

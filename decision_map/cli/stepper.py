@@ -1,7 +1,7 @@
 """The stepping loop: show where the group is, collect its votes (member by member or
 as a tally), confirm, move the walk on, and save the session after every step.
 
-The walk is engine.Walk, the session file is session.py, and what a typed line means is
+The walk is walk.engine.Walk, the session file is io/session.py, and what a typed line means is
 prompting.py (pure, unit-tested); this module only prompts and prints.
 """
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 from rich.text import Text
 
-from ..decision import ABSTAIN, BLOCK, OBJECT, Ballot, Decision
-from ..format import ChoiceQuestion, Outcome, TextQuestion
-from ..trace import Step
+from ..model.decision import ABSTAIN, BLOCK, OBJECT, Ballot, Decision
+from ..model.format import ChoiceQuestion, Outcome, TextQuestion
+from ..model.trace import Step
 from .output import safe
 from .prompting import (
     MemberVote,
@@ -47,7 +47,7 @@ class Stepper:
     # ------------------------------------------------------------ saving
 
     def save(self, quiet: bool = True) -> bool:
-        from ..session import save
+        from ..io.session import save
 
         self.session.update_from(self.walk, self.mode)
         try:
@@ -211,7 +211,7 @@ class Stepper:
         from decision_map_render.report import report_html
 
         from ..errors import DecisionMapError
-        from ..storage import write_atomic
+        from ..io.atomic import write_atomic
 
         try:
             write_atomic(str(target), report_html(self.walk.dm, self.walk.trace))

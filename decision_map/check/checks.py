@@ -13,8 +13,10 @@ from collections.abc import Iterator
 import jinja2
 import networkx as nx
 
-from .errors import Diagnostic, MapError
-from .format import (
+from ..errors import Diagnostic, MapError
+from ..gcpause import paused
+from ..io.loader import DecisionMap, LoadOptions, load_map
+from ..model.format import (
     AllOf,
     AnyOf,
     Check,
@@ -26,11 +28,9 @@ from .format import (
     Outcome,
     TextQuestion,
 )
-from .gcpause import paused
-from .graph import STATUS_KEYS, edges_of
-from .loader import DecisionMap, LoadOptions, load_map
-from .rule_params import effective_rule, possible_statuses
-from .templating import TEMPLATE_NAMES, undeclared
+from ..model.graph import STATUS_KEYS, edges_of
+from ..rules.params import effective_rule, possible_statuses
+from ..templating import TEMPLATE_NAMES, undeclared
 
 QUESTION_TYPES = (ChoiceQuestion, NumberQuestion, TextQuestion)
 ROUTE_KEY = {status: key for key, status in STATUS_KEYS.items()}

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Union
 
-from .decision import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE
-from .format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
+from ..model.decision import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE
+from ..model.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
 
 QuestionT = Union[ChoiceQuestion, NumberQuestion, TextQuestion]
 

@@ -152,7 +152,7 @@ class Trace:
 
     def _repr_svg_(self) -> str | None:
         """Notebooks show the path taken, drawn by an installed renderer."""
-        from .display import svg_for
+        from ..notebook import svg_for
 
         return svg_for(self)
 

@@ -1,6 +1,6 @@
 """Rich display in notebooks without the core importing any renderer.
 
-Renderers register under the entry-point group `decision_map.display` (render/ does, in
+Renderers register under the entry-point group `decision_map.notebook` (render/ does, in
 pyproject.toml); maps and traces ask whichever is installed for an SVG. With none
 installed, notebooks fall back to the plain repr.
 """
@@ -12,7 +12,7 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
-GROUP = "decision_map.display"
+GROUP = "decision_map.notebook"
 
 
 @cache

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .errors import Diagnostic, Where
+from ..errors import Diagnostic, Where
 
 FORMAT = 1
 MAX_ENTRIES = 512  # a few hundred maps' latest checks; the oldest go first
@@ -77,7 +77,7 @@ def store(path: str, options_key: str, diags: list[Diagnostic],
         return
     entry: dict[str, Any] = {"deps": deps, "diagnostics": [d.to_json() for d in diags]}
     try:
-        from .storage import write_atomic
+        from ..io.atomic import write_atomic
 
         write_atomic(str(_folder() / f"{key}.json"), json.dumps(entry))
         _prune(_folder())

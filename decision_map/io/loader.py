@@ -16,11 +16,11 @@ from typing import Any
 import networkx as nx
 from pydantic import ValidationError
 
-from .errors import Diagnostic, MapError, Where
-from .format import MapFile, Outcome
-from .gcpause import paused
-from .graph import build_graph
-from .yamlsrc import Limits, Positions, parse_yaml, read_text
+from ..errors import Diagnostic, MapError, Where
+from ..gcpause import paused
+from ..model.format import MapFile, Outcome
+from ..model.graph import build_graph
+from .yaml_source import Limits, Positions, parse_yaml, read_text
 
 MAX_HANDOFF_DEPTH = 8
 MAX_HANDOFF_LOADS = 256
@@ -93,7 +93,7 @@ class DecisionMap:
 
     def _repr_svg_(self) -> str | None:
         """Notebooks show the map as a picture, drawn by an installed renderer."""
-        from .display import svg_for
+        from ..notebook import svg_for
 
         return svg_for(self)
 
@@ -102,7 +102,7 @@ _CACHE: dict[tuple[str, str, Limits], tuple[MapFile, Positions]] = {}
 
 @functools.cache
 def _all_keys() -> list[str]:
-    from . import format as f
+    from ..model import format as f
 
     keys: set[str] = set()
     for obj in vars(f).values():
@@ -280,7 +280,7 @@ def _inside(base: str, target: str) -> bool:
 
 def _resolve_handoffs(dm: DecisionMap, options: LoadOptions, stack: tuple[str, ...],
                       budget: _Budget) -> None:
-    from .format import Handoff
+    from ..model.format import Handoff
 
     base = os.path.dirname(stack[-1])
     for node_id, node in dm.model.nodes.items():

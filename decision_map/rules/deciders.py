@@ -35,13 +35,13 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
+from ..errors import WalkError
+from ..model.conditions import num
+from ..model.decision import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE, Ballot, Decision
+from ..model.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
 from .ballots import Vote, check_members, parse
-from .conditions import num
-from .decision import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE, Ballot, Decision
-from .errors import WalkError
-from .format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
-from .rule_params import Params, QuestionT, allowed_votes, effective_params
-from .rule_wording import (
+from .params import Params, QuestionT, allowed_votes, effective_params
+from .wording import (
     agree_s,
     blocked_sentence,
     counts_phrase,

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .errors import MapError, Where
+from ..errors import MapError, Where
 
 try:  # libyaml's C composer when the wheel has it
     from yaml import CSafeLoader as _Loader

@@ -17,8 +17,9 @@ from typing import Any
 
 import networkx as nx
 
-from .conditions import compare
-from .format import (
+from ..io.loader import DecisionMap
+from ..model.conditions import compare
+from ..model.format import (
     AllOf,
     AnyOf,
     Check,
@@ -28,10 +29,9 @@ from .format import (
     NumberQuestion,
     TextQuestion,
 )
-from .graph import STATUS_KEYS, Edge, edges_of
-from .loader import DecisionMap
-from .rule_params import possible_statuses
-from .trace import Trace
+from ..model.graph import STATUS_KEYS, Edge, edges_of
+from ..model.trace import Trace
+from ..rules.params import possible_statuses
 
 DEFAULT_CAP = 2_000
 

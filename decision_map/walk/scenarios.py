@@ -7,14 +7,14 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from .answers import answers_from_data
+from ..errors import DecisionMapError, InputError, MapError
+from ..io.answers import answers_from_data
+from ..io.loader import DecisionMap
+from ..io.yaml_source import Positions, parse_yaml, read_text
+from ..model.format import ChoiceQuestion, Handoff, NumberQuestion, Outcome, TextQuestion
+from ..model.graph import edges_of
+from ..model.trace import Trace
 from .engine import run
-from .errors import DecisionMapError, InputError, MapError
-from .format import ChoiceQuestion, Handoff, NumberQuestion, Outcome, TextQuestion
-from .graph import edges_of
-from .loader import DecisionMap
-from .trace import Trace
-from .yamlsrc import Positions, parse_yaml, read_text
 
 QUESTION_TYPES = (ChoiceQuestion, NumberQuestion, TextQuestion, Handoff)
 

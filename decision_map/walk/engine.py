@@ -13,10 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .conditions import compare, describe, describe_tests, holds
-from .decision import Ballot, Decision
-from .errors import WalkError
-from .format import (
+from ..errors import WalkError
+from ..io.loader import DecisionMap
+from ..model.conditions import compare, describe, describe_tests, holds
+from ..model.decision import Ballot, Decision
+from ..model.format import (
     Check,
     ChoiceQuestion,
     Handoff,
@@ -25,31 +26,14 @@ from .format import (
     Outcome,
     TextQuestion,
 )
-from .graph import STATUS_KEYS
-from .loader import DecisionMap
-from .rules import decide
-from .templating import render_text
-from .trace import Step, Trace
+from ..model.graph import STATUS_KEYS
+from ..model.submission import Submission
+from ..model.trace import Step, Trace
+from ..rules.deciders import decide
+from ..templating import render_text
 
 QUESTION_TYPES = (ChoiceQuestion, NumberQuestion, TextQuestion)
 STATUS_ROUTE = {status: key for key, status in STATUS_KEYS.items()}
-
-
-@dataclass(frozen=True)
-class Submission:
-    """What the group gave at one question: plain data, the unit of save and undo."""
-
-    map_id: str
-    node: str
-    ballots: tuple[Ballot, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"map_id": self.map_id, "node": self.node,
-                "ballots": [b.to_json() for b in self.ballots]}
-
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> Submission:
-        return cls(d["map_id"], d["node"], tuple(Ballot.from_json(b) for b in d["ballots"]))
 
 
 @dataclass
@@ -120,7 +104,7 @@ class Walk:
         f = self.frame
         node = f.dm.nodes[f.node]
         assert isinstance(node, QUESTION_TYPES)
-        from .graph import questions_remaining
+        from ..model.graph import questions_remaining
 
         return Position(
             map_id=f.dm.id, map_title=f.dm.model.title, node_id=f.node, node=node,
@@ -176,7 +160,7 @@ class Walk:
     def _record(self, node_id: str, node: object, *, ballots: tuple[Ballot, ...] = (),
                 decision: Decision | None = None, route: tuple[str | None, str | None] = (
                     None, None), target: str | None = None, explanation: str = "") -> Step:
-        from .format import node_kind
+        from ..model.format import node_kind
 
         f = self.frame
         step = Step(

@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .format import MapFile
+from ..model.format import MapFile
 
-SCHEMA_FILE = Path(__file__).parent / "schema" / "decision-map.schema.json"
+SCHEMA_FILE = Path(__file__).parent / "decision-map.schema.json"
 SCHEMA_ID = "https://decision-map.invalid/schema/decision-map.schema.json"
 
 

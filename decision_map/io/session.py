@@ -35,12 +35,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from .engine import Submission, Walk
-from .errors import InputError, WalkError
+from ..errors import InputError
+from ..model.submission import Submission
+from .atomic import write_atomic
 from .loader import DecisionMap
-from .storage import write_atomic
+
+
+class Walked(Protocol):
+    """What a session takes from a walk (the engine's `Walk`, which lives above this
+    floor): the map, the group, the submissions and the trace."""
+
+    dm: DecisionMap
+    group: list[str]
+    submissions: list[Submission]
+    trace: Any
 
 SESSION_FORMAT = "decision-map-session"
 SESSION_FORMAT_VERSION = 1
@@ -90,7 +100,7 @@ class Session:
             map_sha256=dm.sha256, map_title=dm.model.title, group=list(group),
         )
 
-    def update_from(self, walk: Walk, mode: str | None = None) -> None:
+    def update_from(self, walk: Walked, mode: str | None = None) -> None:
         """Take the walk's submissions (and the map it walks) into the session."""
         dm = walk.dm
         self.map_path = os.path.abspath(dm.path)
@@ -251,44 +261,6 @@ def load_backup(path: str | os.PathLike[str]) -> Session | None:
 
 
 # ---------------------------------------------------------------- replay
-
-
-@dataclass
-class Replay:
-    """The walk rebuilt from a session: `kept` submissions fit; `problem` says why the
-    next one did not (None when all fit)."""
-
-    walk: Walk
-    kept: int
-    total: int
-    problem: str | None = None
-    problem_node: str | None = None
-
-    @property
-    def dropped(self) -> int:
-        return self.total - self.kept
-
-
-def replay(dm: DecisionMap, session: Session) -> Replay:
-    """Replay the session's submissions on `dm` one by one, stopping at the first that
-    no longer fits (the map changed): the ones before it are kept."""
-    walk = Walk(dm, session.group)
-    subs = session.submissions
-    for i, s in enumerate(subs):
-        pos = walk.current()
-        if pos is None:
-            return Replay(walk, i, len(subs),
-                          f"saved step {i + 1} answered question {s.node!r}, but the walk "
-                          "now ends before it", s.node)
-        try:
-            walk.submit(s.ballots, expect=s)
-        except WalkError as e:
-            walk = Walk(dm, session.group, subs[:i])
-            where = pos.node_id if pos.depth == 0 else f"{pos.map_id}/{pos.node_id}"
-            return Replay(walk, i, len(subs),
-                          f"saved step {i + 1} no longer fits at question {where!r}: {e}",
-                          pos.node_id)
-    return Replay(walk, len(subs), len(subs))
 
 
 # ---------------------------------------------------------------- lock

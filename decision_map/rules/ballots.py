@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import num
-from .decision import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE, Ballot
-from .errors import WalkError
-from .format import ChoiceQuestion, NumberQuestion, TextQuestion
-from .rule_params import QuestionT
+from ..errors import WalkError
+from ..model.conditions import num
+from ..model.decision import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE, Ballot
+from ..model.format import ChoiceQuestion, NumberQuestion, TextQuestion
+from .params import QuestionT
 
 _SPECIAL_SPELLINGS = {
     "abstain": ABSTAIN,

@@ -11,13 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .decision import Ballot
-from .engine import run
-from .errors import InputError, MapError, WalkError
-from .format import ChoiceQuestion, NumberQuestion, TextQuestion
+from ..errors import InputError, MapError, WalkError
+from ..model.decision import Ballot
+from ..model.format import ChoiceQuestion, NumberQuestion, TextQuestion
 from .loader import DecisionMap
-from .trace import Trace
-from .yamlsrc import Positions, parse_yaml, read_text
+from .yaml_source import Positions, parse_yaml, read_text
 
 QUESTION_TYPES = (ChoiceQuestion, NumberQuestion, TextQuestion)
 
@@ -116,7 +114,7 @@ def answers_from_data(data: Any, pos: Positions, dm: DecisionMap,
             path = ("answers", key, i) if specs is spec else ("answers", key)
             ballots = _ballots(one, node, out.group, pos, path, nid)
             try:  # validate now, against the rule, so nothing fails mid-walk
-                from .rules import decide
+                from ..rules.deciders import decide
 
                 decide(nid, node, m.model.defaults, out.group, ballots)
             except WalkError as e:
@@ -195,12 +193,3 @@ def _tally(spec: dict, pos: Positions, path: tuple, qid: str, size: int) -> list
         raise InputError(f"question {qid!r}: the tally counts {len(out)} votes for a group "
                          f"of {size}", str(pos.where(path + ("tally",))))
     return out
-
-
-def run_answers(dm: DecisionMap, answers: Answers, path: str, *,
-                stop_at_missing: bool = False) -> Trace:
-    """Walk a map with an answers file's votes; a walk that cannot go on names the file."""
-    try:
-        return run(dm, answers.group, answers.source(dm.id), stop_at_missing=stop_at_missing)
-    except WalkError as e:
-        raise InputError(str(e), path) from None

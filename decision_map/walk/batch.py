@@ -3,27 +3,29 @@ a column naming each member's group, and a column per question id."""
 
 from __future__ import annotations
 
-import csv
-import difflib
-import io
-import operator
 import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from .answers import questions_of
-from .ballots import normal_special
-from .conditions import compare, holds
-from .decision import ABSTAIN, Ballot
+from ..errors import InputError, WalkError
+from ..gcpause import paused
+from ..io.loader import DecisionMap
+from ..model.conditions import compare, holds
+from ..model.decision import ABSTAIN, Ballot
+from ..model.format import (
+    Check,
+    ChoiceQuestion,
+    Handoff,
+    Info,
+    NumberQuestion,
+    Outcome,
+    TextQuestion,
+)
+from ..rules.ballots import normal_special
+from ..rules.deciders import decide
+from ..templating import ENV, MAX_OUTPUT
 from .engine import STATUS_ROUTE, Position, _nth, run
-from .errors import InputError, WalkError
-from .format import Check, ChoiceQuestion, Handoff, Info, NumberQuestion, Outcome, TextQuestion
-from .gcpause import paused
-from .loader import DecisionMap
-from .rules import decide
-from .templating import ENV, MAX_OUTPUT
-from .yamlsrc import read_text
 
 _BLOCK = re.compile(r"^\s*(block|object)\s*[:\-]\s*(.+)$", re.IGNORECASE | re.DOTALL)
 
@@ -48,71 +50,6 @@ class BatchReport:
 
     def summary(self) -> Counter[str]:
         return Counter(r.outcome or "(stopped)" for r in self.results)
-
-
-@paused()
-def read_responses(path: str, dm: DecisionMap, group_by: str, member_column: str | None = None,
-                   header_map: dict[str, str] | None = None) -> dict[str, list[tuple[int, dict]]]:
-    """Rows grouped by the group column: {group: [(row number, {question key: cell})]}."""
-    text = read_text(path)
-    if not text.strip():
-        raise InputError("the responses file is empty", path)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
-    known = questions_of(dm)
-    mapping = dict(header_map or {})
-    if group_by not in header:
-        close = difflib.get_close_matches(group_by, header, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise InputError(f"no column {group_by!r} to group by (columns: "
-                         f"{', '.join(header)}){hint}", f"{path}:row 1")
-    if member_column and member_column not in header:
-        raise InputError(f"no member column {member_column!r}", f"{path}:row 1")
-    columns: dict[str, str] = {}
-    for h in header:
-        q = mapping.get(h, h)
-        if q in known:
-            columns[h] = q
-    if not columns:
-        raise InputError(f"no column names a question of map {dm.id!r} "
-                         f"(questions: {', '.join(k for k in known if '/' not in k)})",
-                         f"{path}:row 1")
-    # csv.reader with the DictReader's semantics (blank lines skipped, short rows padded
-    # with None, a longer row refused, the last of two same-named columns wins), without
-    # building a dict per row
-    last = {h: i for i, h in enumerate(header)}
-    width = len(header)
-    gi = last[group_by]
-    mi = last[member_column] if member_column else None
-    picks = [(last[h], q) for h, q in columns.items()]
-    # a full row's cells as {question: cell}, empty cells left out, built in C
-    take = operator.itemgetter(*[i for i, _ in picks], *([0] if len(picks) == 1 else []))
-    keys = [q for _, q in picks]
-    nonempty = operator.itemgetter(1)
-    groups: dict[str, list[tuple[int, dict]]] = {}
-    n = 1
-    for row in reader.reader:
-        if not row:
-            continue
-        n += 1
-        size = len(row)
-        if size > width:
-            raise InputError(f"more cells than columns ({len(header)})", f"{path}:row {n}")
-        g = row[gi].strip() if gi < size else ""
-        if not g:
-            raise InputError(f"the {group_by!r} cell is empty", f"{path}:row {n}")
-        if size == width:
-            cells = dict(filter(nonempty, zip(keys, take(row), strict=False)))
-        else:
-            cells = {q: row[i] for i, q in picks if i < size and row[i] != ""}
-        name = (row[mi].strip() if mi < size else "") if mi is not None else ""
-        cells["\0member"] = name or f"row {n}"
-        rows = groups.get(g)
-        if rows is None:
-            groups[g] = [(n, cells)]
-        else:
-            rows.append((n, cells))
-    return groups
 
 
 def _ballot(member: str, raw: str) -> Ballot:

@@ -1,0 +1,63 @@
+"""Replaying saved votes through the walk: an answers file's, or a session's.
+
+Reading and writing those files lives below the walk (`decision_map.io`); replaying them
+needs the engine, so it lives here, above it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import InputError, WalkError
+from ..io.answers import Answers
+from ..io.loader import DecisionMap
+from ..io.session import Session
+from ..model.trace import Trace
+from .engine import Walk, run
+
+
+def run_answers(dm: DecisionMap, answers: Answers, path: str, *,
+                stop_at_missing: bool = False) -> Trace:
+    """Walk a map with an answers file's votes; a walk that cannot go on names the file."""
+    try:
+        return run(dm, answers.group, answers.source(dm.id), stop_at_missing=stop_at_missing)
+    except WalkError as e:
+        raise InputError(str(e), path) from None
+
+
+@dataclass
+class Replay:
+    """The walk rebuilt from a session: `kept` submissions fit; `problem` says why the
+    next one did not (None when all fit)."""
+
+    walk: Walk
+    kept: int
+    total: int
+    problem: str | None = None
+    problem_node: str | None = None
+
+    @property
+    def dropped(self) -> int:
+        return self.total - self.kept
+
+
+def replay(dm: DecisionMap, session: Session) -> Replay:
+    """Replay the session's submissions on `dm` one by one, stopping at the first that
+    no longer fits (the map changed): the ones before it are kept."""
+    walk = Walk(dm, session.group)
+    subs = session.submissions
+    for i, s in enumerate(subs):
+        pos = walk.current()
+        if pos is None:
+            return Replay(walk, i, len(subs),
+                          f"saved step {i + 1} answered question {s.node!r}, but the walk "
+                          "now ends before it", s.node)
+        try:
+            walk.submit(s.ballots, expect=s)
+        except WalkError as e:
+            walk = Walk(dm, session.group, subs[:i])
+            where = pos.node_id if pos.depth == 0 else f"{pos.map_id}/{pos.node_id}"
+            return Replay(walk, i, len(subs),
+                          f"saved step {i + 1} no longer fits at question {where!r}: {e}",
+                          pos.node_id)
+    return Replay(walk, len(subs), len(subs))
