@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "decision_map"
 
 # Each floor of the core and what it may import from the core. The top-level modules
-# (errors, templating, gcpause, notebook) are shared below every floor.
-SHARED = {"decision_map", "decision_map.errors", "decision_map.gcpause",
-          "decision_map.templating", "decision_map.notebook"}
+# (errors, diagnostics, templating, gcpause, notebook) are shared below every floor.
+SHARED = {"decision_map", "decision_map.errors", "decision_map.diagnostics",
+          "decision_map.gcpause", "decision_map.templating", "decision_map.notebook"}
 FLOORS = {
     "model": {"model"},
     "rules": {"model", "rules"},
@@ -98,7 +98,7 @@ def test_each_floor_imports_only_floors_below_it(floor):
 
 
 def test_shared_top_level_modules_import_no_floor():
-    for name in ("errors", "gcpause", "templating", "notebook"):
+    for name in ("errors", "diagnostics", "gcpause", "templating", "notebook"):
         for m in _imports(CORE / f"{name}.py"):
             assert not m.startswith("decision_map.") or m in SHARED, f"{name}.py imports {m}"
 

@@ -1,7 +1,7 @@
 """The map checker: everything that can be known before a group meets, found here.
 
-Each check yields Diagnostics with a stable code (see docs/diagnostics.md). Nothing the
-checker could catch is left for walk time.
+Each check yields Diagnostics of a registered code (decision_map/diagnostics.py, listed
+in docs/diagnostics.md). Nothing the checker could catch is left for walk time.
 """
 
 from __future__ import annotations
@@ -13,6 +13,25 @@ from collections.abc import Iterator
 import jinja2
 import networkx as nx
 
+from ..diagnostics import (
+    DM101,
+    DM102,
+    DM103,
+    DM104,
+    DM105,
+    DM106,
+    DM107,
+    DM108,
+    DM109,
+    DM110,
+    DM112,
+    DM113,
+    DM114,
+    DM119,
+    DM120,
+    DM121,
+    Code,
+)
 from ..errors import Diagnostic, MapError
 from ..gcpause import paused
 from ..io.loader import DecisionMap, LoadOptions, load_map
@@ -36,9 +55,10 @@ QUESTION_TYPES = (ChoiceQuestion, NumberQuestion, TextQuestion)
 ROUTE_KEY = {status: key for key, status in STATUS_KEYS.items()}
 
 
-def _d(dm: DecisionMap, code: str, sev: str, msg: str, path: tuple, hint: str | None = None,
+def _d(dm: DecisionMap, code: Code, msg: str, path: tuple, hint: str | None = None,
        key: bool = False) -> Diagnostic:
-    return Diagnostic(code, sev, msg, dm.where(*path, key=key), hint)  # type: ignore[arg-type]
+    """A diagnostic of `code` at the place `path` names in the map."""
+    return Diagnostic.of(code, msg, dm.where(*path, key=key), hint)
 
 
 def check_map(dm: DecisionMap, _checked: set[tuple[str, str]] | None = None) -> list[Diagnostic]:
@@ -89,12 +109,12 @@ def check_file_with_deps(path: str, options: LoadOptions | None = None
 def _targets(dm: DecisionMap) -> Iterator[Diagnostic]:
     ids = list(dm.nodes)
     if dm.model.start not in dm.nodes:
-        yield _d(dm, "DM102", "error", f"start node {dm.model.start!r} does not exist",
+        yield _d(dm, DM102, f"start node {dm.model.start!r} does not exist",
                  ("start",), _suggest(dm.model.start, ids))
     for node_id, node in dm.nodes.items():
         for e in edges_of(node):
             if e.target not in dm.nodes:
-                yield _d(dm, "DM101", "error",
+                yield _d(dm, DM101,
                          f"node {node_id!r}: next node {e.target!r} does not exist",
                          ("nodes", node_id) + e.key, _suggest(e.target, ids))
 
@@ -115,7 +135,7 @@ def _reachability(dm: DecisionMap) -> Iterator[Diagnostic]:
     reachable = nx.descendants(g, start) | {start}
     for node_id in dm.nodes:
         if node_id not in reachable:
-            yield _d(dm, "DM103", "warning", f"node {node_id!r} cannot be reached from the start",
+            yield _d(dm, DM103, f"node {node_id!r} cannot be reached from the start",
                      ("nodes", node_id), "route to it from another node, or delete it",
                      key=True)
     outcomes = [n for n, k in g.nodes(data="kind") if k == "outcome"]
@@ -130,7 +150,7 @@ def _reachability(dm: DecisionMap) -> Iterator[Diagnostic]:
         if len(comp) > 1 or sub.has_edge(first, first):
             in_cycle |= comp
             loop = " -> ".join(sorted(comp, key=list(dm.nodes).index))
-            yield _d(dm, "DM106", "error",
+            yield _d(dm, DM106,
                      f"node {first!r}: a cycle with no exit ({loop})",
                      ("nodes", first), "give one node of the loop a route out to an outcome",
                      key=True)
@@ -138,10 +158,10 @@ def _reachability(dm: DecisionMap) -> Iterator[Diagnostic]:
         if node_id in stuck and node_id not in in_cycle:
             node = dm.nodes[node_id]
             if not edges_of(node):
-                yield _d(dm, "DM104", "error", f"node {node_id!r} has no way out",
+                yield _d(dm, DM104, f"node {node_id!r} has no way out",
                          ("nodes", node_id), "add a next, a route or an otherwise", key=True)
             else:
-                yield _d(dm, "DM105", "error",
+                yield _d(dm, DM105,
                          f"node {node_id!r}: no path from here reaches any outcome",
                          ("nodes", node_id), "route this part of the map to an outcome",
                          key=True)
@@ -174,7 +194,7 @@ def _routes(dm: DecisionMap) -> Iterator[Diagnostic]:
                 rule = effective_rule(node, defaults) if isinstance(node, ChoiceQuestion) \
                     else ("number" if isinstance(node, NumberQuestion) else "text")
                 names = ", ".join(ROUTE_KEY[m] for m in missing)
-                yield _d(dm, "DM107", "error",
+                yield _d(dm, DM107,
                          f"node {node_id!r}: the {rule} rule can end in "
                          f"{' or '.join(missing)} but there is no route for it",
                          base, f"add {names} or an otherwise", key=True)
@@ -182,15 +202,15 @@ def _routes(dm: DecisionMap) -> Iterator[Diagnostic]:
                 if getattr(node, key) and status not in possible_statuses(node, defaults):
                     rule = effective_rule(node, defaults) if isinstance(node, ChoiceQuestion) \
                         else type(node).__name__
-                    yield _d(dm, "DM121", "warning",
+                    yield _d(dm, DM121,
                              f"node {node_id!r}: {key} can never be taken under the {rule} rule",
                              base + (key,), "remove it, or change the rule", key=True)
         if isinstance(node, NumberQuestion) and not node.otherwise and not _covers(node):
-            yield _d(dm, "DM107", "error",
+            yield _d(dm, DM107,
                      f"node {node_id!r}: some totals match no branch and there is no otherwise",
                      base, "add an otherwise, or branches that cover every number", key=True)
         if isinstance(node, Check) and not node.otherwise:
-            yield _d(dm, "DM107", "error",
+            yield _d(dm, DM107,
                      f"node {node_id!r}: when no case matches there is nowhere to go",
                      base, "add an otherwise", key=True)
 
@@ -244,14 +264,14 @@ def _conditions(dm: DecisionMap) -> Iterator[Diagnostic]:
             for i, b in enumerate(node.branches):
                 path = ("nodes", node_id, "branches", i, "when")
                 if b.when.answer is not None:
-                    yield _d(dm, "DM110", "error",
+                    yield _d(dm, DM110,
                              f"node {node_id!r}: a number branch tests the total; "
                              f"it cannot name another answer", path + ("answer",),
                              "use a check node after the question", key=True)
                 bad = [k for k in ("in_", "not_in", "status", "answered")
                        if getattr(b.when, k) is not None]
                 if bad or (b.when.is_ is not None and not isinstance(b.when.is_, (int, float))):
-                    yield _d(dm, "DM110", "error",
+                    yield _d(dm, DM110,
                              f"node {node_id!r}: a number branch needs a number test "
                              f"(gte, gt, lte, lt, is: number)", path)
 
@@ -291,37 +311,37 @@ def _dominance(dm: DecisionMap):
 def _comparison(dm: DecisionMap, node_id: str, c: Comparison, path: tuple,
                 questions: list[str], dominates) -> Iterator[Diagnostic]:
     if c.answer is None:
-        yield _d(dm, "DM108", "error", f"node {node_id!r}: a condition must name an answer",
+        yield _d(dm, DM108, f"node {node_id!r}: a condition must name an answer",
                  path, "add answer: QUESTION-ID")
         return
     target = dm.nodes.get(c.answer)
     if not isinstance(target, QUESTION_TYPES):
         what = "is not a question" if target is not None else "does not exist"
-        yield _d(dm, "DM108", "error",
+        yield _d(dm, DM108,
                  f"node {node_id!r}: the condition names answer {c.answer!r}, which {what}",
                  path + ("answer",), _suggest(c.answer, questions))
         return
     if not dominates(c.answer, node_id):
-        yield _d(dm, "DM109", "warning",
+        yield _d(dm, DM109,
                  f"node {node_id!r}: answer {c.answer!r} may not be given on every path here",
                  path + ("answer",),
                  "the condition is false when the question was not reached; "
                  "add `answered: true` to say so, or move the check")
     numeric = c.numeric_tests()
     if isinstance(target, TextQuestion) and (numeric or c.is_ is not None or c.in_ or c.not_in):
-        yield _d(dm, "DM110", "error",
+        yield _d(dm, DM110,
                  f"node {node_id!r}: answer {c.answer!r} is text; it can only be tested "
                  "with answered or status", path)
     if isinstance(target, ChoiceQuestion):
         if numeric:
-            yield _d(dm, "DM110", "error",
+            yield _d(dm, DM110,
                      f"node {node_id!r}: a number test on {c.answer!r}, whose answer is a choice",
                      path, "use is or in")
         values = [c.is_] if c.is_ is not None else []
         values += list(c.in_ or []) + list(c.not_in or [])
         for v in values:
             if str(v) not in target.choices:
-                yield _d(dm, "DM110", "error",
+                yield _d(dm, DM110,
                          f"node {node_id!r}: {v!r} is not a choice of {c.answer!r} "
                          f"(choices: {', '.join(target.choices)})", path,
                          _suggest(str(v), list(target.choices)))
@@ -329,7 +349,7 @@ def _comparison(dm: DecisionMap, node_id: str, c: Comparison, path: tuple,
         bad = [v for v in ([c.is_] if c.is_ is not None else []) + list(c.in_ or [])
                if not isinstance(v, (int, float)) or isinstance(v, bool)]
         if bad:
-            yield _d(dm, "DM110", "error",
+            yield _d(dm, DM110,
                      f"node {node_id!r}: {c.answer!r} is a number; {bad[0]!r} is not", path)
 
 
@@ -347,13 +367,13 @@ def _handoffs(dm: DecisionMap, checked: set[tuple[str, str]]) -> Iterator[Diagno
         outcomes = other.outcomes()
         for name in node.returns:
             if name not in outcomes:
-                yield _d(dm, "DM112", "error",
+                yield _d(dm, DM112,
                          f"node {node_id!r}: map {other.id!r} has no outcome {name!r}",
                          ("nodes", node_id, "returns", name),
                          _suggest(name, list(outcomes)), key=True)
         unreturned = [o for o in outcomes if o not in node.returns]
         if unreturned and not node.otherwise:
-            yield _d(dm, "DM107", "error",
+            yield _d(dm, DM107,
                      f"node {node_id!r}: outcome(s) {', '.join(unreturned)} of map "
                      f"{other.id!r} have no return and there is no otherwise",
                      ("nodes", node_id), "add them to returns, or add an otherwise", key=True)
@@ -371,18 +391,18 @@ def _outcomes(dm: DecisionMap) -> Iterator[Diagnostic]:
         if not isinstance(node, Outcome):
             continue
         if not node.next_steps:
-            yield _d(dm, "DM114", "warning", f"outcome {node_id!r} has no next steps",
+            yield _d(dm, DM114, f"outcome {node_id!r} has no next steps",
                      ("nodes", node_id), "say what the group does next", key=True)
         if node.text:
             path = ("nodes", node_id, "text")
             try:
                 names = undeclared(node.text)
             except jinja2.TemplateSyntaxError as e:
-                yield _d(dm, "DM119", "error",
+                yield _d(dm, DM119,
                          f"outcome {node_id!r}: template line {e.lineno}: {e.message}", path)
                 continue
             for name in sorted(names - TEMPLATE_NAMES):
-                yield _d(dm, "DM119", "error",
+                yield _d(dm, DM119,
                          f"outcome {node_id!r}: the text uses {name!r}, which is not defined",
                          path, f"use one of: {', '.join(sorted(TEMPLATE_NAMES))}")
 
@@ -395,11 +415,11 @@ def _rules(dm: DecisionMap) -> Iterator[Diagnostic]:
         rule = effective_rule(node, defaults)
         base = ("nodes", node_id)
         if rule == "any" and len(node.choices) != 2:
-            yield _d(dm, "DM120", "error",
+            yield _d(dm, DM120,
                      f"node {node_id!r}: an `any` question has exactly two choices "
                      f"(it has {len(node.choices)})", base + ("choices",), key=True)
         if node.proposal is not None and node.proposal not in node.choices:
-            yield _d(dm, "DM120", "error",
+            yield _d(dm, DM120,
                      f"node {node_id!r}: proposal {node.proposal!r} is not one of the choices",
                      base + ("proposal",), _suggest(node.proposal, list(node.choices)))
 
@@ -412,7 +432,7 @@ def _choices(dm: DecisionMap) -> Iterator[Diagnostic]:
         for value in node.choices:
             folded = value.strip().casefold()
             if folded in seen:
-                yield _d(dm, "DM113", "error",
+                yield _d(dm, DM113,
                          f"node {node_id!r}: choices {seen[folded]!r} and {value!r} differ "
                          "only in case or spaces", ("nodes", node_id, "choices", value),
                          "a tally could not tell them apart: rename one", key=True)

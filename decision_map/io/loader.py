@@ -16,6 +16,7 @@ from typing import Any
 import networkx as nx
 from pydantic import ValidationError
 
+from ..diagnostics import DM100, DM111, DM115, DM116, DM117, registered
 from ..errors import Diagnostic, MapError, Where
 from ..gcpause import paused
 from ..model.format import MapFile, Outcome
@@ -134,7 +135,7 @@ def _describe(path: tuple[Any, ...]) -> str:
 
 
 def schema_diagnostics(err: ValidationError, data: Any, pos: Positions) -> list[Diagnostic]:
-    """Turn pydantic's errors into located diagnostics (code DM100)."""
+    """Turn pydantic's errors into located diagnostics (DM100)."""
     out: list[Diagnostic] = []
     seen: set[tuple[str, str]] = set()
     known = _all_keys()
@@ -159,13 +160,13 @@ def schema_diagnostics(err: ValidationError, data: Any, pos: Positions) -> list[
         if (str(where), msg) in seen:
             continue
         seen.add((str(where), msg))
-        out.append(Diagnostic("DM100", "error", msg, where, hint))
+        out.append(Diagnostic.of(DM100, msg, where, hint))
     return out
 
 
 def _validate(data: Any, pos: Positions) -> MapFile:
     if not isinstance(data, dict):
-        raise MapError("DM100", "a map file is a mapping with id, title, start and nodes",
+        raise MapError(DM100, "a map file is a mapping with id, title, start and nodes",
                        pos.where(()))
     try:
         return MapFile.model_validate(data)
@@ -173,9 +174,7 @@ def _validate(data: Any, pos: Positions) -> MapFile:
         # an unknown key usually explains the missing one beside it: show it first
         diags = sorted(schema_diagnostics(err, data, pos),
                        key=lambda d: ("unknown key" not in d.message, d.where))
-        first = diags[0]
-        raise MapError(first.code, first.message, first.where, first.hint,
-                       diagnostics=diags) from None
+        raise MapError.of(diags[0], diags) from None
 
 
 # Whole loaded maps by (path, content hash, options), with the hash of every hand-off file
@@ -291,30 +290,30 @@ def _resolve_handoffs(dm: DecisionMap, options: LoadOptions, stack: tuple[str, .
         dm.handoffs[node_id] = link
         target = _target(base, node.map)
         if target is None:
-            link.problem = Diagnostic(
-                "DM111", "error",
+            link.problem = Diagnostic.of(
+                DM111,
                 f"node {node_id!r}: hand-off {node.map!r} is not a usable file path",
                 where, "name a map file beside this one, e.g. other-map.yaml",
             )
             continue
         if not options.allow_outside and (os.path.isabs(node.map) or not _inside(base, target)):
-            link.problem = Diagnostic(
-                "DM117", "error",
+            link.problem = Diagnostic.of(
+                DM117,
                 f"node {node_id!r}: hand-off {node.map!r} reaches outside the map's folder",
                 where, "keep hand-off maps beside this one, or pass --allow-outside",
             )
             continue
         if target in stack:
             chain = " -> ".join(os.path.basename(s) for s in stack + (target,))
-            link.problem = Diagnostic(
-                "DM115", "error",
+            link.problem = Diagnostic.of(
+                DM115,
                 f"node {node_id!r}: hand-offs loop back on each other ({chain})",
                 where, "a map may not hand off, directly or not, to itself",
             )
             continue
         if len(stack) > options.max_handoff_depth:
-            link.problem = Diagnostic(
-                "DM116", "error",
+            link.problem = Diagnostic.of(
+                DM116,
                 f"node {node_id!r}: hand-offs nest deeper than {options.max_handoff_depth}",
                 where, "raise the limit with --max-handoff-depth N "
                 "(LoadOptions(max_handoff_depth=N))",
@@ -324,8 +323,8 @@ def _resolve_handoffs(dm: DecisionMap, options: LoadOptions, stack: tuple[str, .
             _link_to(link, budget.done[target], node_id, where)
             continue
         if budget.loads >= options.max_handoff_loads:
-            link.problem = Diagnostic(
-                "DM116", "error",
+            link.problem = Diagnostic.of(
+                DM116,
                 f"node {node_id!r}: the hand-offs load more than "
                 f"{options.max_handoff_loads} maps in all",
                 where, "hand off to fewer maps, or raise LoadOptions(max_handoff_loads=N)",
@@ -338,8 +337,8 @@ def _resolve_handoffs(dm: DecisionMap, options: LoadOptions, stack: tuple[str, .
             except OSError:
                 names = []
             close = difflib.get_close_matches(os.path.basename(node.map), names, n=1)
-            link.problem = Diagnostic(
-                "DM111", "error",
+            link.problem = Diagnostic.of(
+                DM111,
                 f"node {node_id!r}: hand-off map {node.map!r} does not exist",
                 where, f"did you mean {close[0]!r}?" if close else "check the path",
             )
@@ -358,8 +357,8 @@ def _link_to(link: HandoffLink, result: DecisionMap | MapError, node_id: str,
         link.loaded = result
         return
     d = result.diagnostic
-    link.problem = Diagnostic(
-        d.code, "error",
+    link.problem = Diagnostic.of(
+        registered(d.code),
         f"node {node_id!r}: hand-off map does not load: {d.where}: {d.message}",
         where, d.hint,
     )

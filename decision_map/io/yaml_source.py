@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from ..diagnostics import DM001, DM002, DM003, DM004, DM005, DM006, DM113
 from ..errors import MapError, Where
 
 try:  # libyaml's C composer when the wheel has it
@@ -78,7 +79,7 @@ class Limits:
 
 def _too_deep(limit: int, where: Where) -> MapError:
     return MapError(
-        "DM004",
+        DM004,
         f"nesting deeper than {limit} levels",
         where,
         hint="flatten the structure (or raise Limits(max_depth=N) in LoadOptions)",
@@ -147,7 +148,7 @@ class _Builder:
         self.count += 1
         if self.count > self.limits.max_nodes:
             raise MapError(
-                "DM004",
+                DM004,
                 f"the file expands to more than {self.limits.max_nodes} YAML nodes "
                 "(an alias bomb?)",
                 self._budget_where(node),
@@ -161,7 +162,7 @@ class _Builder:
         tag = node.tag or ""
         if tag not in _ALLOWED_TAGS and tag not in ("!", "?"):
             raise MapError(
-                "DM003",
+                DM003,
                 f"the YAML tag {tag!r} is not allowed in a map",
                 self._where(node),
                 hint="maps are plain data: remove the tag",
@@ -175,11 +176,11 @@ class _Builder:
             for k_node, v_node in node.value:
                 if not isinstance(k_node, yaml.ScalarNode):
                     raise MapError(
-                        "DM002", "a key must be plain text", self._where(k_node)
+                        DM002, "a key must be plain text", self._where(k_node)
                     )
                 if k_node.tag == _STD + "merge":
                     raise MapError(
-                        "DM003",
+                        DM003,
                         "merge keys (<<) are not allowed in a map",
                         self._where(k_node),
                         hint="write the keys out",
@@ -190,8 +191,8 @@ class _Builder:
                 if key in out:
                     first = self.pos.keys.get(path + (key,))
                     at = f" (first at line {first[0]})" if first else ""
-                    code = "DM113" if path and path[-1] == "choices" else "DM002"
-                    what = "choice value" if code == "DM113" else "key"
+                    code = DM113 if path and path[-1] == "choices" else DM002
+                    what = "choice value" if code is DM113 else "key"
                     raise MapError(
                         code,
                         f"duplicate {what} {key!r}{at}",
@@ -202,7 +203,7 @@ class _Builder:
                 self.pos.keys[path + (key,)] = (km.line + 1, km.column + 1)
                 out[key] = self.build(v_node, path + (key,), depth + 1)
             return out
-        raise MapError("DM001", "unexpected YAML node", self._where(node))  # pragma: no cover
+        raise MapError(DM001, "unexpected YAML node", self._where(node))  # pragma: no cover
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -217,7 +218,7 @@ def parse_yaml(text: str, file: str, limits: Limits | None = None) -> tuple[Any,
     if len(text) > limits.max_bytes or len(text.encode("utf-8", "surrogatepass")) > \
             limits.max_bytes:
         raise MapError(
-            "DM004",
+            DM004,
             f"the file is larger than {limits.max_bytes} bytes",
             Where(file, 1, 1),
             hint="split the map with hand-offs, or raise the limit with --max-bytes N "
@@ -226,7 +227,7 @@ def parse_yaml(text: str, file: str, limits: Limits | None = None) -> tuple[Any,
     bad = _SURROGATE.search(text)
     if bad:  # only text built in memory can hold these; libyaml cannot encode them
         line, col = _line_col(text, bad.start())
-        raise MapError("DM006", "the text holds a lone surrogate (not valid Unicode)",
+        raise MapError(DM006, "the text holds a lone surrogate (not valid Unicode)",
                        Where(file, line, col), hint="save it as UTF-8")
     loader = _Loader(text)
     try:
@@ -236,7 +237,7 @@ def parse_yaml(text: str, file: str, limits: Limits | None = None) -> tuple[Any,
             line, col = _line_col(text, e.position)
             ch = e.character if isinstance(e.character, int) else ord(str(e.character)[:1] or "\0")
             raise MapError(
-                "DM001",
+                DM001,
                 f"YAML error: the character U+{ch:04X} is not allowed: {e.reason}",
                 Where(file, line, col),
                 hint='write control characters as escapes in a double-quoted string ("\\e")',
@@ -248,16 +249,16 @@ def parse_yaml(text: str, file: str, limits: Limits | None = None) -> tuple[Any,
             if "maximum nesting depth" in problem:  # libyaml's own bound (1000)
                 raise _too_deep(min(limits.max_depth, 1000), Where(file, line, col)) from None
             raise MapError(
-                "DM001", f"YAML syntax error: {problem}", Where(file, line, col)
+                DM001, f"YAML syntax error: {problem}", Where(file, line, col)
             ) from None
         except yaml.YAMLError as e:
-            raise MapError("DM001", f"YAML error: {e}", Where(file, 1, 1)) from None
+            raise MapError(DM001, f"YAML error: {e}", Where(file, 1, 1)) from None
         except RecursionError:  # pragma: no cover - the pure-Python composer, deep nesting
             raise _too_deep(limits.max_depth, Where(file, 1, 1)) from None
     finally:
         loader.dispose()
     if root is None:
-        raise MapError("DM001", "the file is empty", Where(file, 1, 1))
+        raise MapError(DM001, "the file is empty", Where(file, 1, 1))
     builder = _Builder(file, limits)
     try:
         data = builder.build(root, (), 0)
@@ -276,18 +277,18 @@ def read_text(path: str, max_bytes: int | None = None) -> str:
         with open(path, "rb") as fh:
             raw = fh.read() if max_bytes is None else fh.read(max_bytes + 4)
     except FileNotFoundError:
-        raise MapError("DM005", "no such file", Where(path, 0, 0)) from None
+        raise MapError(DM005, "no such file", Where(path, 0, 0)) from None
     except IsADirectoryError:
-        raise MapError("DM005", "is a folder, not a file", Where(path, 0, 0)) from None
+        raise MapError(DM005, "is a folder, not a file", Where(path, 0, 0)) from None
     except OSError as e:
-        raise MapError("DM005", f"cannot read: {e.strerror}", Where(path, 0, 0)) from None
+        raise MapError(DM005, f"cannot read: {e.strerror}", Where(path, 0, 0)) from None
     except ValueError as e:  # a path with a NUL byte in it
-        raise MapError("DM005", f"cannot read: {e}", Where(path, 0, 0)) from None
+        raise MapError(DM005, f"cannot read: {e}", Where(path, 0, 0)) from None
     if max_bytes is not None:
         body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
         if len(body) > max_bytes:
             raise MapError(
-                "DM004",
+                DM004,
                 f"the file is larger than {max_bytes} bytes",
                 Where(path, 1, 1),
                 hint="split the map with hand-offs, or raise the limit with --max-bytes N "
@@ -299,6 +300,6 @@ def read_text(path: str, max_bytes: int | None = None) -> str:
         line = raw[: e.start].count(b"\n") + 1
         col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
         raise MapError(
-            "DM006", "the file is not UTF-8 text", Where(path, line, col),
+            DM006, "the file is not UTF-8 text", Where(path, line, col),
             hint="save it as UTF-8",
         ) from None
