@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench schema clean
+.PHONY: run test lint bench schema diagnostics clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ bench: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/decision-map schema > decision_map/io/decision-map.schema.json
+
+diagnostics: $(STAMP)
+	$(BIN)/python -m decision_map.check.docs docs/diagnostics.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info

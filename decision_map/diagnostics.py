@@ -73,7 +73,7 @@ def registered(code: str) -> Code:
 
 DM001 = _register(
     "DM001", "error", "The file is not valid YAML",
-    "fix the YAML at the line and column given (a quote, bracket or indent)",
+    "close the quote or bracket, or mend the indent, at the line and column given",
     Example("id: demo\ntitle: [unclosed\n"),
 )
 DM002 = _register(
@@ -82,7 +82,7 @@ DM002 = _register(
     Example("id: demo\ntitle: Demo\nid: other\n"),
 )
 DM003 = _register(
-    "DM003", "error", "A YAML tag that builds objects, or a merge key (<<)",
+    "DM003", "error", "A YAML tag that builds objects, or a merge key (`<<`)",
     "maps are plain data: remove the tag",
     Example("id: demo\ntitle: !!python/name:os.system\n"),
 )
@@ -125,7 +125,8 @@ DM100 = _register(
 DM101 = _register(
     "DM101", "error", "A route names a node that does not exist",
     "add the node, or fix the id",
-    Example(_HEAD + "  q:\n    say: Welcome.\n    next: dnoe\n"
+    Example(_HEAD + "  q:\n    ask: Go?\n    choices: {yes: done, no: dnoe}\n"
+            "    otherwise: done\n"
             "  done: {outcome: Done, next_steps: [Celebrate]}\n"),
 )
 DM102 = _register(
@@ -145,19 +146,23 @@ DM103 = _register(
 DM104 = _register(
     "DM104", "error", "A node with no way out",
     "add a next, a route or an otherwise",
-    Example(_HEAD + "  q:\n    ask: How many hours?\n    number: {min: 0}\n")
+    Example(_HEAD + "  q:\n    ask: How many hours can we give?\n    number: {min: 0}\n",
+            note="a number question with neither branches nor an otherwise leads nowhere "
+            "(DM107 says which totals and statuses lack a route)"),
 )
 DM105 = _register(
     "DM105", "error", "A node from which no path reaches an outcome",
     "route this part of the map to an outcome",
-    Example(_HEAD + "  q:\n    ask: How many hours?\n    number: {min: 0}\n"
-            "    otherwise: stuck\n"
-            "  stuck:\n    ask: And then?\n    number: {min: 0}\n"),
+    Example(_HEAD + "  q:\n    say: Welcome.\n    next: stuck\n"
+            "  stuck:\n    ask: How many hours can we give?\n    number: {min: 0}\n",
+            note="`q` leads only to `stuck`, which has no way out (DM104)"),
 )
 DM106 = _register(
     "DM106", "error", "A cycle with no exit",
     "give one node of the loop a route out to an outcome",
-    Example(_HEAD + "  q: {say: One., next: again}\n  again: {say: Two., next: q}\n"
+    Example(_HEAD + "  q:\n    ask: Go?\n    choices: {yes: done, no: one}\n"
+            "    otherwise: done\n"
+            "  one: {say: Not yet., next: two}\n  two: {say: Think again., next: one}\n"
             "  done: {outcome: Done, next_steps: [Celebrate]}\n"),
 )
 
