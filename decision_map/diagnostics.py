@@ -25,7 +25,8 @@ class Example:
 
     `map`: the text of `map.yaml`, the file checked (None: there is no such file).
     `beside`: other files in the same folder, as (name, text). `options`: LoadOptions
-    fields the check runs with, as (name, value). `encoding`: how `map.yaml` is saved.
+    fields the check runs with, as (name, value), each also a `check` flag
+    (`max_handoff_depth` is `--max-handoff-depth`). `encoding`: how `map.yaml` is saved.
     `note`: one line on how to read it, for the docs.
     """
 
@@ -245,7 +246,7 @@ DM116 = _register(
     Example(_HEAD + "  q:\n    map: other.yaml\n    otherwise: done\n"
             "  done: {outcome: Done, next_steps: [Celebrate]}\n", beside=(_OTHER,),
             options=(("max_handoff_depth", 0),),
-            note="checked with `--max-handoff-depth 0` (the default is 8)"),
+            note="the default depth is 8; this check allows none"),
 )
 DM117 = _register(
     "DM117", "error", "A hand-off to a map outside the map's folder",

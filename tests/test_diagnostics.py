@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from decision_map.check.checks import check_file
-from decision_map.check.docs import markdown, run_example
+from decision_map.check.docs import check_flags, markdown, run_example, write_example
+from decision_map.cli.main import main
 from decision_map.diagnostics import REGISTRY
 from decision_map.errors import Diagnostic, MapError, Where
 
@@ -26,6 +27,20 @@ def test_each_code_is_given_by_its_example(code):
     d = found[0]
     assert d.severity == rec.severity and d.hint
     assert d.where.file == "map.yaml" and (d.where.line > 0 or code == "DM005")
+
+
+@pytest.mark.parametrize("code", sorted(REGISTRY))
+def test_the_command_line_says_what_the_page_shows(code, tmp_path, monkeypatch, capsys):
+    rec = REGISTRY[code]
+    write_example(rec, str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        main(["check", "--no-cache", "map.yaml", *check_flags(rec)])
+    out = capsys.readouterr()
+    assert e.value.code == (1 if rec.severity == "error" else 0)
+    shown = out.out + out.err
+    for d in run_example(rec):
+        assert d.line() in shown
 
 
 def test_committed_page_matches_the_registry():

@@ -21,20 +21,31 @@ from .checks import check_file
 EXAMPLE_FILE = "map.yaml"
 
 
+def write_example(code: Code, folder: str) -> str:
+    """Write `code`'s example files into `folder`; the path of the file to check."""
+    ex = code.example
+    if ex.map is not None:
+        with open(os.path.join(folder, EXAMPLE_FILE), "wb") as fh:
+            fh.write(ex.map.encode(ex.encoding))
+    for name, text in ex.beside:
+        with open(os.path.join(folder, name), "w", encoding="utf-8") as fh:
+            fh.write(text)
+    return os.path.join(folder, EXAMPLE_FILE)
+
+
+def check_flags(code: Code) -> list[str]:
+    """The `check` flags that give the example's LoadOptions."""
+    return [a for k, v in code.example.options for a in (f"--{k.replace('_', '-')}", str(v))]
+
+
 def run_example(code: Code) -> list[Diagnostic]:
     """Check `code`'s example in a fresh folder; places and messages name the files
     relative to it, as a user who checked `map.yaml` in that folder would see them."""
-    ex = code.example
     with tempfile.TemporaryDirectory(prefix="dm-example-") as tmp:
         folder = os.path.realpath(os.path.join(tmp, "maps"))
         os.mkdir(folder)
-        if ex.map is not None:
-            with open(os.path.join(folder, EXAMPLE_FILE), "wb") as fh:
-                fh.write(ex.map.encode(ex.encoding))
-        for name, text in ex.beside:
-            with open(os.path.join(folder, name), "w", encoding="utf-8") as fh:
-                fh.write(text)
-        options = LoadOptions(**dict(ex.options))  # type: ignore[arg-type]
+        write_example(code, folder)
+        options = LoadOptions(**dict(code.example.options))  # type: ignore[arg-type]
         found = check_file(os.path.join(folder, EXAMPLE_FILE), options)
     prefix = folder + os.sep
     return [dataclasses.replace(
@@ -58,7 +69,8 @@ def _section(code: Code) -> list[str]:
     if ex.note:
         out += [ex.note[0].upper() + ex.note[1:] + ".", ""]
     lines = "\n".join(d.line() for d in run_example(code))
-    out += [f"`decision-map check {EXAMPLE_FILE}` says:", "", *_fence(lines, "text"), ""]
+    command = " ".join(["decision-map check", EXAMPLE_FILE, *check_flags(code)])
+    out += [f"`{command}` says:", "", *_fence(lines, "text"), ""]
     return out
 
 
