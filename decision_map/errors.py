@@ -81,6 +81,8 @@ class MapError(DecisionMapError):
         self, code: Code, message: str, where: Where, hint: str | None = None,
         diagnostics: list[Diagnostic] | None = None,
     ) -> None:
+        if code.severity != "error":
+            raise ValueError(f"{code} is a warning: it does not stop a load")
         self.diagnostic = Diagnostic.of(code, message, where, hint)
         self.diagnostics = diagnostics or [self.diagnostic]
         super().__init__(self.diagnostic.line())

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from decision_map.check.cache import fingerprinted_sources
 from decision_map.check.checks import check_file
 from decision_map.check.docs import check_flags, markdown, run_example, write_example
 from decision_map.cli.main import main
@@ -93,3 +94,11 @@ def test_shipped_maps_and_fixtures_give_only_registered_codes():
     assert paths
     for p in paths:
         assert {d.code for d in check_file(str(p))} <= set(REGISTRY), p.relative_to(ROOT)
+
+
+def test_a_changed_registry_or_reader_invalidates_cached_checks():
+    """Cached check results are keyed by the source that made them: the registry (whose
+    hints a cached line carries) and the YAML reader count, not only check/."""
+    names = {p.relative_to(ROOT).as_posix() for p in fingerprinted_sources()}
+    assert {"decision_map/diagnostics.py", "decision_map/io/yaml_source.py",
+            "decision_map/io/loader.py", "decision_map/check/checks.py"} <= names

@@ -21,12 +21,26 @@ FORMAT = 1
 MAX_ENTRIES = 512  # a few hundred maps' latest checks; the oldest go first
 
 
+# The floors whose code decides what a check says (the reader, the models, the rules, the
+# checks), besides the shared modules at the top (the registry of codes and its hints).
+CHECKER_FLOORS = ("check", "io", "model", "rules")
+
+
+def fingerprinted_sources() -> list[Path]:
+    """Every source file whose change must invalidate the cache."""
+    pkg = Path(__file__).resolve().parent.parent
+    files = [p for floor in CHECKER_FLOORS for p in (pkg / floor).glob("*.py")]
+    return sorted(files + list(pkg.glob("*.py")))
+
+
 @cache
 def _code_fingerprint() -> str:
-    """The checker's behaviour is its source: a changed core invalidates every entry."""
+    """The checker's behaviour is its source: a changed core (a check, the YAML reader,
+    a code's hint in the registry) invalidates every entry."""
     h = hashlib.sha256()
-    for p in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(p.name.encode())
+    pkg = Path(__file__).resolve().parent.parent
+    for p in fingerprinted_sources():
+        h.update(p.relative_to(pkg).as_posix().encode())
         h.update(p.read_bytes())
     return h.hexdigest()
 
