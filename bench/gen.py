@@ -145,7 +145,8 @@ def _vote_pools(dm, members: int, rng: random.Random, pool: int = 400) -> list[t
     from decision_map.io.answers import questions_of
     from decision_map.model.format import ChoiceQuestion, NumberQuestion
     from decision_map.model.graph import questions_remaining
-    from decision_map.rules.params import allowed_votes, effective_rule
+    from decision_map.rules.params import effective_rule
+    from decision_map.rules.table import allowed_votes
 
     cols = []
     for key, (m, _nid, node) in questions_of(m_dm := dm).items():

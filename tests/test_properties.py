@@ -33,7 +33,7 @@ from decision_map.io.loader import load_text
 from decision_map.model.decision import ABSTAIN, BLOCK, OBJECT, Ballot
 from decision_map.model.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
 from decision_map.model.trace import Trace
-from decision_map.rules.params import allowed_votes, possible_statuses
+from decision_map.rules.table import allowed_votes, possible_statuses
 from decision_map.walk.engine import Walk
 from decision_map.walk.routes import find_paths, route_of
 

@@ -12,13 +12,8 @@ from decision_map.errors import WalkError
 from decision_map.model.decision import Ballot, Decision
 from decision_map.model.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
 from decision_map.rules.deciders import decide
-from decision_map.rules.params import (
-    allowed_votes,
-    as_fraction,
-    effective_params,
-    effective_rule,
-    possible_statuses,
-)
+from decision_map.rules.params import as_fraction, effective_params, effective_rule
+from decision_map.rules.table import allowed_votes, possible_statuses
 from decision_map.rules.wording import join_names
 
 D = Defaults()

@@ -48,7 +48,9 @@ from ..model.format import (
     TextQuestion,
 )
 from ..model.graph import STATUS_KEYS, edges_of
-from ..rules.params import effective_rule, possible_statuses
+from ..rules.params import effective_rule
+from ..rules.table import possible_statuses, rule_named
+from ..rules.wording import count_word
 from ..templating import TEMPLATE_NAMES, undeclared
 
 QUESTION_TYPES = (ChoiceQuestion, NumberQuestion, TextQuestion)
@@ -414,9 +416,11 @@ def _rules(dm: DecisionMap) -> Iterator[Diagnostic]:
             continue
         rule = effective_rule(node, defaults)
         base = ("nodes", node_id)
-        if rule == "any" and len(node.choices) != 2:
+        need = rule_named(rule).choices
+        if need is not None and len(node.choices) != need:
             yield _d(dm, DM120,
-                     f"node {node_id!r}: an `any` question has exactly two choices "
+                     f"node {node_id!r}: an `{rule}` question has exactly {count_word(need)} "
+                     f"choices "
                      f"(it has {len(node.choices)})", base + ("choices",), key=True)
         if node.proposal is not None and node.proposal not in node.choices:
             yield _d(dm, DM120,

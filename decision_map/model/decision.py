@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-# What a member may give instead of a choice.
-ABSTAIN = "abstain"
-STAND_ASIDE = "stand-aside"
-BLOCK = "block"
-OBJECT = "object"  # consent's word for a block
+# What a member may give instead of a choice (spelled in vocabulary.py).
+from .vocabulary import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE
+
+__all__ = ["ABSTAIN", "BLOCK", "OBJECT", "STAND_ASIDE", "Ballot", "Decision", "DecisionStatus"]
 
 DecisionStatus = Literal["decided", "blocked", "no_quorum", "tie", "no_agreement"]
 

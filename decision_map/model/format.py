@@ -18,6 +18,10 @@ from pydantic import (
     model_validator,
 )
 
+from .vocabulary import RESERVED_VOTES
+
+# The choice rules a map may name. Each has one record in rules/table.py (the model may not
+# import the rules); tests/test_rules_table.py holds the two lists equal.
 RuleName = Literal[
     "majority",
     "supermajority",
@@ -33,8 +37,6 @@ RuleName = Literal[
 Aggregate = Literal["sum", "mean", "median", "min", "max"]
 Status = Literal["decided", "blocked", "no_quorum", "tie", "no_agreement"]
 STATUSES: tuple[str, ...] = ("decided", "blocked", "no_quorum", "tie", "no_agreement")
-# Words a member may give instead of a choice; no choice may be spelled like them.
-RESERVED_VOTES: frozenset[str] = frozenset({"abstain", "stand-aside", "block", "object"})
 
 NodeId = Annotated[
     str,

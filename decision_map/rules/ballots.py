@@ -1,31 +1,29 @@
 """Members' ballots checked and turned into votes before any rule counts them: a ballot
-that does not fit is a WalkError naming the question and the member."""
+that does not fit is a WalkError naming the question and the member. What a ballot may be
+comes from the rule's record (its ballot kind, its special words)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import WalkError
 from ..model.conditions import num
-from ..model.decision import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE, Ballot
+from ..model.decision import ABSTAIN, STAND_ASIDE, Ballot
 from ..model.format import ChoiceQuestion, NumberQuestion, TextQuestion
+from ..model.vocabulary import BLOCK_VOTES, FINGERS, written_special
 from .params import QuestionT
 
-_SPECIAL_SPELLINGS = {
-    "abstain": ABSTAIN,
-    "stand-aside": STAND_ASIDE,
-    "stand aside": STAND_ASIDE,
-    "stand_aside": STAND_ASIDE,
-    "block": BLOCK,
-    "object": OBJECT,
-}
+if TYPE_CHECKING:
+    from .table import Rule
 
 
 @dataclass(frozen=True)
 class Vote:
+    """One checked ballot, sorted by kind for the rules to count."""
+
     member: str | None
     kind: str  # choice, abstain, stand-aside, block, object, fingers, number, text, list
     value: Any = None
@@ -37,9 +35,8 @@ def _from(member: str | None) -> str:
 
 
 def normal_special(value: Any) -> str | None:
-    if isinstance(value, str):
-        return _SPECIAL_SPELLINGS.get(value.strip().lower())
-    return None
+    """The special word a written ballot value spells (see model/vocabulary.py), or None."""
+    return written_special(value)
 
 
 def check_members(
@@ -70,22 +67,20 @@ def check_members(
         )
 
 
-def _special_vote(
-    qid: str, rule: str, b: Ballot, special: str, allowed: set[str]
-) -> Vote:
-    if special not in allowed:
-        where = f"at question {qid!r} under {rule}"
-        if rule == "fist-to-five" and special in (BLOCK, OBJECT):
+def _special_vote(qid: str, rule: Rule, b: Ballot, special: str) -> Vote:
+    if special not in rule.votes:
+        where = f"at question {qid!r} under {rule.name}"
+        if rule.ballot == "fingers" and special in BLOCK_VOTES:
             hint = "show a fist (0) to block"
         else:
-            hint = "allowed: " + ", ".join(sorted(allowed))
+            hint = "allowed: " + ", ".join(sorted(rule.votes))
         raise WalkError(f"{special!r} is not allowed {where} ({hint}), {_from(b.member)}")
     if special == ABSTAIN:
         return Vote(b.member, ABSTAIN)
     if special == STAND_ASIDE:
         return Vote(b.member, STAND_ASIDE)
-    kind = OBJECT if rule == "consent" else BLOCK
-    return Vote(b.member, kind, reason=b.reason)
+    assert rule.blocks_as is not None  # a rule allowing block or object says how it records it
+    return Vote(b.member, rule.blocks_as, reason=b.reason)
 
 
 def _choice_of(question: ChoiceQuestion, value: Any) -> str | None:
@@ -117,7 +112,7 @@ def _fingers(value: Any) -> int | None:
         if not value.is_integer():
             return None
         n = int(value)
-    elif isinstance(value, str) and value.strip() in {"0", "1", "2", "3", "4", "5"}:
+    elif isinstance(value, str) and value.strip() in FINGERS:
         n = int(value.strip())
     else:
         return None
@@ -139,9 +134,7 @@ def _number(value: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def parse(
-    qid: str, question: QuestionT, rule: str, allowed: set[str], b: Ballot
-) -> Vote:
+def parse(qid: str, question: QuestionT, rule: Rule, b: Ballot) -> Vote:
     """One ballot as a checked vote, or a WalkError naming the question and the member."""
     special = normal_special(b.value)
     if isinstance(question, TextQuestion):
@@ -154,7 +147,7 @@ def parse(
         return Vote(b.member, "text", b.value)
     if isinstance(question, NumberQuestion):
         if special is not None:
-            return _special_vote(qid, rule, b, special, allowed)
+            return _special_vote(qid, rule, b, special)
         x = _number(b.value)
         if x is None:
             raise WalkError(
@@ -174,8 +167,8 @@ def parse(
         return Vote(b.member, "number", x)
     # a choice question
     if special is not None and (not isinstance(b.value, str) or b.value not in question.choices):
-        return _special_vote(qid, rule, b, special, allowed)
-    if rule == "fist-to-five":
+        return _special_vote(qid, rule, b, special)
+    if rule.ballot == "fingers":
         n = _fingers(b.value)
         if n is None:
             raise WalkError(
@@ -183,7 +176,7 @@ def parse(
                 f"(give 0 to 5 fingers, or abstain), {_from(b.member)}"
             )
         return Vote(b.member, "fingers", n, b.reason)
-    if rule in ("approval", "ranked"):
+    if rule.ballot in ("choices", "ranking"):
         items = [b.value] if isinstance(b.value, str) else b.value
         if not isinstance(items, (list, tuple)):
             raise WalkError(_not_a_choice(qid, question, b.value, b.member))

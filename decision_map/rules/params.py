@@ -1,5 +1,5 @@
-"""A question's effective rule settings, and what its rule can produce and accept: asked by
-the checker and the prompts as well as by the rules, so kept apart from deciding."""
+"""A question's effective rule settings (its own, the map's defaults, the built-in ones):
+asked by the checker and the prompts as well as by the rules, so kept apart from deciding."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Union
 
-from ..model.decision import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE
 from ..model.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
 
 QuestionT = Union[ChoiceQuestion, NumberQuestion, TextQuestion]
@@ -69,40 +68,9 @@ def effective_params(question: QuestionT, defaults: Defaults) -> Params:
     )
 
 
-def possible_statuses(question: QuestionT, defaults: Defaults) -> set[str]:
-    """The statuses the question's rule can produce (for the map checker)."""
-    p = effective_params(question, defaults)
-    rule = p.rule
-    if rule in ("majority", "plurality", "approval", "ranked"):
-        out = {"decided", "tie", "no_agreement"}
-    elif rule == "supermajority":
-        out = {"decided", "no_agreement"}
-        if p.threshold <= Fraction(1, 2):
-            out.add("tie")
-    elif rule == "unanimous":
-        out = {"decided", "no_agreement"}
-    elif rule == "consensus":
-        out = {"decided", "blocked", "no_agreement"}
-    elif rule == "consent":
-        out = {"decided", "blocked"}
-    elif rule == "fist-to-five":
-        out = {"decided", "blocked"}
-        if p.min_fingers > 1:
-            out.add("no_agreement")
-    elif rule == "number":
-        out = {"decided", "no_agreement"}
-    else:  # any, text
-        out = {"decided"}
-    if p.quorum is not None:
-        out.add("no_quorum")
-    return out
-
-
-def allowed_votes(question: QuestionT, defaults: Defaults) -> set[str]:
-    """The special words a member may give at the question instead of a choice."""
-    rule = effective_rule(question, defaults)
-    if rule == "consensus":
-        return {ABSTAIN, STAND_ASIDE, BLOCK}
-    if rule == "consent":
-        return {ABSTAIN, STAND_ASIDE, OBJECT, BLOCK}  # block is recorded as an objection
-    return {ABSTAIN}
+def proposal_of(question: ChoiceQuestion) -> str:
+    """The choice a proposal rule puts to the group: the named `proposal` when it is one of
+    the choices, else the first choice (deciding checks a wrong name, see counting.py)."""
+    if question.proposal is not None and question.proposal in question.choices:
+        return question.proposal
+    return next(iter(question.choices))

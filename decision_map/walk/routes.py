@@ -31,7 +31,7 @@ from ..model.format import (
 )
 from ..model.graph import STATUS_KEYS, Edge, edges_of
 from ..model.trace import Trace
-from ..rules.params import possible_statuses
+from ..rules.table import possible_statuses
 
 DEFAULT_CAP = 2_000
 

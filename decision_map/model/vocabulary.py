@@ -1,0 +1,73 @@
+"""The special vote words (abstain, stand-aside, block, object) and every way of spelling
+them: the one place the map format, the rules and the prompts read them from.
+
+It lives in the model, not in rules/, because the format itself needs the words (no choice
+may be spelled like one) and the model imports nothing above it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ABSTAIN = "abstain"
+STAND_ASIDE = "stand-aside"
+BLOCK = "block"
+OBJECT = "object"  # consent's word for a block
+
+# The words as recorded in ballots, tallies and traces.
+SPECIAL_VOTES: tuple[str, ...] = (ABSTAIN, STAND_ASIDE, BLOCK, OBJECT)
+# A block and an objection: the votes that stop a proposal and carry a reason.
+BLOCK_VOTES: frozenset[str] = frozenset({BLOCK, OBJECT})
+# No choice may be spelled like a special word.
+RESERVED_VOTES: frozenset[str] = frozenset(SPECIAL_VOTES)
+
+# A fist: the fingers that block under a fingers ballot.
+FIST = "0"
+FINGERS: tuple[str, ...] = ("0", "1", "2", "3", "4", "5")
+
+# Spellings accepted in written ballots (answers files, sessions, the API), after strip()
+# and lower().
+WRITTEN: dict[str, str] = {
+    "abstain": ABSTAIN,
+    "stand-aside": STAND_ASIDE,
+    "stand aside": STAND_ASIDE,
+    "stand_aside": STAND_ASIDE,
+    "block": BLOCK,
+    "object": OBJECT,
+}
+# Spellings accepted when typed at a prompt: the written ones and short forms.
+TYPED: dict[str, str] = {
+    **WRITTEN,
+    "a": ABSTAIN,
+    "s": STAND_ASIDE, "standaside": STAND_ASIDE, "aside": STAND_ASIDE,
+    "b": BLOCK,
+    "o": OBJECT, "objection": OBJECT,
+}
+# The one key a prompt offers for each word, and how the word is said.
+KEYS: dict[str, str] = {ABSTAIN: "a", STAND_ASIDE: "s", BLOCK: "b", OBJECT: "o"}
+SAID: dict[str, str] = {ABSTAIN: "abstain", STAND_ASIDE: "stand aside", BLOCK: "block",
+                        OBJECT: "object"}
+# What the reason asked for after a blocking vote is called.
+REASON_WORDS: dict[str, str] = {BLOCK: "block", OBJECT: "objection", FIST: "fist"}
+
+
+def written_special(value: Any) -> str | None:
+    """The special word a written ballot value spells, or None.
+
+    >>> written_special(" Stand Aside ")
+    'stand-aside'
+    >>> written_special("a") is None
+    True
+    """
+    if isinstance(value, str):
+        return WRITTEN.get(value.strip().lower())
+    return None
+
+
+def typed_special(text: str) -> str | None:
+    """The special word a typed line spells, short forms included, or None.
+
+    >>> typed_special("o")
+    'object'
+    """
+    return TYPED.get(text.strip().lower())
