@@ -12,9 +12,9 @@ from decision_map.cli.prompting import (
     parse_group,
     parse_member_vote,
     parse_tally,
-    rule_in_words,
 )
 from decision_map.io.loader import load_map, load_text
+from decision_map.rules.table import rule_in_words
 
 ROOT = Path(__file__).resolve().parent.parent
 PICNIC = ROOT / "tests" / "fixtures" / "step" / "picnic.yaml"

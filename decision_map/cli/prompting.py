@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from fractions import Fraction
 
 from ..model.conditions import num
-from ..model.decision import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE
 from ..model.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
-from ..rules.params import QuestionT, effective_params
-
-SPECIAL_WORDS = {
-    "a": ABSTAIN, "abstain": ABSTAIN,
-    "s": STAND_ASIDE, "stand-aside": STAND_ASIDE, "stand aside": STAND_ASIDE,
-    "stand_aside": STAND_ASIDE, "standaside": STAND_ASIDE, "aside": STAND_ASIDE,
-    "b": BLOCK, "block": BLOCK,
-    "o": OBJECT, "object": OBJECT, "objection": OBJECT,
-}
-WORD_NAMES = {ABSTAIN: "abstain", STAND_ASIDE: "stand aside", BLOCK: "block",
-              OBJECT: "object"}
+from ..model.vocabulary import (
+    ABSTAIN,
+    BLOCK_VOTES,
+    FINGERS,
+    FIST,
+    KEYS,
+    OBJECT,
+    SAID,
+    STAND_ASIDE,
+    typed_special,
+)
+from ..rules.params import QuestionT, effective_params, proposal_of
+from ..rules.table import Rule, rule_named
 
 
 class VoteInputError(ValueError):
@@ -40,101 +40,53 @@ class MemberVote:
 
 @dataclass(frozen=True)
 class Question:
-    """What parsing needs to know about the question in front of the group."""
+    """What parsing needs to know about the question in front of the group: the node, its
+    rule's record and the settings the prompts show."""
 
     node: QuestionT
-    rule: str
-    allowed: frozenset[str]
+    record: Rule
     proposal: str | None = None
     min_fingers: int = 3
 
     @classmethod
     def of(cls, node: QuestionT, defaults: Defaults) -> Question:
-        from ..rules.params import allowed_votes
-
         p = effective_params(node, defaults)
-        proposal = None
-        if isinstance(node, ChoiceQuestion):
-            proposal = node.proposal if node.proposal in node.choices else next(
-                iter(node.choices))
-        return cls(node, p.rule, frozenset(allowed_votes(node, defaults)), proposal,
-                   p.min_fingers)
+        proposal = proposal_of(node) if isinstance(node, ChoiceQuestion) else None
+        return cls(node, rule_named(p.rule), proposal, p.min_fingers)
+
+    @property
+    def rule(self) -> str:
+        return self.record.name
+
+    @property
+    def allowed(self) -> frozenset[str]:
+        """The special words a member may give here."""
+        return self.record.votes
 
     @property
     def choices(self) -> list[str]:
         return list(self.node.choices) if isinstance(self.node, ChoiceQuestion) else []
 
+    @property
+    def tallies(self) -> bool:
+        """Whether a quick tally can carry the votes at this question."""
+        return isinstance(self.node, ChoiceQuestion) and self.record.tallies
+
 
 # ---------------------------------------------------------------- words for people
 
 
-def _pct(x: Fraction) -> str:
-    """2/3 stays 2/3; other shares as percentages (60%, 66.5%)."""
-    v = float(x * 100)
-    if x.denominator in (3, 6, 7, 9, 11, 12):
-        return f"{x.numerator}/{x.denominator}"
-    return f"{v:.0f}%" if abs(v - round(v)) < 0.05 else f"{v:.1f}%"
-
-
-def _choice_name(node: ChoiceQuestion, value: str) -> str:
-    return f'"{node.choice_label(value)}"'
-
-
-def rule_in_words(node: QuestionT, defaults: Defaults) -> str:
-    """The rule in force, as a facilitator would say it."""
-    p = effective_params(node, defaults)
-    r = p.rule
-    if isinstance(node, NumberQuestion):
-        spec = node.number
-        rng = ""
-        if spec.min is not None and spec.max is not None:
-            rng = f" from {num(spec.min)} to {num(spec.max)}"
-        elif spec.min is not None:
-            rng = f" of at least {num(spec.min)}"
-        elif spec.max is not None:
-            rng = f" of at most {num(spec.max)}"
-        unit = f" ({spec.unit})" if spec.unit else ""
-        agg = {"sum": "the total", "mean": "the average", "median": "the median",
-               "min": "the lowest", "max": "the highest"}[spec.aggregate]
-        text = f"each member gives a number{rng}{unit}; {agg} decides"
-    elif isinstance(node, TextQuestion):
-        text = ("each member gives their own words" if node.text == "each"
-                else "the group agrees one sentence, typed once")
-    else:
-        proposal = node.proposal if node.proposal in node.choices else next(iter(node.choices))
-        if r == "majority":
-            text = "majority of votes cast; abstentions don't count"
-        elif r == "supermajority":
-            text = (f"supermajority: a choice needs {_pct(p.threshold)} of votes cast; "
-                    "abstentions don't count")
-        elif r == "plurality":
-            text = "plurality: the choice with the most votes wins; abstentions don't count"
-        elif r == "unanimous":
-            text = "unanimous: every member must choose the same"
-        elif r == "consensus":
-            text = "consensus: anyone may stand aside or block"
-            if p.max_stand_asides is not None:
-                text += f" (more than {p.max_stand_asides} stand-asides is no agreement)"
-        elif r == "consent":
-            text = (f"consent: the proposal {_choice_name(node, proposal)} passes unless "
-                    "someone objects")
-        elif r == "fist-to-five":
-            text = (f"fist-to-five on {_choice_name(node, proposal)}: everyone shows 0 to 5 "
-                    f"fingers; {p.min_fingers} or more from all passes, a fist (0) blocks")
-        elif r == "any":
-            other = next(c for c in node.choices if c != proposal)
-            text = (f"any: if anyone says {_choice_name(node, proposal)}, the answer is "
-                    f"{_choice_name(node, proposal)}; otherwise {_choice_name(node, other)}")
-        elif r == "approval":
-            text = ("approval: each member names every choice they can accept; "
-                    "most approvals wins")
-        elif r == "ranked":
-            text = "ranked: each member orders the choices, best first; most points wins"
-        else:
-            text = r
-    if p.quorum is not None and r not in ("any",):
-        text += f"; at least {_pct(p.quorum)} of members must take part"
-    return text
+def _ballot_hint(q: Question) -> str:
+    """How a member gives a ballot of the rule's kind at a choice question."""
+    n = len(q.choices)
+    kind = q.record.ballot
+    if kind == "fingers":
+        return "0-5 fingers"
+    if kind == "choices":
+        return f"choices you accept, e.g. 1,{min(n, 2)}" if n > 1 else "1"
+    if kind == "ranking":
+        return "choices best first, e.g. " + ",".join(str(i + 1) for i in range(min(n, 3)))
+    return "1" if n == 1 else f"1-{n}"
 
 
 def member_hint(q: Question) -> str:
@@ -144,40 +96,25 @@ def member_hint(q: Question) -> str:
         return "their words, or a to abstain"
     if isinstance(node, NumberQuestion):
         return "a number, or a to abstain"
-    parts: list[str] = []
-    n = len(q.choices)
-    if q.rule == "fist-to-five":
-        parts.append("0-5 fingers")
-    elif q.rule == "approval":
-        parts.append(f"choices you accept, e.g. 1,{min(n, 2)}" if n > 1 else "1")
-    elif q.rule == "ranked":
-        parts.append("choices best first, e.g. " + ",".join(str(i + 1)
-                                                             for i in range(min(n, 3))))
-    else:
-        parts.append("1" if n == 1 else f"1-{n}")
-    parts.append("a abstain")
+    parts = [_ballot_hint(q), f"{KEYS[ABSTAIN]} {SAID[ABSTAIN]}"]
     if STAND_ASIDE in q.allowed:
-        parts.append("s stand aside")
-    if q.rule == "consent":
-        parts.append("o object")
-    elif BLOCK in q.allowed:
-        parts.append("b block")
+        parts.append(f"{KEYS[STAND_ASIDE]} {SAID[STAND_ASIDE]}")
+    if q.record.blocks_as is not None:
+        parts.append(f"{KEYS[q.record.blocks_as]} {SAID[q.record.blocks_as]}")
     return ", ".join(parts)
 
 
 def tally_example(q: Question, size: int = 5) -> str:
     """An example quick-tally line for the question that adds up to the group's size."""
     n = max(size, 1)
-    if q.rule == "fist-to-five":
+    if q.record.ballot == "fingers":
         return f"5 {n - 1}, 3 1" if n > 1 else "4 1"
     first = q.choices[0] if q.choices else "yes"
     second = q.choices[1] if len(q.choices) > 1 else None
     if n == 1:
         return f"{first} 1"
-    if q.rule == "consent":
-        return f"{first} {n - 1}, object 1"
-    if q.rule == "consensus":
-        return f"{first} {n - 1}, stand-aside 1"
+    if q.record.example_word is not None:
+        return f"{first} {n - 1}, {q.record.example_word} 1"
     if n == 2 or second is None:
         return f"{first} {n - 1}, abstain 1"
     return f"{first} {n - 2}, {second} 1, abstain 1"
@@ -215,20 +152,21 @@ def match_choice(q: Question, text: str, *, numbers: bool = True) -> str | None:
 
 
 def _special(q: Question, text: str) -> str | None:
-    """abstain / stand-aside / block / object from a typed word, or None."""
-    word = SPECIAL_WORDS.get(text.strip().lower())
+    """abstain / stand-aside / block / object from a typed word, or None. Block and object
+    are one vote, recorded as the rule's word for it."""
+    word = typed_special(text)
     if word is None:
         return None
     if word == ABSTAIN:
         return ABSTAIN
-    if word not in q.allowed and not (word == OBJECT and BLOCK in q.allowed):
-        if q.rule == "fist-to-five" and word in (BLOCK, OBJECT):
-            raise VoteInputError("to block under fist-to-five, show a fist: type 0")
-        allowed = ", ".join(WORD_NAMES[w] for w in sorted(q.allowed) if w != OBJECT)
-        raise VoteInputError(f"{WORD_NAMES[word]} is not possible under {q.rule} here "
+    if word in BLOCK_VOTES and q.record.blocks_as is not None:
+        return q.record.blocks_as
+    if word not in q.allowed:
+        if q.record.ballot == "fingers" and word in BLOCK_VOTES:
+            raise VoteInputError(f"to block under {q.rule}, show a fist: type {FIST}")
+        allowed = ", ".join(SAID[w] for w in sorted(q.allowed) if w != OBJECT)
+        raise VoteInputError(f"{SAID[word]} is not possible under {q.rule} here "
                              f"(you may: {allowed})")
-    if word in (BLOCK, OBJECT):
-        return OBJECT if q.rule == "consent" else BLOCK
     return word
 
 
@@ -270,7 +208,7 @@ def parse_member_vote(q: Question, line: str) -> MemberVote:
         return MemberVote(text, needs_reason=False)
     special = _special(q, text)
     if special is not None:
-        return MemberVote(special, needs_reason=special in (BLOCK, OBJECT))
+        return MemberVote(special, needs_reason=special in BLOCK_VOTES)
     if isinstance(node, NumberQuestion):
         try:
             x = float(text.replace(",", ".") if text.count(",") == 1 and "." not in text
@@ -283,11 +221,11 @@ def parse_member_vote(q: Question, line: str) -> MemberVote:
         if (spec.min is not None and x < spec.min) or (spec.max is not None and x > spec.max):
             raise VoteInputError(f"{num(x)} is out of range: {_number_hint(node)}")
         return MemberVote(int(x) if x.is_integer() else x)
-    if q.rule == "fist-to-five":
-        if text in ("0", "1", "2", "3", "4", "5"):
-            return MemberVote(text, needs_reason=text == "0")
+    if q.record.ballot == "fingers":
+        if text in FINGERS:
+            return MemberVote(text, needs_reason=text == FIST)
         raise VoteInputError("show 0 to 5 fingers (type a digit; 0 blocks), or a to abstain")
-    if q.rule in ("approval", "ranked"):
+    if q.record.ballot in ("choices", "ranking"):
         parts = [p for p in re.split(r"[,;\s]+", text) if p]
         picked: list[str] = []
         for p in parts:
@@ -330,7 +268,7 @@ def parse_tally(q: Question, line: str, group_size: int) -> list[tuple[str, int]
     example = tally_example(q, group_size)
     if not isinstance(node, ChoiceQuestion):
         raise VoteInputError("numbers and words are asked member by member here")
-    if q.rule in ("approval", "ranked"):
+    if not q.tallies:
         raise VoteInputError(f"a tally cannot carry {q.rule} ballots; vote member by member "
                              "(type m)")
     text = line.strip()
@@ -348,14 +286,14 @@ def parse_tally(q: Question, line: str, group_size: int) -> list[tuple[str, int]
         if re.search(r"\d\s+\S", key):
             raise VoteInputError(f"put a comma between the counts, like: {example}")
         value: str | None
-        if q.rule == "fist-to-five" and key in ("0", "1", "2", "3", "4", "5"):
+        if q.record.ballot == "fingers" and key in FINGERS:
             value = key
         elif key in node.choices:
             value = key
         else:
             value = _special(q, key) or match_choice(q, key, numbers=False)
         if value is None:
-            what = "0-5 fingers" if q.rule == "fist-to-five" else ", ".join(q.choices)
+            what = "0-5 fingers" if q.record.ballot == "fingers" else ", ".join(q.choices)
             raise VoteInputError(f"{key!r} is not a choice here ({what}); "
                                  f"type counts like: {example}")
         if value in out:
@@ -369,7 +307,8 @@ def parse_tally(q: Question, line: str, group_size: int) -> list[tuple[str, int]
 
 
 def tally_needs_reason(q: Question, value: str) -> bool:
-    return value in (BLOCK, OBJECT) or (q.rule == "fist-to-five" and value == "0")
+    """Whether a tallied vote blocks, so that its reason is asked."""
+    return value in BLOCK_VOTES or (q.record.ballot == "fingers" and value == FIST)
 
 
 def parse_group(line: str) -> list[str]:

@@ -1,0 +1,190 @@
+"""What `decision-map step` shows: where the group is, the rule in force, the help, the path
+so far, each decision and the outcome, and the picture and report of the path. It never
+reads a line; the stepping loop (stepper.py) decides when each is shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+
+from ..model.decision import Decision
+from ..model.format import ChoiceQuestion, Outcome
+from ..model.trace import Step
+from ..rules.table import rule_in_words, rule_named
+from .output import safe
+from .prompting import Question, member_hint, tally_example
+from .terminal import Terminal
+
+COMMANDS_LINE = "? help · back · path · map · save · quit"
+
+
+class StepView:
+    """The stepper's screen: everything it prints about the walk, and nothing it asks."""
+
+    def __init__(self, term: Terminal, walk) -> None:
+        self.t = term
+        self.walk = walk
+
+    def passed(self, steps: list[Step]) -> None:
+        """What the walk went through without a vote: read-outs and hand-offs."""
+        for s in steps:
+            if s.kind == "info":
+                self.t.say()
+                self.t.say(Text.assemble(safe("Read out: ", "bold"), safe(s.explanation.strip())))
+            elif s.kind == "handoff":
+                self.t.say()
+                self.t.say(safe(s.explanation, "italic"))
+
+    def position(self, pos, q: Question, tallying: bool) -> None:
+        """The question in front of the group, its choices, its rule and how votes are taken."""
+        node = pos.node
+        defaults = self.walk.frame.dm.model.defaults
+        left = "this is the last question" if pos.remaining <= 1 else \
+            f"at most {pos.remaining} questions left"
+        self.t.say()
+        self.t.rule(f"Step {pos.step} · {left}")
+        if pos.depth:
+            self.t.say(f"In the map: {pos.map_title}", "italic")
+        if pos.visit > 1:
+            self.t.say(f"(This question comes round again: time {pos.visit}.)", "dim")
+        self.t.say(safe(" ".join(node.ask.split()), "bold"))
+        if isinstance(node, ChoiceQuestion):
+            width = len(str(len(node.choices)))
+            for i, value in enumerate(node.choices, 1):
+                label = node.choice_label(value)
+                line = Text.assemble(safe(f"  {i:>{width}}  "), safe(label, "bold"))
+                if label != value:
+                    line.append(safe(f"  ({value})", "dim"))
+                self.t.say(line)
+        self.t.say(Text.assemble(safe("Rule: ", "bold"), safe(rule_in_words(node, defaults))))
+        tallying = tallying and q.tallies
+        how = "by quick tally" if tallying else "member by member"
+        other = "m member by member" if tallying else ("t quick tally" if q.tallies else "")
+        if isinstance(node, ChoiceQuestion):
+            tail = f" · {other}" if other else ""
+            self.t.say(f"Voting {how}.  {COMMANDS_LINE}{tail}", "dim")
+        else:
+            self.t.say(COMMANDS_LINE, "dim")
+
+    def help(self, pos, q: Question | None, tallying: bool) -> None:
+        """Why the question is asked, what each choice means, how to vote, the commands."""
+        if pos is not None and q is not None:
+            node = pos.node
+            self.t.say()
+            if node.help:
+                self.t.say(Text.assemble(safe("Why we ask: ", "bold"),
+                                         safe(" ".join(node.help.split()))))
+            if isinstance(node, ChoiceQuestion):
+                for i, value in enumerate(node.choices, 1):
+                    spec = node.choices[value]
+                    h = getattr(spec, "help", None)
+                    if h:
+                        self.t.say(f"  {i}  {node.choice_label(value)}: {' '.join(h.split())}")
+            self.t.say(f"To vote: {member_hint(q)}; - marks someone not taking part.")
+            example = tally_example(q, len(self.walk.group))
+            if q.tallies and tallying:
+                self.t.say(f"Quick tally: counts like {example}; m votes member by member.")
+            elif q.tallies:
+                self.t.say(f"Quick tally: type t, then counts like {example}.")
+        self.t.say("Commands at any prompt: ? this help · back undo the last step · "
+                   "path the steps so far · map write a picture of the path · save · quit "
+                   "(saved; resume later)")
+
+    def path(self) -> None:
+        """The decisions so far, one line each, hand-offs between them."""
+        trace = self.walk.trace
+        self.t.say()
+        if not self.walk.submissions:
+            self.t.say("No steps yet.")
+            return
+        n = 0
+        for s in trace.steps:
+            if s.decision is None and s.kind != "handoff":
+                continue
+            if s.kind == "handoff":
+                self.t.say(safe(f"     {s.explanation}", "italic"))
+                continue
+            n += 1
+            where = s.node if s.depth == 0 else f"{s.map_id}/{s.node}"
+            self.t.say(Text.assemble(safe(f"  {n:>2}. "), safe(where, "cyan"),
+                                     safe(f": {s.decision.explanation}")))
+
+    def decision(self, d: Decision) -> None:
+        """The decision's sentence, its tally (not for words, which are listed) and words."""
+        style = "bold green" if d.status == "decided" else "bold yellow"
+        self.t.say()
+        self.t.say(safe(d.explanation, style))
+        if d.tally and rule_named(d.rule).ballot != "text":
+            parts = [f"{k} {v}" for k, v in d.tally.items()]
+            self.t.say(f"Tally: {' · '.join(parts)}", "dim")
+        if d.texts:
+            for member, words in d.texts:
+                who = f"{member}: " if member else ""
+                self.t.say(f"  {who}{words}")
+
+    def outcome(self, session_path: Path) -> None:
+        """Where the walk ended (or why it stopped), its text and next steps."""
+        trace = self.walk.trace
+        self.t.say()
+        if trace.outcome:
+            node = self.walk.dm.nodes[trace.outcome]
+            title = node.outcome if isinstance(node, Outcome) else trace.outcome
+            self.t.rule("Outcome")
+            self.t.say(safe(title, "bold green"))
+            if trace.outcome_text:
+                text = "\n".join(line.rstrip() for line in trace.outcome_text.strip().splitlines())
+                while "\n\n\n" in text:
+                    text = text.replace("\n\n\n", "\n\n")
+                self.t.say(text)
+            if trace.next_steps:
+                self.t.say()
+                self.t.say("Next steps:", "bold")
+                for s in trace.next_steps:
+                    self.t.item(s)
+        else:
+            self.t.rule("Stopped")
+            self.t.say(safe(trace.stopped or "The walk ended.", "bold yellow"))
+        self.t.say()
+        self.t.say(f"The session is saved: {session_path}", "dim")
+
+    def write_picture(self, target: Path) -> Path | None:
+        """A picture of the path so far, or a one-line note why not."""
+        try:
+            from decision_map_render.draw import write
+        except ImportError as e:
+            self.t.say(f"Cannot draw pictures here ({e}).", "yellow")
+            return None
+        from ..errors import DecisionMapError
+
+        try:
+            write(self.walk.dm, self.walk.trace, target)
+        except (DecisionMapError, OSError) as e:
+            self.t.say(f"Could not write the picture: {e}", "yellow")
+            return None
+        self.t.say(f"Picture of the path so far: {target}")
+        return target
+
+    def write_report(self, target: Path) -> Path | None:
+        """The walk's report, or a one-line note why not."""
+        from decision_map_render.report import report_html
+
+        from ..errors import DecisionMapError
+        from ..io.atomic import write_atomic
+
+        try:
+            write_atomic(str(target), report_html(self.walk.dm, self.walk.trace))
+        except (DecisionMapError, OSError) as e:
+            self.t.say(f"Could not write the report: {e}", "yellow")
+            return None
+        self.t.say(f"Report: {target}")
+        return target
+
+
+def has_report() -> bool:
+    """Whether the report can be written here (render's report module is installed)."""
+    try:
+        from decision_map_render.report import report_html  # noqa: F401
+    except ImportError:
+        return False
+    return True
