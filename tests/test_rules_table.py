@@ -172,3 +172,9 @@ def test_a_new_rule_is_one_record_decided(veto) -> None:
     with pytest.raises(WalkError, match="needs exactly three choices"):
         decide("q", node.model_copy(update={"choices": {"a": "end", "b": "end"}}), D, group,
                [Ballot("Ana", "a"), Ballot("Ben", "a")])
+
+
+def test_the_checker_reads_how_many_choices_any_needs() -> None:
+    dm = load_text(VETO_MAP.replace("rule: majority", "rule: any"), "any.yaml")
+    ds = [d.message for d in check_map(dm) if d.code == "DM120"]
+    assert ds == ["node 'q': an `any` question has exactly two choices (it has 3)"]

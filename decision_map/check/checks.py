@@ -420,8 +420,7 @@ def _rules(dm: DecisionMap) -> Iterator[Diagnostic]:
         if need is not None and len(node.choices) != need:
             yield _d(dm, DM120,
                      f"node {node_id!r}: an `{rule}` question has exactly {count_word(need)} "
-                     f"choices "
-                     f"(it has {len(node.choices)})", base + ("choices",), key=True)
+                     f"choices (it has {len(node.choices)})", base + ("choices",), key=True)
         if node.proposal is not None and node.proposal not in node.choices:
             yield _d(dm, DM120,
                      f"node {node_id!r}: proposal {node.proposal!r} is not one of the choices",

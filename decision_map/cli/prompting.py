@@ -197,7 +197,7 @@ def parse_member_vote(q: Question, line: str) -> MemberVote:
     if isinstance(node, TextQuestion):
         if not text:
             raise VoteInputError("type some words, or a to abstain")
-        if text.lower() in ("a", "abstain"):
+        if typed_special(text) == ABSTAIN:
             return MemberVote(ABSTAIN)
         return MemberVote(text)
     if not text:
