@@ -35,13 +35,11 @@ from decision_map.model.format import (
     Outcome,
 )
 from decision_map.model.graph import Edge, edges_of, node_label
-from decision_map.model.trace import Step, Trace
+from decision_map.model.trace import Scope, Step, Trace
 
 from .quoting import wrap
 
 MAX_TALLY_LINES = 3
-
-Scope = tuple[str, ...]  # hand-off node ids from the top map down; () is the top map
 
 
 @dataclass(frozen=True)
@@ -219,35 +217,15 @@ class _Builder:
     # -- trace
 
     def attribute_steps(self) -> None:
-        """Give each step its scope: steps one level deeper than a hand-off step belong
-        to the map that hand-off walks, until the walk comes back up."""
+        """Place each step in the map its scope names (the trace carries each step's
+        hand-off stack); a step whose scope or map this map does not have is left off."""
         if self.trace is None:
             return
-        stack: list[str] = []
         for i, s in enumerate(self.trace.steps, start=1):
-            d = max(0, s.depth)
-            scope = tuple(stack[:d])
-            if len(scope) == d - 1:
-                # no hand-off entry step before it: find the hand-off that walks this map
-                scope = self._guess_handoff(scope, s.map_id)
-            if len(scope) != d:
-                continue  # a step deeper than any hand-off: cannot place it
-            target = self._map_of(scope)
+            target = self._map_of(s.scope)
             if target is None or target.id != s.map_id:
                 continue
-            self.visits.setdefault((scope, s.node), []).append((i, s))
-            if s.kind == "handoff" and s.route_kind is None:
-                stack = list(scope) + [s.node]
-            else:
-                stack = list(scope)
-
-    def _guess_handoff(self, scope: Scope, map_id: str) -> Scope:
-        parent = self._map_of(scope)
-        if parent is not None:
-            for node_id, link in parent.handoffs.items():
-                if link.loaded is not None and link.loaded.id == map_id:
-                    return scope + (node_id,)
-        return scope
+            self.visits.setdefault((s.scope, s.node), []).append((i, s))
 
     def _map_of(self, scope: Scope) -> DecisionMap | None:
         if scope in self.maps:

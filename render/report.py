@@ -276,7 +276,7 @@ def _numbers(ns: tuple[int, ...]) -> str:
     return "sections " + ", ".join(map(str, ns[:-1])) + f" and {ns[-1]}"
 
 
-def _step_view(s: Step, maps: dict[str, DecisionMap], top: str, number: int,
+def _step_view(s: Step, maps: dict[str, DecisionMap], number: int,
                charter: dict[str, tuple[int, ...]]) -> dict[str, Any]:
     m = maps.get(s.map_id)
     node = m.nodes.get(s.node) if m is not None else None
@@ -298,7 +298,8 @@ def _step_view(s: Step, maps: dict[str, DecisionMap], top: str, number: int,
         "node": clean(s.node),
         "map_id": clean(s.map_id),
         "map_title": clean(m.model.title if m is not None else s.map_id),
-        "in_handoff": s.map_id != top,
+        "key": clean(s.key),
+        "in_handoff": bool(s.scope),
         "depth": s.depth,
         "visit": s.visit,
         "kind": kind,
@@ -317,7 +318,7 @@ def _step_view(s: Step, maps: dict[str, DecisionMap], top: str, number: int,
                     "reason": clean(r).strip() if r else ""} for mb, r in d.blocks],
         "texts": _texts(node, d.texts),
         "show_rule": d.rule not in ("text", "number"),
-        "charter_sections": _numbers(charter.get(s.node, ())) if s.map_id == top else "",
+        "charter_sections": "" if s.scope else _numbers(charter.get(s.node, ())),
     }
 
 
@@ -330,7 +331,7 @@ def _entries(dm: DecisionMap, trace: Trace,
     out: list[dict[str, Any]] = []
     for n, s in enumerate(trace.steps, start=1):
         if s.decision is not None:
-            out.append({"type": "decision", **_step_view(s, maps, trace.map_id, n, charter)})
+            out.append({"type": "decision", **_step_view(s, maps, n, charter)})
             continue
         m = maps.get(s.map_id)
         node = m.nodes.get(s.node) if m is not None else None

@@ -42,16 +42,18 @@ def decision(status="decided", value=None, tally=None, **kw) -> Decision:
 def main_trace() -> Trace:
     """Blocked at `goal`, through the dissent map and back, then on to `form`."""
     m, s = "render-main", "render-sub"
+    in_sub = ("dissent",)  # the hand-off node the dissent map is walked from
     steps = [
         Step(m, "intro", "info", route_kind="next", route_value="next", next="goal"),
         Step(m, "goal", "choice", decision=decision("blocked", None, {"yes": 4},
              blocks=(("dana", "too fast"),)),
              route_kind="status", route_value="blocked", next="dissent"),
         Step(m, "dissent", "handoff"),
-        Step(s, "hear", "info", depth=1, route_kind="next", route_value="next", next="amend"),
-        Step(s, "amend", "choice", depth=1, decision=decision("decided", "yes", {"yes": 5}),
+        Step(s, "hear", "info", scope=in_sub, route_kind="next", route_value="next",
+             next="amend"),
+        Step(s, "amend", "choice", scope=in_sub, decision=decision("decided", "yes", {"yes": 5}),
              route_kind="choice", route_value="yes", next="resolved"),
-        Step(s, "resolved", "outcome", depth=1),
+        Step(s, "resolved", "outcome", scope=in_sub),
         Step(m, "dissent", "handoff", route_kind="return", route_value="resolved", next="goal"),
         Step(m, "goal", "choice", visit=2,
              decision=decision("decided", "yes", {"yes": 4}, stood_aside=("eve",)),

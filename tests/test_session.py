@@ -56,7 +56,7 @@ def test_round_trip_and_backup(tmp_path):
     assert [b.reason for b in back.submissions[1].ballots] == [None, "too far", None]
     assert len(load_backup(path).submissions) == 1  # the previous good file
     data = json.loads(path.read_text())
-    assert data["format"] == "decision-map-session" and data["format_version"] == 1
+    assert data["format"] == "decision-map-session" and data["format_version"] == 2
     assert data["map"]["sha256"] == dm.sha256 and data["map"]["path"] == str(PICNIC)
     assert replay(dm, back).walk.trace.to_json() == walk.trace.to_json()
 
@@ -76,7 +76,7 @@ def test_ranked_ballots_survive_json(tmp_path):
     ('{"format": "decision-map-session", "format_version": 1, "map": {"pa', "cut short"),
     ("[1, 2]", "not a session file"),
     ('{"format": "other"}', "not a session file"),
-    ('{"format": "decision-map-session", "format_version": 9}', "version 9"),
+    ('{"format": "decision-map-session", "format_version": 9}', "format 9 is newer"),
     ('{"format": "decision-map-session", "format_version": 1, "map": {"path": "m", "id": "x",'
      ' "version": "1", "sha256": "ab"}, "group": [], "submissions": []}', '"group"'),
     ('{"format": "decision-map-session", "format_version": 1, "map": {"path": "m", "id": "x",'

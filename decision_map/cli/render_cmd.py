@@ -15,7 +15,6 @@ from .run_cmd import _load, _write_atomic
 
 PICTURE_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".mmd")
 REPORT_SUFFIXES = (".md", ".html")
-MAX_TRACE_BYTES = 64 * 1024 * 1024
 
 
 def _suffix(path: Path, allowed: tuple[str, ...], what: str) -> str:
@@ -24,32 +23,6 @@ def _suffix(path: Path, allowed: tuple[str, ...], what: str) -> str:
         raise fail(f"{path}: cannot tell the {what} from {suffix or 'no suffix'!r}: "
                    f"use one of {', '.join(allowed)}", 2)
     return suffix
-
-
-def read_trace(path: Path):
-    """A trace file written by `run --trace` (or a session), or one InputError line."""
-    import json
-
-    from ..errors import InputError, MapError
-    from ..io.yaml_source import read_text
-    from ..model.trace import Trace
-
-    try:
-        text = read_text(str(path), MAX_TRACE_BYTES)
-    except MapError as e:
-        raise InputError(e.diagnostic.message, str(path)) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(f"not a trace: not JSON ({e.msg} at line {e.lineno}, column "
-                         f"{e.colno})", str(path)) from None
-    if not isinstance(data, dict) or not isinstance(data.get("map"), dict):
-        raise InputError("not a trace: no `map` (write one with `decision-map run MAP "
-                         "ANSWERS --trace FILE`)", str(path))
-    try:
-        return Trace.from_json(data)
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
-        raise InputError(f"not a trace: {type(e).__name__} {e}", str(path)) from None
 
 
 def _warn(message: str) -> None:
@@ -109,6 +82,8 @@ def render_cmd(
     dm = _load(map_file)
     trace = None
     if trace_file is not None:
+        from ..io.traces import read_trace
+
         trace = read_trace(trace_file)
         _check_fits(dm, trace, trace_file)
     elif answers_file is not None:
@@ -151,6 +126,8 @@ def report_cmd(
             day = dt.date.fromisoformat(date)
         except ValueError:
             raise fail(f"--date must be YYYY-MM-DD, not {date!r}", 2) from None
+    from ..io.traces import read_trace
+
     trace = read_trace(trace_file)
     dm = _load(_map_of(trace, trace_file, map_file))
     _check_fits(dm, trace, trace_file)

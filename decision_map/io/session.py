@@ -8,15 +8,16 @@ session is open its FILE.lock holds an exclusive `flock` and the owner's pid, so
 terminals cannot step the same session at once (the kernel drops the lock when the
 owner dies, even by SIGKILL).
 
-Format (format_version 1):
+Format (format_version 2; `decision_map.model.versions.SESSION` says what is read):
 
     {
       "format": "decision-map-session",
-      "format_version": 1,
+      "format_version": 2,
       "map": {"path": "/abs/map.yaml", "id": "...", "version": "1.0",
               "sha256": "...", "title": "..."},
       "group": ["Ana", "Ben", "Cy"],
       "submissions": [{"map_id": "...", "node": "...",
+                       "scope": ["hand-off-node"],   # the hand-off stack, [] at the top
                        "ballots": [{"member": "Ana", "value": "yes"}, ...]}, ...],
       "mode": "members",                      # or "tally": how the group last voted
       "created": "2024-05-01T10:00:00+00:00",
@@ -24,6 +25,10 @@ Format (format_version 1):
       "outcome": null,                        # the outcome node id once the walk ended
       "set_aside": []                         # saved steps a changed map no longer took
     }
+
+Format 1 had no `scope` on submissions; it is still read (a replay then checks only the
+map and the question of each saved step) and written back as format 2. A file of a
+newer format is refused in one line naming both versions.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ from typing import Any, Protocol
 
 from ..errors import InputError
 from ..model.submission import Submission
+from ..model.trace import MAX_SCOPE
+from ..model.versions import SESSION
 from .atomic import write_atomic
 from .loader import DecisionMap
 
@@ -53,7 +60,7 @@ class Walked(Protocol):
     trace: Any
 
 SESSION_FORMAT = "decision-map-session"
-SESSION_FORMAT_VERSION = 1
+SESSION_FORMAT_VERSION = SESSION.current
 MODES = ("members", "tally")
 
 
@@ -143,10 +150,9 @@ class Session:
         if d.get("format") != SESSION_FORMAT:
             raise bad(f"not a session file (\"format\" is {d.get('format')!r}, expected "
                       f"{SESSION_FORMAT!r})")
-        version = d.get("format_version")
-        if version != SESSION_FORMAT_VERSION:
-            raise bad(f"session format version {version!r} is not one this program reads "
-                      f"({SESSION_FORMAT_VERSION})")
+        problem = SESSION.problem(d.get("format_version"))
+        if problem:
+            raise bad(problem)
         m = d.get("map")
         if not isinstance(m, dict):
             raise bad("\"map\" is missing or not an object")
@@ -173,12 +179,15 @@ class Session:
                         raise TypeError("a ballot's value is not text, a number or a list")
                 if not isinstance(sub.map_id, str) or not isinstance(sub.node, str):
                     raise TypeError("map_id and node must be text")
+                if sub.scope is not None and (len(sub.scope) > MAX_SCOPE or not all(
+                        isinstance(x, str) for x in sub.scope)):
+                    raise TypeError(f"scope is not a list of at most {MAX_SCOPE} node ids")
             except (KeyError, TypeError, AttributeError) as e:
                 raise bad(f"\"submissions[{i}]\" is broken ({e})") from None
             # lists (approval and ranked ballots) come back from JSON as lists: keep tuples
             subs.append(Submission(sub.map_id, sub.node, tuple(
                 type(b)(b.member, tuple(b.value) if isinstance(b.value, list) else b.value,
-                        b.reason) for b in sub.ballots)))
+                        b.reason) for b in sub.ballots), sub.scope))
         mode = d.get("mode", "members")
         return cls(
             map_path=m["path"], map_id=m["id"], map_version=m["version"],

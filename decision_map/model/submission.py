@@ -7,20 +7,47 @@ from dataclasses import dataclass
 from typing import Any
 
 from .decision import Ballot
+from .trace import Scope, node_key
 
 
 @dataclass(frozen=True)
 class Submission:
-    """What the group gave at one question: plain data, the unit of save and undo."""
+    """What the group gave at one question: plain data, the unit of save and undo.
+
+    `scope` is the hand-off stack the question was asked in (as on a trace step), so a
+    replay can tell two hand-offs into the same map apart; None when it was not recorded
+    (session format 1), and then only the map and the question are checked.
+    """
 
     map_id: str
     node: str
     ballots: tuple[Ballot, ...]
+    scope: Scope | None = None
+
+    @property
+    def where(self) -> str:
+        """The question as people read it: its key, or `map-id/id` when the scope is
+        unknown."""
+        if self.scope is None:
+            return f"{self.map_id}/{self.node}"
+        return node_key(self.map_id, self.node, top=not self.scope)
+
+    def fits(self, map_id: str, node: str, scope: Scope) -> bool:
+        """Whether these votes were given at this question (in this hand-off, if known)."""
+        return (self.map_id, self.node) == (map_id, node) and (
+            self.scope is None or self.scope == scope)
 
     def to_json(self) -> dict[str, Any]:
-        return {"map_id": self.map_id, "node": self.node,
-                "ballots": [b.to_json() for b in self.ballots]}
+        out: dict[str, Any] = {"map_id": self.map_id, "node": self.node}
+        if self.scope is not None:
+            out["scope"] = list(self.scope)
+        out["ballots"] = [b.to_json() for b in self.ballots]
+        return out
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Submission:
-        return cls(d["map_id"], d["node"], tuple(Ballot.from_json(b) for b in d["ballots"]))
+        scope = d.get("scope")
+        if scope is not None and not isinstance(scope, list):
+            raise TypeError("scope is not a list")
+        return cls(d["map_id"], d["node"], tuple(Ballot.from_json(b) for b in d["ballots"]),
+                   None if scope is None else tuple(scope))

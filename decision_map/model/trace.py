@@ -2,6 +2,28 @@
 
 A trace is what renderers highlight, reports print and `run` writes; it names the
 map's id, version and content hash so a reader knows which map it belongs to.
+
+Each step carries its hand-off scope (the hand-off node ids from the top map down to
+the step's map) and its `key` (`id` in the top map, `map-id/id` inside a hand-off, as
+answers files and scenarios spell questions), so no reader has to work either out.
+
+Format 2 (written; `decision_map.model.versions.TRACE` says what is read):
+
+    {"format": 2,
+     "map": {"id": "...", "version": "1.0", "sha256": "...", "title": "...",
+             "path": "/abs/map.yaml"},
+     "group": ["Ana", "Ben"],
+     "steps": [{"map_id": "...", "node": "...", "key": "map-id/node",
+                "scope": ["hand-off-node"], "depth": 1, "kind": "choice", "visit": 1,
+                "ballots": [...], "decision": {...} or null,
+                "route_kind": "choice", "route_value": "yes", "next": "...",
+                "explanation": "..."}, ...],
+     "outcome": "...", "verdict": "...", "outcome_text": "...", "next_steps": [...],
+     "stopped": null}
+
+Format 1 had no `scope` and no `key`; reading it rebuilds the scope from the steps
+themselves (the engine recorded every hand-off's entry step before the steps inside).
+`depth` is written for readers of the file; reading takes the depth from `scope`.
 """
 
 from __future__ import annotations
@@ -11,15 +33,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .decision import Ballot, Decision
+from .versions import TRACE
 
-TRACE_FORMAT = 1
+TRACE_FORMAT = TRACE.current
+MAX_SCOPE = 64  # hand-offs nested deeper than this in a trace file are refused as broken
+
+Scope = tuple[str, ...]  # hand-off node ids from the top map down; () is the top map
+
+
+class TraceFormatError(ValueError):
+    """A trace file this program cannot read: a newer format, or a broken one."""
+
+
+def node_key(map_id: str, node: str, *, top: bool) -> str:
+    """How a question is named to people and in answers files: `id` in the top map,
+    `map-id/id` in a map reached by hand-off."""
+    return node if top else f"{map_id}/{node}"
 
 
 @dataclass(frozen=True)
 class Step:
     """One node the walk passed through.
 
-    `map_id` and `depth` say which map (0 = the top map, 1 = a hand-off from it, ...).
+    `map_id` and `scope` say which map: `scope` holds the hand-off node ids from the top
+    map down (() is the top map), so `depth` (0 = the top map, 1 = a hand-off from it)
+    is its length and two hand-offs into the same map stay apart.
     `route_kind`/`route_value` name the edge taken (as in `graph.Edge`): for example
     ("choice", "yes"), ("status", "blocked"), ("otherwise", "otherwise"),
     ("when", "case 2"), ("return", "resolved"), ("next", "next"); both None at an outcome
@@ -29,7 +67,7 @@ class Step:
     map_id: str
     node: str
     kind: str
-    depth: int = 0
+    scope: Scope = ()
     visit: int = 1
     ballots: tuple[Ballot, ...] = ()
     decision: Decision | None = None
@@ -38,12 +76,24 @@ class Step:
     next: str | None = None
     explanation: str = ""
 
+    @property
+    def depth(self) -> int:
+        """How many hand-offs deep the step is (0: the top map)."""
+        return len(self.scope)
+
+    @property
+    def key(self) -> str:
+        """`node` in the top map, `map-id/node` inside a hand-off."""
+        return node_key(self.map_id, self.node, top=not self.scope)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "map_id": self.map_id,
             "node": self.node,
-            "kind": self.kind,
+            "key": self.key,
+            "scope": list(self.scope),
             "depth": self.depth,
+            "kind": self.kind,
             "visit": self.visit,
             "ballots": [b.to_json() for b in self.ballots],
             "decision": self.decision.to_json() if self.decision else None,
@@ -54,12 +104,21 @@ class Step:
         }
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> Step:
+    def from_json(cls, d: dict[str, Any], scope: Scope | None = None) -> Step:
+        """A step from format 2 JSON, or from format 1 with `scope` worked out by the
+        caller (format 1 steps have none)."""
+        if scope is None:
+            raw = d.get("scope", [])
+            if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+                raise TraceFormatError("`scope` is not a list of node ids")
+            scope = tuple(raw)
+        if len(scope) > MAX_SCOPE:
+            raise TraceFormatError(f"hand-offs nest deeper than {MAX_SCOPE}")
         return cls(
             map_id=d["map_id"],
             node=d["node"],
             kind=d["kind"],
-            depth=d.get("depth", 0),
+            scope=scope,
             visit=d.get("visit", 1),
             ballots=tuple(Ballot.from_json(b) for b in d.get("ballots", ())),
             decision=Decision.from_json(d["decision"]) if d.get("decision") else None,
@@ -134,6 +193,19 @@ class Trace:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Trace:
+        """Read format 1 or 2 (upgrading 1 as it reads); a newer format is a
+        TraceFormatError that names both versions."""
+        problem = TRACE.problem(d.get("format"))
+        if problem:
+            raise TraceFormatError(problem)
+        raw_steps = d.get("steps", [])
+        if not isinstance(raw_steps, list):
+            raise TraceFormatError("`steps` is not a list")
+        if d["format"] == 1:
+            steps = [Step.from_json(s, scope) for s, scope in zip(
+                raw_steps, scopes_of_format_1(raw_steps), strict=True)]
+        else:
+            steps = [Step.from_json(s) for s in raw_steps]
         m = d["map"]
         return cls(
             map_id=m["id"],
@@ -142,7 +214,7 @@ class Trace:
             map_title=m.get("title", m["id"]),
             map_path=m.get("path"),
             group=list(d.get("group", [])),
-            steps=[Step.from_json(s) for s in d.get("steps", [])],
+            steps=steps,
             outcome=d.get("outcome"),
             verdict=d.get("verdict"),
             outcome_text=d.get("outcome_text"),
@@ -159,3 +231,25 @@ class Trace:
     @classmethod
     def loads(cls, text: str) -> Trace:
         return cls.from_json(json.loads(text))
+
+
+def scopes_of_format_1(steps: list[dict[str, Any]]) -> list[Scope]:
+    """Each format-1 step's hand-off scope, from the steps alone: a hand-off's entry step
+    (kind "handoff", no route) opens a scope one deeper, and each step's `depth` says how
+    much of the open stack it is in. A step deeper than any open hand-off is refused."""
+    out: list[Scope] = []
+    stack: list[str] = []
+    for i, s in enumerate(steps, start=1):
+        depth = s.get("depth", 0)
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
+            raise TraceFormatError(f"step {i}: `depth` is not a whole number >= 0")
+        if depth > len(stack):
+            raise TraceFormatError(f"step {i} is {depth} hand-offs deep, but no hand-off "
+                                   "step before it enters that map")
+        scope = tuple(stack[:depth])
+        out.append(scope)
+        if s.get("kind") == "handoff" and s.get("route_kind") is None:
+            stack = [*scope, str(s.get("node"))]
+        else:
+            stack = list(scope)
+    return out

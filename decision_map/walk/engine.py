@@ -28,7 +28,7 @@ from ..model.format import (
 )
 from ..model.graph import STATUS_KEYS
 from ..model.submission import Submission
-from ..model.trace import Step, Trace
+from ..model.trace import Scope, Step, Trace, node_key
 from ..rules.deciders import decide
 from ..templating import render_text
 
@@ -59,6 +59,12 @@ class Position:
     visit: int
     step: int
     remaining: int
+    scope: Scope = ()  # the hand-off node ids from the top map down to this map
+
+    @property
+    def key(self) -> str:
+        """`node_id` in the top map, `map-id/node_id` inside a hand-off."""
+        return node_key(self.map_id, self.node_id, top=not self.scope)
 
 
 class Walk:
@@ -110,7 +116,7 @@ class Walk:
             map_id=f.dm.id, map_title=f.dm.model.title, node_id=f.node, node=node,
             depth=len(self._stack) - 1, visit=f.visits.get(f.node, 1),
             step=len(self.submissions) + 1,
-            remaining=questions_remaining(f.dm).get(f.node, 1),
+            remaining=questions_remaining(f.dm).get(f.node, 1), scope=self._scope(),
         )
 
     def preview(self, ballots: Sequence[Ballot]) -> Decision:
@@ -122,14 +128,14 @@ class Walk:
     def submit(self, ballots: Sequence[Ballot], expect: Submission | None = None) -> Step:
         """Record the group's ballots at the current question and move on."""
         pos = self._need_position()
-        if expect is not None and (expect.map_id, expect.node) != (pos.map_id, pos.node_id):
+        if expect is not None and not expect.fits(pos.map_id, pos.node_id, pos.scope):
             raise WalkError(
-                f"the saved votes were given at {expect.map_id}/{expect.node}, but the "
-                f"map now asks {pos.map_id}/{pos.node_id} here (the map has changed)"
+                f"the saved votes were given at {expect.where}, but the "
+                f"map now asks {pos.key} here (the map has changed)"
             )
         f = self.frame
         decision = decide(pos.node_id, pos.node, f.dm.model.defaults, self.group, list(ballots))
-        self.submissions.append(Submission(pos.map_id, pos.node_id, tuple(ballots)))
+        self.submissions.append(Submission(pos.map_id, pos.node_id, tuple(ballots), pos.scope))
         f.decisions[pos.node_id] = decision
         kind, value, target, note = self._route(pos.node, decision)
         self._record(pos.node_id, pos.node, ballots=tuple(ballots), decision=decision,
@@ -164,12 +170,16 @@ class Walk:
 
         f = self.frame
         step = Step(
-            map_id=f.dm.id, node=node_id, kind=node_kind(node) or "", depth=len(self._stack) - 1,
+            map_id=f.dm.id, node=node_id, kind=node_kind(node) or "", scope=self._scope(),
             visit=f.visits.get(node_id, 1), ballots=ballots, decision=decision,
             route_kind=route[0], route_value=route[1], next=target, explanation=explanation,
         )
         self.trace.steps.append(step)
         return step
+
+    def _scope(self) -> Scope:
+        """The hand-off nodes that led into the current map, from the top map down."""
+        return tuple(f.via for f in self._stack[1:] if f.via is not None)
 
     def _route(self, node: object, d: Decision) -> tuple[str, str, str | None, str]:
         """The edge a decision takes: (kind, value, target, note for the sentence)."""
@@ -308,7 +318,7 @@ def run(dm: DecisionMap, group: Sequence[str], answers: AnswerSource, *,
             return walk.trace
         ballots = answers(pos)
         if ballots is None:
-            where = pos.node_id if pos.depth == 0 else f"{pos.map_id}/{pos.node_id}"
+            where = pos.key
             if stop_at_missing:
                 walk.trace.stopped = f"No answer for question {where!r}."
                 return walk.trace
