@@ -86,7 +86,7 @@ def print_trace(trace) -> None:
         n += 1
         indent = "  " * (s.depth + 1)
         line = safe(f"{indent}{n:>2}. ")
-        line.append(safe(s.node if s.depth == 0 else f"{s.map_id}/{s.node}", "cyan"))
+        line.append(safe(s.key, "cyan"))
         line.append(safe(f": {s.explanation}"))
         con.print(line)
     if trace.outcome:

@@ -106,8 +106,7 @@ class StepView:
                 self.t.say(safe(f"     {s.explanation}", "italic"))
                 continue
             n += 1
-            where = s.node if s.depth == 0 else f"{s.map_id}/{s.node}"
-            self.t.say(Text.assemble(safe(f"  {n:>2}. "), safe(where, "cyan"),
+            self.t.say(Text.assemble(safe(f"  {n:>2}. "), safe(s.key, "cyan"),
                                      safe(f": {s.decision.explanation}")))
 
     def decision(self, d: Decision) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import InputError, MapError, WalkError
 from ..model.decision import Ballot
 from ..model.format import ChoiceQuestion, NumberQuestion, TextQuestion
+from ..model.trace import node_key
 from .loader import DecisionMap
 from .yaml_source import Positions, parse_yaml, read_text
 
@@ -34,9 +35,9 @@ class Answers:
         asked: dict[tuple[str, str], int] = {}
 
         def give(pos) -> list[Ballot] | None:
-            key = pos.node_id if pos.map_id == top_map_id else f"{pos.map_id}/{pos.node_id}"
-            if key not in self.by_question and pos.map_id == top_map_id:
-                key = f"{top_map_id}/{pos.node_id}"
+            key = pos.key
+            if key not in self.by_question and not pos.scope:
+                key = node_key(top_map_id, pos.node_id, top=False)
             options = self.by_question.get(key)
             if not options:
                 return None
@@ -58,7 +59,7 @@ def questions_of(dm: DecisionMap) -> dict[str, tuple[DecisionMap, str, Any]]:
         seen.add(m.path)
         for nid, node in m.nodes.items():
             if isinstance(node, QUESTION_TYPES):
-                out[f"{m.id}/{nid}"] = (m, nid, node)
+                out[node_key(m.id, nid, top=False)] = (m, nid, node)
                 if not prefix:
                     out[nid] = (m, nid, node)
         for link in m.handoffs.values():
@@ -120,7 +121,7 @@ def answers_from_data(data: Any, pos: Positions, dm: DecisionMap,
             except WalkError as e:
                 raise InputError(str(e), str(pos.where(path))) from None
             visits.append(ballots)
-        canonical = nid if m is dm else f"{m.id}/{nid}"
+        canonical = node_key(m.id, nid, top=m is dm)
         out.by_question[canonical] = visits
         out.where[canonical] = str(at)
     return out

@@ -29,7 +29,7 @@ class Submission:
         """The question as people read it: its key, or `map-id/id` when the scope is
         unknown."""
         if self.scope is None:
-            return f"{self.map_id}/{self.node}"
+            return node_key(self.map_id, self.node, top=False)
         return node_key(self.map_id, self.node, top=not self.scope)
 
     def fits(self, map_id: str, node: str, scope: Scope) -> bool:

@@ -22,6 +22,7 @@ from ..model.format import (
     Outcome,
     TextQuestion,
 )
+from ..model.trace import node_key
 from ..rules.ballots import normal_special
 from ..rules.deciders import decide
 from ..templating import ENV, MAX_OUTPUT
@@ -114,7 +115,7 @@ def _engine_result(dm: DecisionMap, g: str, rows: list[tuple[int, dict]], member
     row_of = {cells["\0member"]: n for n, cells in rows}
 
     def answers(pos: Position, rows=rows) -> list[Ballot] | None:
-        key = pos.node_id if pos.map_id == dm.id else f"{pos.map_id}/{pos.node_id}"
+        key = pos.key
         out = [_ballot(c["\0member"], c[key]) for _, c in rows if key in c]
         return out or None
 
@@ -281,10 +282,10 @@ class _FastWalk:
             if kind == _Q:
                 if submissions >= MAX_STEPS:
                     raise _Fallback
-                key = nid if m.id == top.id else f"{m.id}/{nid}"
+                key = node_key(m.id, nid, top=m.id == top.id)
                 given = [(c["\0member"], c[key]) for _, c in rows if key in c]
                 if not given:
-                    where = nid if len(stack) == 1 else f"{m.id}/{nid}"
+                    where = node_key(m.id, nid, top=len(stack) == 1)
                     stopped = f"No answer for question {where!r}."
                     break
                 d = self._decide(m, nid, node, members, given)

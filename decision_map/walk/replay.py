@@ -56,8 +56,7 @@ def replay(dm: DecisionMap, session: Session) -> Replay:
             walk.submit(s.ballots, expect=s)
         except WalkError as e:
             walk = Walk(dm, session.group, subs[:i])
-            where = pos.node_id if pos.depth == 0 else f"{pos.map_id}/{pos.node_id}"
             return Replay(walk, i, len(subs),
-                          f"saved step {i + 1} no longer fits at question {where!r}: {e}",
+                          f"saved step {i + 1} no longer fits at question {pos.key!r}: {e}",
                           pos.node_id)
     return Replay(walk, len(subs), len(subs))

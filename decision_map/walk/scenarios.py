@@ -13,7 +13,7 @@ from ..io.loader import DecisionMap
 from ..io.yaml_source import Positions, parse_yaml, read_text
 from ..model.format import ChoiceQuestion, Handoff, NumberQuestion, Outcome, TextQuestion
 from ..model.graph import edges_of
-from ..model.trace import Trace
+from ..model.trace import Trace, node_key
 from .engine import run
 
 QUESTION_TYPES = (ChoiceQuestion, NumberQuestion, TextQuestion, Handoff)
@@ -92,10 +92,9 @@ def path_of(trace: Trace) -> list[str]:
     """Node ids in walk order, each once per visit (hand-off nodes as MAP-ID/NODE-ID)."""
     out: list[str] = []
     for s in trace.steps:
-        key = s.node if s.depth == 0 else f"{s.map_id}/{s.node}"
         if s.kind == "handoff" and s.route_kind is not None:
             continue  # the return from a hand-off is the same node again
-        out.append(key)
+        out.append(s.key)
     return out
 
 
@@ -112,7 +111,7 @@ def coverage(dm: DecisionMap, traces: list[Trace]) -> tuple[list[str], int]:
     total = 0
     for m in _maps(dm):
         for nid, node in m.nodes.items():
-            label = nid if m is dm else f"{m.id}/{nid}"
+            label = node_key(m.id, nid, top=m is dm)
             if isinstance(node, Outcome):
                 total += 1
                 if (m.id, nid) not in reached:
