@@ -1,7 +1,8 @@
 """`decision-map step`: a group steps through a map at a meeting, question by question.
 
-This module starts or resumes the session (group, session file, lock, replay of a changed
-map) and hands over to the stepping loop in stepper.py; terminal.py does the input/output.
+This module starts or resumes the session (group, session file, lock; what resuming
+means, replay of a changed map included, is `decision_map.walk.session.resume`) and
+hands over to the stepping loop in stepper.py; terminal.py does the input/output.
 """
 
 from __future__ import annotations
@@ -51,12 +52,13 @@ def step_cmd(
     from ..io.session import (
         Session,
         SessionError,
+        SessionFormatError,
         SessionLock,
         load,
         load_backup,
         new_session_path,
     )
-    from ..walk.replay import replay
+    from ..walk.session import resume as resume_session
 
     term = Terminal()
     options = LoadOptions(allow_outside=allow_outside)
@@ -67,38 +69,30 @@ def step_cmd(
         lock = _lock(SessionLock, path)
         try:
             session = load(path)
+        except SessionFormatError as e:
+            raise fail(str(e)) from None
         except SessionError as e:
             session = _offer_backup(term, path, e, load_backup(path))
-        map_path = map_file or Path(session.map_path)
-        if not map_path.is_file():
-            raise fail(f"{path}: the session's map {map_path} is not there any more "
-                       "(give its new place: decision-map step MAP --resume FILE)")
-        dm = load_map(str(map_path), options)
-        if dm.id != session.map_id:
-            raise fail(f"{path}: this session walks map {session.map_id!r}, but {map_path} "
-                       f"is map {dm.id!r}")
+        try:
+            got = resume_session(session, str(path), map_file, options)
+        except SessionError as e:
+            raise fail(str(e)) from None
         if group or group_file:
             term.say("(The group is the session's own; --group is ignored on resume.)", "dim")
-        changed = dm.sha256 != session.map_sha256
-        r = replay(dm, session)
-        term.say(Text.assemble(safe(dm.model.title, "bold"),
+        r = got.replay
+        term.say(Text.assemble(safe(got.dm.model.title, "bold"),
                                safe(f"  ·  {', '.join(session.group)}")))
         term.say(f"Session file: {path}")
-        if changed:
+        if got.changed:
             term.say(f"The map has changed since this session was saved "
-                     f"(version {session.map_version} then, {dm.version} now).", "bold yellow")
+                     f"(version {got.saved_version} then, {got.dm.version} now).",
+                     "bold yellow")
         if r.problem:
             term.say(f"Kept the first {r.kept} of {r.total} saved steps. The replay stops "
                      f"here: {r.problem}.", "bold yellow")
             term.say("The group goes on from that question; the steps after it are kept "
                      "in the session file under \"set_aside\".", "yellow")
-            from ..io.session import now_iso
-
-            session.set_aside.append({
-                "at": now_iso(), "reason": r.problem, "map_sha256": session.map_sha256,
-                "submissions": [s.to_json() for s in session.submissions[r.kept:]],
-            })
-        elif changed:
+        elif got.changed:
             term.say(f"All {r.total} saved steps still fit.", "yellow")
         else:
             term.say(f"Resuming after {r.kept} step{'s' if r.kept != 1 else ''}.")

@@ -68,6 +68,11 @@ class SessionError(InputError):
     """A session file that cannot be read or used; the message says which and where."""
 
 
+class SessionFormatError(SessionError):
+    """A session file of a format this program does not read (a newer release wrote it):
+    not broken, so never replaced by its backup."""
+
+
 class SessionLocked(SessionError):
     """Another process has the session open."""
 
@@ -152,7 +157,7 @@ class Session:
                       f"{SESSION_FORMAT!r})")
         problem = SESSION.problem(d.get("format_version"))
         if problem:
-            raise bad(problem)
+            raise SessionFormatError(problem, where)
         m = d.get("map")
         if not isinstance(m, dict):
             raise bad("\"map\" is missing or not an object")
