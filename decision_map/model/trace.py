@@ -195,7 +195,9 @@ class Trace:
     def from_json(cls, d: dict[str, Any]) -> Trace:
         """Read format 1 or 2 (upgrading 1 as it reads); a newer format is a
         TraceFormatError that names both versions."""
-        problem = TRACE.problem(d.get("format"))
+        if "format" not in d:
+            raise TraceFormatError("not a trace: no `format` number")
+        problem = TRACE.problem(d["format"])
         if problem:
             raise TraceFormatError(problem)
         raw_steps = d.get("steps", [])
