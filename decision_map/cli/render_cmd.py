@@ -101,7 +101,7 @@ def render_cmd(
 @app.command("report")
 def report_cmd(
     trace_file: Path = typer.Argument(..., metavar="TRACE",
-                                      help="A trace from `run --trace` or a session."),
+                                      help="A trace from `run --trace`."),
     output: Path = typer.Option(..., "-o", "--output", help="The report: .md or .html."),
     map_file: Optional[Path] = typer.Option(None, "--map",
                                             help="The map (default: the trace's map.path)."),
