@@ -190,3 +190,56 @@ def test_resume_refuses_another_map_at_the_session_file(tmp_path):
     session = load_session(SESSION_V1)
     with pytest.raises(SessionError, match="this session walks map 'coalition-formation'"):
         resume(session, "s.json", ROOT / "maps" / "common-ground.yaml")
+
+
+TWO_WAYS = """\
+id: two-ways
+title: Two ways into the same map
+version: "1"
+start: which
+nodes:
+  which:
+    ask: Which way?
+    rule: majority
+    choices:
+      left: {CHOSEN}
+      right: {OTHER}
+    otherwise: done
+  via-left:
+    map: sub.yaml
+    returns: {resolved: done, stuck: done}
+  via-right:
+    map: sub.yaml
+    returns: {resolved: done, stuck: done}
+  done:
+    outcome: Done
+"""
+
+
+def test_a_format_2_session_tells_two_handoffs_into_the_same_map_apart(tmp_path):
+    from decision_map.io.session import Session
+    from decision_map.model.decision import Ballot
+    from decision_map.walk.engine import Walk
+
+    shutil.copyfile(ROOT / "tests" / "fixtures" / "engine" / "sub.yaml", tmp_path / "sub.yaml")
+    top = tmp_path / "two-ways.yaml"
+    top.write_text(TWO_WAYS.replace("{CHOSEN}", "via-left").replace("{OTHER}", "via-right"))
+    walk = Walk(load_map(str(top)), ["Ana"])
+    walk.submit([Ballot("Ana", "left")])
+    walk.submit([Ballot("Ana", "yes")])  # sub/talk, entered from via-left
+    session = Session.start(walk.dm, ["Ana"])
+    session.update_from(walk)
+    saved = Session.from_json(json.loads(session.dumps()))
+    assert saved.submissions[1].scope == ("via-left",)
+    # the map changes: left now leads through the other hand-off into the same map
+    top.write_text(TWO_WAYS.replace("{CHOSEN}", "via-right").replace("{OTHER}", "via-left"))
+    got = resume(saved, "s.json", top)
+    assert got.replay.kept == 1
+    assert "given in the hand-off via-left, but the map now asks it in via-right" in \
+        got.replay.problem
+    assert got.walk.current().scope == ("via-right",)
+    # format 1 recorded no scope: the same votes still fit, as they always did
+    v1 = Session.from_json({**json.loads(session.dumps()), "format_version": 1,
+                            "submissions": [{k: v for k, v in s.to_json().items()
+                                             if k != "scope"} for s in session.submissions]})
+    assert resume(v1, "s.json", top).replay.problem is None

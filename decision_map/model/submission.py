@@ -24,18 +24,19 @@ class Submission:
     ballots: tuple[Ballot, ...]
     scope: Scope | None = None
 
-    @property
-    def where(self) -> str:
-        """The question as people read it: its key, or `map-id/id` when the scope is
-        unknown."""
-        if self.scope is None:
-            return node_key(self.map_id, self.node, top=False)
-        return node_key(self.map_id, self.node, top=not self.scope)
-
-    def fits(self, map_id: str, node: str, scope: Scope) -> bool:
-        """Whether these votes were given at this question (in this hand-off, if known)."""
-        return (self.map_id, self.node) == (map_id, node) and (
-            self.scope is None or self.scope == scope)
+    def misfit(self, map_id: str, node: str, scope: Scope) -> str | None:
+        """Why these votes were not given at this question (in this hand-off, when the
+        scope is known), or None when they were."""
+        here = node_key(map_id, node, top=not scope)
+        if (self.map_id, self.node) != (map_id, node):
+            there = node_key(self.map_id, self.node, top=self.scope == ())
+            return (f"the saved votes were given at {there}, but the map now asks {here} "
+                    "here (the map has changed)")
+        if self.scope is not None and self.scope != scope:
+            return (f"the saved votes at {here} were given in the hand-off "
+                    f"{_via(self.scope)}, but the map now asks it in {_via(scope)} "
+                    "(the map has changed)")
+        return None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"map_id": self.map_id, "node": self.node}
@@ -51,3 +52,8 @@ class Submission:
             raise TypeError("scope is not a list")
         return cls(d["map_id"], d["node"], tuple(Ballot.from_json(b) for b in d["ballots"]),
                    None if scope is None else tuple(scope))
+
+
+def _via(scope: Scope) -> str:
+    """A hand-off stack in words: "via-left", "outer > inner", or "the top map"."""
+    return " > ".join(scope) if scope else "the top map"

@@ -128,11 +128,9 @@ class Walk:
     def submit(self, ballots: Sequence[Ballot], expect: Submission | None = None) -> Step:
         """Record the group's ballots at the current question and move on."""
         pos = self._need_position()
-        if expect is not None and not expect.fits(pos.map_id, pos.node_id, pos.scope):
-            raise WalkError(
-                f"the saved votes were given at {expect.where}, but the "
-                f"map now asks {pos.key} here (the map has changed)"
-            )
+        misfit = expect.misfit(pos.map_id, pos.node_id, pos.scope) if expect else None
+        if misfit:
+            raise WalkError(misfit)
         f = self.frame
         decision = decide(pos.node_id, pos.node, f.dm.model.defaults, self.group, list(ballots))
         self.submissions.append(Submission(pos.map_id, pos.node_id, tuple(ballots), pos.scope))
