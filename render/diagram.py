@@ -124,6 +124,7 @@ class Diagram:
     focus: bool = False
     verdicts: tuple[str, ...] = ()  # every verdict drawn, sorted: colours index into it
     stopped: str | None = None
+    note: str | None = None  # why less than the whole map is drawn (see draw.py's limits)
 
     def node(self, node_id: str) -> DNode:
         for n in self.nodes:

@@ -191,6 +191,8 @@ def diagram_to_digraph(
     title = d.title + (" (focus on the path)" if d.focus else "")
     if d.stopped:
         title += f"\nwalk stopped: {d.stopped}"
+    if d.note:
+        title += f"\n{d.note}"
     g = graphviz.Digraph(name="decision_map")
     g.attr(
         "graph",

@@ -62,6 +62,8 @@ def diagram_to_mermaid(d: Diagram) -> str:
     title = d.title + (" (focus on the path)" if d.focus else "")
     if d.stopped:
         title += f" (walk stopped: {d.stopped})"
+    if d.note:
+        title += f" ({d.note})"
     out = ["---", f"title: {json.dumps(' '.join(title.split()))}", "---", "flowchart TD"]
     _emit(d, None, 1, out)
     for e in d.edges:
