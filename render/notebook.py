@@ -6,8 +6,7 @@ from __future__ import annotations
 from decision_map.io.loader import DecisionMap
 from decision_map.model.trace import Trace
 
-from .dot import to_dot
-from .draw import auto_focus, draw
+from .draw import DEFAULT_LIMITS, DrawLimits, picture
 
 
 def _svg(data: bytes) -> str:
@@ -16,15 +15,16 @@ def _svg(data: bytes) -> str:
     return text[start:] if start >= 0 else text
 
 
-def map_svg(dm: DecisionMap) -> str:
-    """The whole map as an SVG string."""
-    return _svg(draw(to_dot(dm), "svg"))
+def map_svg(dm: DecisionMap, limits: DrawLimits = DEFAULT_LIMITS) -> str:
+    """The whole map as an SVG string (a summary past `limits`)."""
+    return _svg(picture(dm, None, "svg", limits=limits).data)
 
 
-def trace_svg(dm: DecisionMap, trace: Trace, focus: bool | None = None) -> str:
-    """The map with the path of `trace` as an SVG string (focused on big maps)."""
-    f = auto_focus(dm, trace) if focus is None else focus
-    return _svg(draw(to_dot(dm, trace, focus=f), "svg"))
+def trace_svg(dm: DecisionMap, trace: Trace, focus: bool | None = None,
+              limits: DrawLimits = DEFAULT_LIMITS) -> str:
+    """The map with the path of `trace` as an SVG string (focused on big maps, and
+    past `limits` on the path alone or a summary)."""
+    return _svg(picture(dm, trace, "svg", focus, limits).data)
 
 
 def svg_for(obj: object) -> str | None:

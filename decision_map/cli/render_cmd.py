@@ -29,6 +29,39 @@ def _warn(message: str) -> None:
     typer.echo(f"decision-map: warning: {clean(message)}", err=True)
 
 
+# Drawing limits (defaults in decision_map_render.draw.DrawLimits; docs/safety.md).
+MAX_SECONDS_OPTION = typer.Option(
+    None, "--max-layout-seconds", min=0.1, metavar="S",
+    help="Stop laying out a picture after S seconds and draw less (default 20).")
+MAX_NODES_OPTION = typer.Option(
+    None, "--max-layout-nodes", min=1, metavar="N",
+    help="Lay out at most N boxes, else draw less (default 1000).")
+MAX_EDGES_OPTION = typer.Option(
+    None, "--max-layout-edges", min=1, metavar="N",
+    help="Lay out at most N lines, else draw less (default 2000).")
+
+
+def _limits(seconds: Optional[float], nodes: Optional[int], edges: Optional[int]):
+    """The drawing limits, with any the command line raises or lowers."""
+    from dataclasses import replace
+
+    from decision_map_render.draw import DEFAULT_LIMITS
+
+    given = {"max_seconds": seconds, "max_nodes": nodes, "max_edges": edges}
+    return replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v is not None})
+
+
+def _picture(dm, trace, fmt: str, focus: Optional[bool], limits):
+    """The picture, warning on stderr when it shows less than was asked for."""
+    from decision_map_render.draw import picture
+
+    drawn = picture(dm, trace, fmt, focus, limits)
+    if drawn.note:
+        _warn(f"{drawn.note} (raise --max-layout-seconds, --max-layout-nodes or "
+              "--max-layout-edges to draw more)")
+    return drawn.data
+
+
 def _check_fits(dm, trace, trace_file: Path) -> None:
     from ..errors import InputError
 
@@ -70,10 +103,11 @@ def render_cmd(
                                          help="Draw only the path and what is one step "
                                               "off it (default: on for maps over 300 "
                                               "nodes)."),
+    max_layout_seconds: Optional[float] = MAX_SECONDS_OPTION,
+    max_layout_nodes: Optional[int] = MAX_NODES_OPTION,
+    max_layout_edges: Optional[int] = MAX_EDGES_OPTION,
 ) -> None:
     """Draw a map, and the path of a walk, to a file; its suffix picks the format."""
-    from decision_map_render import render as draw_map
-
     from ..io.atomic import write_atomic
 
     suffix = _suffix(output, PICTURE_SUFFIXES, "format")
@@ -92,7 +126,8 @@ def render_cmd(
 
         answers = load_answers(str(answers_file), dm)
         trace = run_answers(dm, answers, str(answers_file), stop_at_missing=True)
-    write_atomic(str(output), draw_map(dm, trace, suffix[1:], focus))
+    limits = _limits(max_layout_seconds, max_layout_nodes, max_layout_edges)
+    write_atomic(str(output), _picture(dm, trace, suffix[1:], focus, limits))
     typer.echo(f"wrote {clean(output)}")
     if trace is not None and trace.stopped:
         typer.echo(clean(f"the path is drawn as far as it goes: {trace.stopped}"))
@@ -111,10 +146,12 @@ def report_cmd(
     focus: Optional[bool] = typer.Option(None, "--focus/--no-focus",
                                          help="Picture only the path and what is one step "
                                               "off it."),
+    max_layout_seconds: Optional[float] = MAX_SECONDS_OPTION,
+    max_layout_nodes: Optional[int] = MAX_NODES_OPTION,
+    max_layout_edges: Optional[int] = MAX_EDGES_OPTION,
 ) -> None:
     """The document to take home after a walk: outcome, next steps, every decision and
     its reason, the picture of the path and, for a coalition, the charter."""
-    from decision_map_render import render as draw_map
     from decision_map_render.report import report_html, report_markdown
 
     from ..io.atomic import write_atomic
@@ -131,12 +168,14 @@ def report_cmd(
     trace = read_trace(trace_file)
     dm = _load(_map_of(trace, trace_file, map_file))
     _check_fits(dm, trace, trace_file)
+    svg = _picture(dm, trace, "svg", focus,
+                   _limits(max_layout_seconds, max_layout_nodes, max_layout_edges))
     if suffix == ".html":
-        _write_atomic(output, report_html(dm, trace, date=day, focus=focus))
+        _write_atomic(output, report_html(dm, trace, date=day, svg=svg.decode("utf-8")))
         typer.echo(f"wrote {clean(output)}")
         return
     picture = output.with_name(f"{output.stem}-path.svg")
     text = report_markdown(dm, trace, picture.name, date=day)
-    write_atomic(str(picture), draw_map(dm, trace, "svg", focus))
+    write_atomic(str(picture), svg)
     _write_atomic(output, text)
     typer.echo(f"wrote {clean(output)} and {clean(picture)}")

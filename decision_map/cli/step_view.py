@@ -150,17 +150,20 @@ class StepView:
     def write_picture(self, target: Path) -> Path | None:
         """A picture of the path so far, or a one-line note why not."""
         try:
-            from decision_map_render.draw import write
+            from decision_map_render.draw import picture
         except ImportError as e:
             self.t.say(f"Cannot draw pictures here ({e}).", "yellow")
             return None
         from ..errors import DecisionMapError
 
-        try:
-            write(self.walk.dm, self.walk.trace, target)
+        try:  # within the default drawing limits: a summary past them, never a hang
+            drawn = picture(self.walk.dm, self.walk.trace, "svg")
+            target.write_bytes(drawn.data)
         except (DecisionMapError, OSError) as e:
             self.t.say(f"Could not write the picture: {e}", "yellow")
             return None
+        if drawn.note:
+            self.t.say(f"{drawn.note[:1].upper()}{drawn.note[1:]}.", "yellow")
         self.t.say(f"Picture of the path so far: {target}")
         return target
 
