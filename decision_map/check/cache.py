@@ -11,11 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from ..errors import Diagnostic, Where
+
+MAX_HASH_BYTES = 64 * 1024 * 1024  # bigger files are not cached (io.yaml_source's input limit)
 
 FORMAT = 1
 MAX_ENTRIES = 512  # a few hundred maps' latest checks; the oldest go first
@@ -46,9 +49,14 @@ def _code_fingerprint() -> str:
 
 
 def _sha_file(path: str) -> str | None:
+    """The hash of a plain file of at most MAX_HASH_BYTES; None (not cached) for
+    anything else, so a FIFO or /dev/zero reaches the loader's bounded read instead."""
     try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_HASH_BYTES:
+            return None
         with open(path, "rb") as fh:
-            return hashlib.sha256(fh.read()).hexdigest()
+            return hashlib.sha256(fh.read(MAX_HASH_BYTES + 1)).hexdigest()
     except OSError:
         return None
 

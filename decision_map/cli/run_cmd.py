@@ -109,10 +109,11 @@ def _batch(dm, responses: Path, group_by: str, member_column: Optional[str],
     mapping = None
     if header_map is not None:
         from ..errors import InputError, MapError
-        from ..io.yaml_source import parse_yaml, read_text
+        from ..io.yaml_source import INPUT_SIZE_HINT, parse_yaml, read_text
 
         try:
-            mapping, _ = parse_yaml(read_text(str(header_map)), str(header_map))
+            mapping, _ = parse_yaml(read_text(str(header_map), hint=INPUT_SIZE_HINT),
+                                     str(header_map))
         except MapError as e:
             raise InputError(e.diagnostic.message, str(e.diagnostic.where)) from None
         if not isinstance(mapping, dict):

@@ -22,6 +22,8 @@ from .prompting import VoteInputError, parse_group
 from .stepper import Stepper
 from .terminal import Quit, Signalled, Terminal
 
+MAX_GROUP_FILE_BYTES = 1024 * 1024  # --group-file: names, one a line (docs/safety.md)
+
 # ---------------------------------------------------------------- the command
 
 
@@ -195,10 +197,14 @@ def _group(term: Terminal, group: Optional[str], group_file: Optional[Path]) -> 
     if group and group_file:
         raise fail("give --group or --group-file, not both", 2)
     if group_file is not None:
-        try:
-            text = group_file.read_text(encoding="utf-8")
-        except OSError as e:
-            raise fail(f"{group_file}: cannot read it ({e.strerror or e})") from None
+        from ..errors import MapError
+        from ..io.yaml_source import read_text
+
+        try:  # bounded: --group-file /dev/zero is refused, not read for ever
+            text = read_text(str(group_file), MAX_GROUP_FILE_BYTES,
+                             hint="a group file has one name a line")
+        except MapError as e:
+            raise fail(f"{group_file}: {e.diagnostic.message}") from None
         lines = [ln.strip() for ln in text.splitlines()
                  if ln.strip() and not ln.strip().startswith("#")]
         try:

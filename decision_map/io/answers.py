@@ -16,7 +16,7 @@ from ..model.decision import Ballot
 from ..model.format import ChoiceQuestion, NumberQuestion, TextQuestion
 from ..model.trace import node_key
 from .loader import DecisionMap
-from .yaml_source import Positions, parse_yaml, read_text
+from .yaml_source import INPUT_SIZE_HINT, Positions, parse_yaml, read_text
 
 QUESTION_TYPES = (ChoiceQuestion, NumberQuestion, TextQuestion)
 
@@ -72,7 +72,7 @@ def questions_of(dm: DecisionMap) -> dict[str, tuple[DecisionMap, str, Any]]:
 
 def load_answers(path: str, dm: DecisionMap) -> Answers:
     """Read and check an answers file (YAML or JSON) against a map."""
-    text = read_text(path)
+    text = read_text(path, hint=INPUT_SIZE_HINT)
     try:
         data, pos = parse_yaml(text, path)
     except MapError as e:
@@ -178,19 +178,21 @@ def _tally(spec: dict, pos: Positions, path: tuple, qid: str, size: int) -> list
         raise InputError(f"question {qid!r}: a tally is {{tally: {{choice: count}}, "
                          "reasons: [...]}", str(pos.where(path)))
     reasons = spec.get("reasons") or []
-    out: list[Ballot] = []
-    blocks = 0
     for value, count in tally.items():
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise InputError(f"question {qid!r}: the count for {value!r} must be a whole "
                              "number", str(pos.where(path + ("tally", value))))
+    total = sum(tally.values())  # counted before any ballot is built: {yes: 1000000000}
+    if total > size:
+        raise InputError(f"question {qid!r}: the tally counts {total} votes for a group "
+                         f"of {size}", str(pos.where(path + ("tally",))))
+    out: list[Ballot] = []
+    blocks = 0
+    for value, count in tally.items():
         for _ in range(count):
             reason = None
             if str(value) in ("block", "object"):
                 reason = str(reasons[blocks]) if blocks < len(reasons) else None
                 blocks += 1
             out.append(Ballot(None, _value(value), reason))
-    if len(out) > size:
-        raise InputError(f"question {qid!r}: the tally counts {len(out)} votes for a group "
-                         f"of {size}", str(pos.where(path + ("tally",))))
     return out

@@ -12,14 +12,14 @@ from ..errors import InputError
 from ..gcpause import paused
 from .answers import questions_of
 from .loader import DecisionMap
-from .yaml_source import read_text
+from .yaml_source import INPUT_SIZE_HINT, read_text
 
 
 @paused()
 def read_responses(path: str, dm: DecisionMap, group_by: str, member_column: str | None = None,
                    header_map: dict[str, str] | None = None) -> dict[str, list[tuple[int, dict]]]:
     """Rows grouped by the group column: {group: [(row number, {question key: cell})]}."""
-    text = read_text(path)
+    text = read_text(path, hint=INPUT_SIZE_HINT)
     if not text.strip():
         raise InputError("the responses file is empty", path)
     reader = csv.DictReader(io.StringIO(text, newline=""))

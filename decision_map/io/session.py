@@ -62,6 +62,7 @@ class Walked(Protocol):
 SESSION_FORMAT = "decision-map-session"
 SESSION_FORMAT_VERSION = SESSION.current
 MODES = ("members", "tally")
+MAX_SESSION_BYTES = 64 * 1024 * 1024  # a session is read no further (docs/safety.md)
 
 
 class SessionError(InputError):
@@ -238,12 +239,17 @@ def load(path: str | os.PathLike[str]) -> Session:
     """Read and validate a session file; a SessionError says what is wrong where."""
     p = os.fspath(path)
     try:
-        with open(p, "rb") as fh:
-            raw = fh.read()
+        # bounded, and a FIFO opened without waiting for a writer: never read for ever
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as fh:
+            os.set_blocking(fd, True)
+            raw = fh.read(MAX_SESSION_BYTES + 1)
     except FileNotFoundError:
         raise SessionError("no such session file", p) from None
     except OSError as e:
         raise SessionError(f"cannot read it ({e.strerror})", p) from None
+    if len(raw) > MAX_SESSION_BYTES:
+        raise SessionError(f"larger than {MAX_SESSION_BYTES} bytes: not a session file", p)
     if not raw.strip():
         raise SessionError("the session file is empty (cut short while being written?)", p)
     try:

@@ -7,6 +7,7 @@ object-building tags are refused, and alias bombs stop at a node budget.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,10 @@ Path = tuple[Any, ...]
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000
 MAX_DEPTH = 64
+MAX_INPUT_BYTES = 64 * 1024 * 1024  # any other file read_text reads: answers, responses...
+MAP_SIZE_HINT = ("split the map with hand-offs, or raise the limit with --max-bytes N "
+                 "(LoadOptions(limits=Limits(max_bytes=N)))")
+INPUT_SIZE_HINT = "is it the file you meant? Nothing read from a file needs this much"
 
 _STD = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = frozenset(
@@ -267,15 +272,20 @@ def parse_yaml(text: str, file: str, limits: Limits | None = None) -> tuple[Any,
     return data, builder.pos
 
 
-def read_text(path: str, max_bytes: int | None = None) -> str:
+def read_text(path: str, max_bytes: int = MAX_INPUT_BYTES, hint: str = MAP_SIZE_HINT) -> str:
     """Read a file as UTF-8 text, with a located error for anything else.
 
-    With `max_bytes`, reads no more than that (plus a byte-order mark): a bigger file is
-    refused before it is read whole.
+    Reads no more than `max_bytes` (plus a byte-order mark): a bigger file, or an endless
+    one like /dev/zero, is refused without being read whole. A FIFO is opened without
+    waiting for a writer, so one nobody writes to reads as empty instead of hanging.
     """
+    nonblocking = getattr(os, "O_NONBLOCK", 0)
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read() if max_bytes is None else fh.read(max_bytes + 4)
+        fd = os.open(path, os.O_RDONLY | nonblocking)
+        with open(fd, "rb") as fh:
+            if nonblocking:
+                os.set_blocking(fd, True)  # then wait for a writer's data as usual
+            raw = fh.read(max_bytes + 4)
     except FileNotFoundError:
         raise MapError(DM005, "no such file", Where(path, 0, 0)) from None
     except IsADirectoryError:
@@ -284,16 +294,10 @@ def read_text(path: str, max_bytes: int | None = None) -> str:
         raise MapError(DM005, f"cannot read: {e.strerror}", Where(path, 0, 0)) from None
     except ValueError as e:  # a path with a NUL byte in it
         raise MapError(DM005, f"cannot read: {e}", Where(path, 0, 0)) from None
-    if max_bytes is not None:
-        body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-        if len(body) > max_bytes:
-            raise MapError(
-                DM004,
-                f"the file is larger than {max_bytes} bytes",
-                Where(path, 1, 1),
-                hint="split the map with hand-offs, or raise the limit with --max-bytes N "
-                "(LoadOptions(limits=Limits(max_bytes=N)))",
-            )
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    if len(body) > max_bytes:
+        raise MapError(DM004, f"the file is larger than {max_bytes} bytes",
+                       Where(path, 1, 1), hint=hint)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import DecisionMapError, InputError, MapError
 from ..io.answers import answers_from_data
 from ..io.loader import DecisionMap
-from ..io.yaml_source import Positions, parse_yaml, read_text
+from ..io.yaml_source import INPUT_SIZE_HINT, Positions, parse_yaml, read_text
 from ..model.format import ChoiceQuestion, Handoff, NumberQuestion, Outcome, TextQuestion
 from ..model.graph import edges_of
 from ..model.trace import Trace, node_key
@@ -47,7 +47,7 @@ def default_scenarios(map_path: str) -> str:
 def run_scenarios(dm: DecisionMap, path: str) -> TestReport:
     """Run every case in a scenario file; a case that cannot run is a failed case."""
     try:
-        data, pos = parse_yaml(read_text(path), path)
+        data, pos = parse_yaml(read_text(path, hint=INPUT_SIZE_HINT), path)
     except MapError as e:
         raise InputError(e.diagnostic.message, str(e.diagnostic.where)) from None
     cases = data.get("cases") if isinstance(data, dict) else None
