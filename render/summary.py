@@ -4,8 +4,9 @@ within draw.py's limits.
 It is small by construction, so its layout is cheap whatever the map: one note saying
 what the map holds and why it is not drawn whole, the walk's path as a straight line
 (its first and last SUMMARY_PATH_ENDS places, with a box counting the places left out
-between them), and, without a path, up to SUMMARY_OUTCOMES of the outcomes the map can
-end in. It is a `Diagram` like any other, so DOT and Mermaid spell it the usual way.
+between them), and, without a path (or before its first step), up to SUMMARY_OUTCOMES
+of the outcomes the map can end in. It is a `Diagram` like any other, so DOT and
+Mermaid spell it the usual way.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ def summarize(d: Diagram, reason: str) -> Diagram:
     )
     nodes: list[DNode] = [note]
     edges: list[DEdge] = []
-    if d.traced:
-        path = [dataclasses.replace(n, cluster=None) for n in _path_in_order(d)]
+    path = [dataclasses.replace(n, cluster=None) for n in _path_in_order(d)]
+    if path:
         if len(path) > 2 * SUMMARY_PATH_ENDS:
             left_out = len(path) - 2 * SUMMARY_PATH_ENDS
             gap = DNode(id="gap", key="gap", map_id=d.map_id, kind="info",
@@ -72,8 +73,7 @@ def summarize(d: Diagram, reason: str) -> Diagram:
             e = taken.get((a.id, b.id))
             edges.append(e if e is not None else DEdge(a.id, b.id, "", ("path",), taken=True))
         nodes += path
-        if path:
-            edges.insert(0, DEdge(note.id, path[0].id, "", ("note",)))
+        edges.insert(0, DEdge(note.id, path[0].id, "", ("note",)))
     else:
         outcomes = [n for n in d.nodes if n.kind == "outcome"]
         shown = outcomes[:SUMMARY_OUTCOMES]

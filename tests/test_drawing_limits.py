@@ -166,3 +166,15 @@ def test_layout_in_a_child_reports_bad_dot_in_one_line():
         draw("digraph { a -> }", "svg", max_seconds=30)
     assert "\n" not in str(e.value)
     assert draw("digraph { a -> b }", "svg", max_seconds=30).lstrip().startswith(b"<?xml")
+
+
+def test_stepper_map_command_draws_a_summary_and_says_so(tmp_path):
+    chain = tmp_path / "chain.yaml"
+    chain.write_text(chain_map(1500), encoding="utf-8")
+    session = tmp_path / "walk.json"
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+    p = subprocess.run([EXE, "step", str(chain), "--group", "Ana, Ben", "--session",
+                        str(session)], input="map\nquit\n", capture_output=True, text=True,
+                       env=env, timeout=120)
+    assert "Drew a summary: 1,500 boxes and 1,499 lines, more than the budget" in p.stdout
+    assert "Not drawn whole" in (tmp_path / "walk-path.svg").read_text(encoding="utf-8")
