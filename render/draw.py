@@ -117,6 +117,7 @@ class Picture:
     fmt: str
     shows: str
     note: str | None = None
+    exceeded: tuple[str, ...] = ()  # the DrawLimits fields it ran into: raise these
 
 
 class RenderError(InputError):
@@ -190,6 +191,12 @@ def _over(d: Diagram, limits: DrawLimits) -> str:
             f"{limits.max_edges:,} lines")
 
 
+def _exceeded(d: Diagram, limits: DrawLimits) -> tuple[str, ...]:
+    over = (("max_nodes", len(d.nodes) > limits.max_nodes),
+            ("max_edges", len(d.edges) > limits.max_edges))
+    return tuple(name for name, is_over in over if is_over) or ("max_nodes", "max_edges")
+
+
 def _lay_out(d: Diagram, fmt: str, limits: DrawLimits) -> bytes:
     dot = diagram_to_digraph(d).source
     return draw(dot, fmt, None if limits.in_process(d) else limits.max_seconds)
@@ -242,9 +249,12 @@ def picture(
             continue
         if note is None:
             return Picture(data, fmt, "focus" if d.focus else "whole")
-        return Picture(data, fmt, "focus", f"drew only the path and one step off it: {note}")
+        exceeded = ("max_seconds",) if note == failed else _exceeded(whole, limits)
+        return Picture(data, fmt, "focus", f"drew only the path and one step off it: {note}",
+                       exceeded)
     data = draw(diagram_to_digraph(summarize(whole, why), legend=False).source, fmt)
-    return Picture(data, fmt, "summary", f"drew a summary: {why}")
+    exceeded = ("max_seconds",) if why == failed else _exceeded(whole, limits)
+    return Picture(data, fmt, "summary", f"drew a summary: {why}", exceeded)
 
 
 def render(

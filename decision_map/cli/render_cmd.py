@@ -57,8 +57,8 @@ def _picture(dm, trace, fmt: str, focus: Optional[bool], limits):
 
     drawn = picture(dm, trace, fmt, focus, limits)
     if drawn.note:
-        _warn(f"{drawn.note} (raise --max-layout-seconds, --max-layout-nodes or "
-              "--max-layout-edges to draw more)")
+        options = " or ".join(f"--max-layout-{name[4:]}" for name in drawn.exceeded)
+        _warn(f"{drawn.note} (raise {options} to draw more)")
     return drawn.data
 
 
