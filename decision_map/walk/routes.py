@@ -12,6 +12,7 @@ route is kept, so nothing possible is ever dropped.
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,10 @@ from ..rules.table import possible_statuses
 
 DEFAULT_CAP = 2_000
 
+DEFAULT_BUDGET = 2_000_000  # steps of search in all, before the search stops ("capped")
+
 Truth = bool | None  # None: this route's answers do not tell
+_NOTHING = object()  # no fact was recorded under a key before
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,10 @@ class PathsReport:
     capped: bool = False
     cap: int = DEFAULT_CAP
     impossible: int = 0  # branches of checks not followed: the answers before rule them out
+    capped_by: str | None = None  # "routes": the cap; "budget": the budget on search steps
+    budget: int = DEFAULT_BUDGET
+    work: int = 0  # steps the search took
+    unsearched: list[str] = field(default_factory=list)  # no route found before the budget
 
 
 def route_of(trace: Trace) -> list[RouteStep]:
@@ -171,17 +179,32 @@ class Facts:
         return hit[0]
 
     def learn(self, cond: object, value: bool, known: dict[str, Known],
-              seen: dict[str, tuple[bool, frozenset[str]]]) -> None:
+              seen: dict[str, tuple[bool, frozenset[str]]],
+              undo: list[tuple[str, object]] | None = None) -> None:
+        """Record that `cond` had `value`; `undo` collects what was there before, so the
+        search can take the facts back when it leaves the route (see `forget`)."""
         key, reads = self.key(cond)
+        if undo is not None:
+            undo.append((key, seen.get(key, _NOTHING)))
         seen[key] = (value, frozenset(q for q in reads if q not in known))
         if isinstance(cond, AllOf) and value:
             for c in cond.all:
-                self.learn(c, True, known, seen)
+                self.learn(c, True, known, seen, undo)
         elif isinstance(cond, AnyOf) and not value:
             for c in cond.any:
-                self.learn(c, False, known, seen)
+                self.learn(c, False, known, seen, undo)
         elif isinstance(cond, Not):
-            self.learn(cond.not_, not value, known, seen)
+            self.learn(cond.not_, not value, known, seen, undo)
+
+    @staticmethod
+    def forget(seen: dict[str, tuple[bool, frozenset[str]]],
+               undo: list[tuple[str, object]]) -> None:
+        """Take back what `learn` recorded into `undo`, newest first."""
+        for key, old in reversed(undo):
+            if old is _NOTHING:
+                del seen[key]
+            else:
+                seen[key] = old  # type: ignore[assignment]
 
 
 def _answers_read(cond: object) -> set[str]:
@@ -246,7 +269,7 @@ def _tighter(a: tuple | None, b: tuple | None, low: bool) -> tuple | None:
     return a if not a[1] else b
 
 
-def _learn(node: object, e: Edge, edges: list[Edge], defaults: Any, on_route: frozenset[str]
+def _learn(node: object, e: Edge, edges: list[Edge], defaults: Any, on_route: Set[str]
            ) -> Known | None:
     """What taking edge `e` (one of the node's `edges`) out of question `node` tells of
     its decision."""
@@ -280,10 +303,10 @@ def _learn(node: object, e: Edge, edges: list[Edge], defaults: Any, on_route: fr
 
 
 def _check_allows(node: Check, e: Edge, known: dict[str, Known], facts: Facts,
-                  seen: dict[str, tuple[bool, frozenset[str]]], on_route: frozenset[str]
-                  ) -> dict[str, tuple[bool, frozenset[str]]] | None:
+                  seen: dict[str, tuple[bool, frozenset[str]]], on_route: Set[str]
+                  ) -> list[tuple[object, bool]] | None:
     """Whether a check could take edge `e` (its case may hold and no earlier case must):
-    None if not, else the route's facts with what taking it tells."""
+    None if not, else the conditions taking it decides, each with its value."""
     taken = e.key[1] if e.kind == "when" else len(node.check)
     assert isinstance(taken, int)
     # A case back to a node already on the route may hit the map's bound on revisits,
@@ -294,84 +317,191 @@ def _check_allows(node: Check, e: Edge, known: dict[str, Known], facts: Facts,
     case = node.check[taken].when if e.kind == "when" else None
     if case is not None and truth(case, known, facts, seen) is False:
         return None
-    now = dict(seen)
-    for c in ruling:
-        facts.learn(c, False, known, now)
+    told: list[tuple[object, bool]] = [(c, False) for c in ruling]
     if case is not None:
-        facts.learn(case, True, known, now)
-    return now
+        told.append((case, True))
+    return told
 
 
 # ---------------------------------------------------------------- the search
 
 
-def find_paths(dm: DecisionMap, cap: int = DEFAULT_CAP) -> PathsReport:
+def find_paths(dm: DecisionMap, cap: int = DEFAULT_CAP, budget: int = DEFAULT_BUDGET
+               ) -> PathsReport:
     """Loop-free routes from the start to each outcome, at most `cap` routes in all: each
     outcome gets an equal share, and what the outcomes with fewer routes leave over goes
-    to those with more."""
+    to those with more. The search takes at most `budget` steps in all; where that stops
+    it, the report is capped by the budget and lists what it found."""
     outcomes = list(dm.outcomes())
-    report = PathsReport(routes={o: [] for o in outcomes}, cap=cap)
+    report = PathsReport(routes={o: [] for o in outcomes}, cap=cap, budget=budget)
     if dm.model.start not in dm.nodes:
         report.unreached = outcomes
         return report
-    facts = Facts()
+    search = _Search(dm, outcomes, budget)
     share = max(1, cap // max(1, len(outcomes)))
-    full: list[str] = []
-    ruled_out: dict[str, int] = {}
-    for o in outcomes:
-        routes, more, ruled_out[o] = _search(dm, o, share, facts)
-        report.routes[o] = routes
-        if more:
-            full.append(o)
     limit = share
-    while full:  # hand what is left over to the outcomes that filled their share
+    full = search.run(dict.fromkeys(outcomes, share))
+    report.routes.update(search.found)
+    while full and not search.spent:  # hand what is left over to those that filled theirs
         left = cap - sum(len(r) for o, r in report.routes.items() if o not in full)
         if left // len(full) <= limit:
             break
         limit = left // len(full)
-        for o in list(full):
-            report.routes[o], more, ruled_out[o] = _search(dm, o, limit, facts)
-            if not more:
-                full.remove(o)
-    report.capped = bool(full)
-    report.impossible = sum(ruled_out.values())
-    report.unreached = [o for o in outcomes if not report.routes[o]]
+        full = search.run(dict.fromkeys(full, limit))
+        for o, routes in search.found.items():
+            if len(routes) > len(report.routes[o]):  # a round the budget cut short
+                report.routes[o] = routes             # may have found fewer
+    report.work = search.work
+    report.impossible = len(search.impossible)
+    if search.spent:
+        report.capped, report.capped_by = True, "budget"
+    elif full:
+        report.capped, report.capped_by = True, "routes"
+    missing = [o for o in outcomes if not report.routes[o]]
+    can = search.reach.get(dm.model.start, 0)
+    if search.spent:  # only the outcomes no path leads to are known to be out of reach
+        report.unreached = [o for o in missing if not can & search.bit[o]]
+        report.unsearched = [o for o in missing if can & search.bit[o]]
+    else:
+        report.unreached = missing
     return report
 
 
-def _search(dm: DecisionMap, o: str, limit: int, facts: Facts
-            ) -> tuple[list[list[RouteStep]], bool, int]:
-    """Up to `limit` possible routes to outcome `o`; whether more are left; how many
-    branches were not followed because a check contradicts the answers before it."""
-    start = dm.model.start
-    defaults = dm.model.defaults
-    allowed = nx.ancestors(dm.graph, o) | {o}
-    found: list[list[RouteStep]] = []
-    impossible = 0
-    if start not in allowed:
-        return found, False, 0
-    stack: list[tuple[str, list[RouteStep], frozenset[str], dict[str, Known], dict]] = [
-        (start, [], frozenset({start}), {}, {})]
-    while stack:
-        node_id, route, seen, known, decided = stack.pop()
-        if node_id == o:
-            found.append(route)
-            if len(found) >= limit:
-                return found, bool(stack), impossible
-            continue
-        node = dm.nodes[node_id]
-        edges = edges_of(node)
-        for e in reversed(edges):
-            if e.target in seen or e.target not in allowed:
+def outcome_reach(dm: DecisionMap, outcomes: list[str]) -> dict[str, int]:
+    """For every node, the outcomes it can lead to, as bits (outcome i is bit i): one pass
+    over the map's strongly connected parts in reverse topological order."""
+    bit = {o: 1 << i for i, o in enumerate(outcomes)}
+    dag = nx.condensation(dm.graph)
+    part: dict[int, int] = {}
+    for c in reversed(list(nx.topological_sort(dag))):
+        mask = 0
+        for member in dag.nodes[c]["members"]:
+            mask |= bit.get(member, 0)
+        for after in dag.successors(c):
+            mask |= part[after]
+        part[c] = mask
+    mapping = dag.graph["mapping"]
+    return {v: part[mapping[v]] for v in dm.graph}
+
+
+@dataclass
+class _Frame:
+    """A node on the route being searched, and what entering it changed (to take back)."""
+
+    node_id: str
+    node: object
+    edges: list[Edge]
+    steps: list[RouteStep]
+    next_edge: int = 0
+    parent_known: str | None = None  # the node whose `known` entry entering this one set
+    undo: list[tuple[str, object]] = field(default_factory=list)
+
+
+class _Search:
+    """One depth-first search from the start for every outcome at once, in the order the
+    walk considers edges, so each outcome's routes come in the order a search for it
+    alone would find them. The route, its nodes, what it knows and its facts live in one
+    stack each that is pushed and popped, never copied; a route is copied only when an
+    outcome is reached. An edge is followed only if its target still leads to an outcome
+    that wants routes (one reachability pass for all outcomes)."""
+
+    def __init__(self, dm: DecisionMap, outcomes: list[str], budget: int) -> None:
+        self.dm = dm
+        self.bit = {o: 1 << i for i, o in enumerate(outcomes)}
+        self.reach = outcome_reach(dm, outcomes)
+        self.budget = budget
+        self.work = 0  # steps taken, over every run
+        self.spent = False  # the budget stopped a run
+        self.facts = Facts()
+        self.found: dict[str, list[list[RouteStep]]] = {}
+        self.impossible: set[tuple[str, int]] = set()  # check branches some route rules out
+        self._ways: dict[str, tuple[object, list[Edge], list[RouteStep]]] = {}
+
+    def _ways_out(self, node_id: str) -> tuple[object, list[Edge], list[RouteStep]]:
+        hit = self._ways.get(node_id)
+        if hit is None:
+            node = self.dm.nodes[node_id]
+            edges = edges_of(node)
+            steps = [RouteStep(node_id, e.kind, e.value if e.kind == "choice" else e.label)
+                     for e in edges]
+            hit = self._ways[node_id] = (node, edges, steps)
+        return hit
+
+    def run(self, limits: dict[str, int]) -> list[str]:
+        """Up to `limits[o]` routes to each outcome `o` named, into `self.found`; returns
+        the outcomes that have more routes than their limit."""
+        self.found = {o: [] for o in limits}
+        more: list[str] = []
+        wanting = 0
+        for o in limits:
+            wanting |= self.bit[o]
+        start = self.dm.model.start
+        if self.spent or not self.reach.get(start, 0) & wanting:
+            return more
+        reach, bit, found, dm = self.reach, self.bit, self.found, self.dm
+        defaults = dm.model.defaults
+        route: list[RouteStep] = []
+        on_route: set[str] = {start}
+        known: dict[str, Known] = {}
+        decided: dict[str, tuple[bool, frozenset[str]]] = {}
+
+        def arrive(o: str) -> int:
+            """Record the route to outcome `o`; what `o` still wants afterwards."""
+            if len(found[o]) < limits[o]:
+                found[o].append(route[:])
+                return wanting
+            more.append(o)  # one route past the limit: there are more
+            return wanting & ~bit[o]
+
+        if start in bit:
+            wanting = arrive(start) if wanting & bit[start] else wanting
+            return more
+        node, edges, steps = self._ways_out(start)
+        frames = [_Frame(start, node, edges, steps)]
+        while frames and wanting:
+            fr = frames[-1]
+            i = fr.next_edge
+            if i >= len(fr.edges):  # every way out tried: step back
+                frames.pop()
+                if frames:
+                    route.pop()
+                    on_route.discard(fr.node_id)
+                    if fr.parent_known is not None:
+                        del known[fr.parent_known]
+                    Facts.forget(decided, fr.undo)
                 continue
-            facts_now = decided
-            if isinstance(node, Check):
-                facts_now = _check_allows(node, e, known, facts, decided, seen)
-                if facts_now is None:
-                    impossible += 1
+            fr.next_edge = i + 1
+            e = fr.edges[i]
+            target = e.target
+            if target in on_route or not reach.get(target, 0) & wanting:
+                continue
+            told = None
+            if isinstance(fr.node, Check):
+                told = _check_allows(fr.node, e, known, self.facts, decided, on_route)
+                if told is None:
+                    self.impossible.add((fr.node_id, i))
                     continue
-            learned = _learn(node, e, edges, defaults, seen)
-            now = {**known, node_id: learned} if learned is not None else known
-            step = RouteStep(node_id, e.kind, e.value if e.kind == "choice" else e.label)
-            stack.append((e.target, route + [step], seen | {e.target}, now, facts_now))
-    return found, False, impossible
+            if self.work >= self.budget:
+                self.spent = True
+                break
+            self.work += 1
+            learned = _learn(fr.node, e, fr.edges, defaults, on_route)
+            undo: list[tuple[str, object]] = []
+            for cond, value in told or ():
+                self.facts.learn(cond, value, known, decided, undo)
+            if learned is not None:
+                known[fr.node_id] = learned
+            route.append(fr.steps[i])
+            if target in bit:
+                wanting = arrive(target)
+                route.pop()
+                if learned is not None:
+                    del known[fr.node_id]
+                Facts.forget(decided, undo)
+                continue
+            on_route.add(target)
+            node, edges, steps = self._ways_out(target)
+            frames.append(_Frame(target, node, edges, steps,
+                                 parent_known=fr.node_id if learned is not None else None,
+                                 undo=undo))
+        return more
