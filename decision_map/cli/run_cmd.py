@@ -6,12 +6,15 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from .main import app, fail
 from .output import clean, console, safe
+
+if TYPE_CHECKING:
+    from ..walk.routes import PathsReport
 
 
 def _load(path: Path, allow_outside: bool = False):
@@ -155,27 +158,25 @@ def _batch(dm, responses: Path, group_by: str, member_column: Optional[str],
 @app.command()
 def paths(
     map_file: Path = typer.Argument(..., metavar="MAP"),
-    cap: int = typer.Option(2000, "--cap", help="Stop after this many routes."),
+    cap: int = typer.Option(2000, "--cap", min=1, help="Stop after this many routes."),
+    budget: int = typer.Option(2_000_000, "--budget", min=1,
+                               help="Stop after this many search steps."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """For every outcome, the routes a group could walk to it and the answers each needs."""
-    from ..walk.routes import find_paths
+    from ..walk.routes import find_paths, route_texts
 
     dm = _load(map_file)
-    rep = find_paths(dm, cap)
+    rep = find_paths(dm, cap, budget)
     if as_json:
-        typer.echo(json.dumps({
-            "routes": {o: [[s.text() for s in r] for r in rs] for o, rs in rep.routes.items()},
-            "unreached": rep.unreached, "capped": rep.capped,
-            "impossible_branches": rep.impossible,
-        }, indent=2))
+        typer.echo(_paths_json(rep))
     else:
         con = console()
         for o, routes in rep.routes.items():
             title = dm.nodes[o].outcome
             con.print(safe(f"{o} ({title}): {len(routes)} route(s)", "bold"))
-            for r in routes[:20]:
-                con.print(safe("  " + " -> ".join(s.text() for s in r)))
+            for r in route_texts(routes[:20]):
+                con.print(safe("  " + " -> ".join(r)))
             if len(routes) > 20:
                 con.print(safe(f"  ... and {len(routes) - 20} more (--json lists all)"))
         if rep.impossible:
@@ -184,11 +185,36 @@ def paths(
         if rep.unreached:
             con.print(safe(f"No possible route reaches: {', '.join(rep.unreached)}",
                            "bold red"))
-        if rep.capped:
+        if rep.unsearched:
+            con.print(safe("No route found before the search budget ran out: "
+                           f"{', '.join(rep.unsearched)}", "yellow"))
+        if rep.capped_by == "budget":
+            con.print(safe(f"Stopped after {rep.budget} search steps, with routes still "
+                           "unlisted (raise --budget to see more).", "yellow"))
+        elif rep.capped:
             con.print(safe(f"Stopped after {rep.cap} routes in all (raise --cap to see more).",
                            "yellow"))
     if rep.unreached:
         raise typer.Exit(1)
+
+
+def _paths_json(rep: PathsReport) -> str:
+    """The report as JSON, one route to a line: routes can run to millions of steps, so
+    each route is written by the C encoder rather than indented item by item."""
+    from ..walk.routes import route_texts
+
+    out = ['{\n  "routes": {']
+    for n, (o, routes) in enumerate(rep.routes.items()):
+        lines = ",\n".join("      " + json.dumps(r) for r in route_texts(routes))
+        comma = "," if n < len(rep.routes) - 1 else ""
+        out.append(f"    {json.dumps(o)}: [\n{lines}\n    ]{comma}" if lines else
+                   f"    {json.dumps(o)}: []{comma}")
+    rest = json.dumps({"unreached": rep.unreached, "capped": rep.capped,
+                       "capped_by": rep.capped_by, "cap": rep.cap, "budget": rep.budget,
+                       "search_steps": rep.work, "unsearched": rep.unsearched,
+                       "impossible_branches": rep.impossible}, indent=2)
+    out.append("  },\n" + rest[2:])
+    return "\n".join(out)
 
 
 @app.command("test")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Set
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import networkx as nx
@@ -44,16 +45,34 @@ _NOTHING = object()  # no fact was recorded under a key before
 
 @dataclass(frozen=True)
 class RouteStep:
+    """One step of a route: the node and the edge taken out of it. Its text is made once,
+    since one step is shared by every route through it."""
+
     node: str
     kind: str
     edge: str  # the choice, status, case, or returned outcome taken
+    shown: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.kind == "choice":
+            shown = f"{self.node} = {self.edge}"
+        elif self.kind in ("status", "otherwise", "branch", "when", "return"):
+            shown = f"{self.node}: {self.edge}"
+        else:
+            shown = self.node
+        object.__setattr__(self, "shown", shown)
 
     def text(self) -> str:
-        if self.kind == "choice":
-            return f"{self.node} = {self.edge}"
-        if self.kind in ("status", "otherwise", "branch", "when", "return"):
-            return f"{self.node}: {self.edge}"
-        return self.node
+        return self.shown
+
+
+_SHOWN = attrgetter("shown")
+
+
+def route_texts(routes: list[list[RouteStep]]) -> list[list[str]]:
+    """The routes as the texts of their steps (without a Python call per step: routes
+    can run to millions of steps in all)."""
+    return [list(map(_SHOWN, r)) for r in routes]
 
 
 @dataclass
