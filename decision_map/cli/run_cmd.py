@@ -200,12 +200,12 @@ def paths(
 
 def _paths_json(rep: PathsReport) -> str:
     """The report as JSON, one route to a line: routes can run to millions of steps, so
-    each route is written by the C encoder rather than indented item by item."""
-    from ..walk.routes import route_texts
+    each route is joined from its steps' texts, each quoted once."""
+    from ..walk.routes import route_json
 
     out = ['{\n  "routes": {']
     for n, (o, routes) in enumerate(rep.routes.items()):
-        lines = ",\n".join("      " + json.dumps(r) for r in route_texts(routes))
+        lines = ",\n".join("      " + route_json(r) for r in routes)
         comma = "," if n < len(rep.routes) - 1 else ""
         out.append(f"    {json.dumps(o)}: [\n{lines}\n    ]{comma}" if lines else
                    f"    {json.dumps(o)}: []{comma}")

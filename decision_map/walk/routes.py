@@ -12,6 +12,7 @@ route is kept, so nothing possible is ever dropped.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Set
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -45,13 +46,14 @@ _NOTHING = object()  # no fact was recorded under a key before
 
 @dataclass(frozen=True)
 class RouteStep:
-    """One step of a route: the node and the edge taken out of it. Its text is made once,
-    since one step is shared by every route through it."""
+    """One step of a route: the node and the edge taken out of it. Its text (and that text
+    as a JSON string) is made once, since one step is shared by every route through it."""
 
     node: str
     kind: str
     edge: str  # the choice, status, case, or returned outcome taken
     shown: str = field(init=False, repr=False, compare=False)
+    quoted: str = field(init=False, repr=False, compare=False)  # `shown` as JSON
 
     def __post_init__(self) -> None:
         if self.kind == "choice":
@@ -61,18 +63,25 @@ class RouteStep:
         else:
             shown = self.node
         object.__setattr__(self, "shown", shown)
+        object.__setattr__(self, "quoted", json.dumps(shown))
 
     def text(self) -> str:
         return self.shown
 
 
 _SHOWN = attrgetter("shown")
+_QUOTED = attrgetter("quoted")
 
 
 def route_texts(routes: list[list[RouteStep]]) -> list[list[str]]:
     """The routes as the texts of their steps (without a Python call per step: routes
     can run to millions of steps in all)."""
     return [list(map(_SHOWN, r)) for r in routes]
+
+
+def route_json(route: list[RouteStep]) -> str:
+    """A route as a JSON list of its steps' texts, joined from texts quoted once."""
+    return "[" + ", ".join(map(_QUOTED, route)) + "]"
 
 
 @dataclass
