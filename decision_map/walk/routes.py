@@ -423,6 +423,7 @@ class _Frame:
     next_edge: int = 0
     parent_known: str | None = None  # the node whose `known` entry entering this one set
     undo: list[tuple[str, object]] = field(default_factory=list)
+    found: bool = False  # a wanted outcome was reached from here, or a check cut a branch
 
 
 class _Search:
@@ -431,7 +432,14 @@ class _Search:
     alone would find them. The route, its nodes, what it knows and its facts live in one
     stack each that is pushed and popped, never copied; a route is copied only when an
     outcome is reached. An edge is followed only if its target still leads to an outcome
-    that wants routes (one reachability pass for all outcomes)."""
+    that wants routes (one reachability pass for all outcomes), and is not blocked.
+
+    Blocking (Johnson's, as for cycles): a node left without reaching any wanted outcome
+    stays blocked, since every way on from it runs into the route, until a node it leads
+    to reaches one; so the search does not wander through the loops of a map again and
+    again for a route that is not there. Only a node whose whole search was decided by
+    the map's edges alone is blocked: where a check's case was ruled out by the answers,
+    a different route may open it, so such nodes count as having reached an outcome."""
 
     def __init__(self, dm: DecisionMap, outcomes: list[str], budget: int) -> None:
         self.dm = dm
@@ -484,6 +492,17 @@ class _Search:
         if start in bit:
             wanting = arrive(start) if wanting & bit[start] else wanting
             return more
+        blocked: set[str] = {start}  # on the route, or no way on from it but into the route
+        waiting: dict[str, set[str]] = {}  # node -> blocked nodes it unblocks
+
+        def unblock(u: str) -> None:
+            todo = [u]
+            while todo:
+                x = todo.pop()
+                if x in blocked:
+                    blocked.discard(x)
+                    todo.extend(waiting.pop(x, ()))
+
         node, edges, steps = self._ways_out(start)
         frames = [_Frame(start, node, edges, steps)]
         while frames and wanting:
@@ -491,7 +510,13 @@ class _Search:
             i = fr.next_edge
             if i >= len(fr.edges):  # every way out tried: step back
                 frames.pop()
+                if fr.found:
+                    unblock(fr.node_id)
+                else:
+                    for out in fr.edges:
+                        waiting.setdefault(out.target, set()).add(fr.node_id)
                 if frames:
+                    frames[-1].found = frames[-1].found or fr.found
                     route.pop()
                     on_route.discard(fr.node_id)
                     if fr.parent_known is not None:
@@ -501,13 +526,14 @@ class _Search:
             fr.next_edge = i + 1
             e = fr.edges[i]
             target = e.target
-            if target in on_route or not reach.get(target, 0) & wanting:
+            if target in blocked or not reach.get(target, 0) & wanting:
                 continue
             told = None
             if isinstance(fr.node, Check):
                 told = _check_allows(fr.node, e, known, self.facts, decided, on_route)
                 if told is None:
                     self.impossible.add((fr.node_id, i))
+                    fr.found = True  # another route may open this branch: do not block
                     continue
             if self.work >= self.budget:
                 self.spent = True
@@ -521,6 +547,7 @@ class _Search:
                 known[fr.node_id] = learned
             route.append(fr.steps[i])
             if target in bit:
+                fr.found = True
                 wanting = arrive(target)
                 route.pop()
                 if learned is not None:
@@ -528,6 +555,7 @@ class _Search:
                 Facts.forget(decided, undo)
                 continue
             on_route.add(target)
+            blocked.add(target)
             node, edges, steps = self._ways_out(target)
             frames.append(_Frame(target, node, edges, steps,
                                  parent_known=fr.node_id if learned is not None else None,
