@@ -3,6 +3,7 @@ contradicts the answers before it is not followed, and nothing a walk can take i
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -185,3 +186,91 @@ def test_number_bounds_agree_with_every_value_they_allow():
                         pytest.fail(f"open, but every value says {truths}: "
                                     f"{(low, high, op, x)}")
 
+
+
+# ---------------------------------------------------------------- bounds on the search
+
+
+def ladder(n: int = 13) -> str:
+    """n questions: the first can stop at once; the others lead on (two choices to the
+    same place), skip ahead and loop round, and only the first leads out. Loop-free paths
+    through the loops explode; routes to the outcome: one."""
+    lines = ["id: ladder", "title: Ladder", 'version: "1"', "start: q0", "nodes:",
+             "  q0: {ask: Stop or go?, choices: {stop: done, go: q1}}"]
+    for i in range(1, n):
+        up, skip, hop, far = (f"q{(i + k - 1) % (n - 1) + 1}" for k in (1, 2, 3, 5))
+        lines.append(f'  q{i}: {{ask: "Step {i}?", choices: {{up: {up}, on: {up}, '
+                     f"skip: {skip}, hop: {hop}, far: {far}, back: q{i - 1}}}}}")
+    lines.append("  done: {outcome: Done, next_steps: [x]}")
+    return "\n".join(lines) + "\n"
+
+
+def test_loops_around_few_routes_are_not_searched_path_by_path():
+    """The hardening issue's 13-question map with loops searched for over a minute: every
+    loop-free path through the loops was tried. Now a node that cannot reach the outcome
+    but through the route is blocked, and the whole answer takes a handful of steps."""
+    rep = find_paths(load_text(ladder(13), "ladder.yaml"))
+    assert texts(rep, "done") == [["q0 = stop"]]
+    assert not rep.capped and rep.capped_by is None and not rep.unreached
+    assert rep.work < 100, rep.work
+
+
+def test_a_budget_that_runs_out_says_capped_and_keeps_what_it_found():
+    dm = load_map(ROOT / "maps" / "coalition-formation.yaml")
+    whole = find_paths(dm)
+    assert not whole.capped and whole.work > 40
+    rep = find_paths(dm, budget=40)
+    assert rep.capped and rep.capped_by == "budget" and rep.work == 40
+    found = sum(len(r) for r in rep.routes.values())
+    assert 0 < found < sum(len(r) for r in whole.routes.values())
+    for o, routes in rep.routes.items():  # what it found is the start of the whole list
+        assert texts(rep, o) == texts(whole, o)[: len(routes)]
+    # outcomes it had no time to reach are not said to be out of reach
+    assert not rep.unreached and rep.unsearched
+    assert set(rep.unsearched) == {o for o, r in rep.routes.items() if not r}
+
+
+def test_the_command_names_the_budget(tmp_path):
+    """`--budget` raises or lowers the bound, and the JSON names what stopped the search."""
+    exe = Path(sys.executable).with_name("decision-map")
+    env = {"PATH": str(exe.parent), "NO_COLOR": "1", "COLUMNS": "200"}
+    coalition = str(ROOT / "maps" / "coalition-formation.yaml")
+    p = subprocess.run([str(exe), "paths", coalition, "--budget", "40", "--json"],
+                       capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stderr
+    data = json.loads(p.stdout)
+    assert data["capped"] is True and data["capped_by"] == "budget"
+    assert data["budget"] == 40 and data["search_steps"] == 40 and data["unsearched"]
+    p = subprocess.run([str(exe), "paths", coalition, "--json"], capture_output=True,
+                       text=True, env=env)
+    data = json.loads(p.stdout)
+    assert data["capped"] is False and data["capped_by"] is None and not data["unsearched"]
+    p = subprocess.run([str(exe), "paths", coalition, "--budget", "40"], capture_output=True,
+                       text=True, env=env)
+    assert "Stopped after 40 search steps" in p.stdout and "--budget" in p.stdout
+
+
+CHAIN = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+from decision_map.io.loader import load_text
+from decision_map.walk.routes import find_paths
+n = 6000
+lines = ["id: chain", "title: Chain", 'version: "1"', "start: q0", "nodes:"]
+for i in range(n):
+    nxt = f"q{i + 1}" if i + 1 < n else "end"
+    lines.append(f"  q{i}: {{ask: 'Step {i}?', choices: {{a: {nxt}, b: {nxt}}}}}")
+lines.append("  end: {outcome: End, next_steps: [x]}")
+rep = find_paths(load_text(chr(10).join(lines), "chain.yaml"))
+routes = rep.routes["end"]
+print(len(routes), len(routes[0]), len(routes[-1]), rep.capped_by)
+"""
+
+
+def test_a_long_chain_is_searched_in_bounded_memory():
+    """A 6,000-question chain, each question's two choices both leading on, needed 3.2 GB
+    (every search step copied its route, seen set and knowns) and died with MemoryError.
+    Under a 1 GB address-space limit it now lists its 2,000 routes of 6,000 steps."""
+    p = subprocess.run([sys.executable, "-c", CHAIN], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.split() == ["2000", "6000", "6000", "routes"]
