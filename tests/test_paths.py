@@ -274,3 +274,68 @@ def test_a_long_chain_is_searched_in_bounded_memory():
     p = subprocess.run([sys.executable, "-c", CHAIN], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr[-2000:]
     assert p.stdout.split() == ["2000", "6000", "6000", "routes"]
+
+
+def plain_routes(dm, o: str) -> list[list[str]]:
+    """Every possible loop-free route to `o` by the plainest search: each step copies its
+    route, its nodes, what it knows and its facts; no reachability, no blocking, no cap."""
+    from decision_map.model.format import Check
+    from decision_map.model.graph import edges_of
+    from decision_map.walk.routes import Facts, _check_allows, _learn
+
+    facts = Facts()
+    found: list[list[str]] = []
+    stack = [(dm.model.start, [], frozenset({dm.model.start}), {}, {})]
+    while stack:
+        node_id, route, seen, known, decided = stack.pop()
+        if node_id == o:
+            found.append(route)
+            continue
+        node = dm.nodes.get(node_id)
+        if node_id in dm.outcomes() or node is None:
+            continue
+        edges = edges_of(node)
+        for e in reversed(edges):
+            if e.target in seen:
+                continue
+            now = decided
+            if isinstance(node, Check):
+                told = _check_allows(node, e, known, facts, decided, seen)
+                if told is None:
+                    continue
+                now = dict(decided)
+                for cond, value in told:
+                    facts.learn(cond, value, known, now)
+            learned = _learn(node, e, edges, dm.model.defaults, seen)
+            step = f"{node_id} = {e.value}" if e.kind == "choice" else \
+                node_id if e.kind == "next" else f"{node_id}: {e.label}"
+            stack.append((e.target, route + [step], seen | {e.target},
+                          {**known, node_id: learned} if learned is not None else known, now))
+    return found
+
+
+def _small_maps():
+    from bench import gen
+
+    yield "twice", load_text(TWICE, "twice.yaml")
+    yield "bounds", load_text(BOUNDS, "bounds.yaml")
+    yield "ladder", load_text(ladder(7), "ladder.yaml")
+    yield "gen-22", load_text(gen.map_text(22), "gen.yaml")
+    for path in SHIPPED:
+        yield path.stem, load_map(path)
+
+
+@pytest.mark.parametrize("name_dm", list(_small_maps()), ids=lambda x: x[0])
+def test_the_same_routes_in_the_same_order_as_the_plainest_search(name_dm):
+    """Sharing one search among the outcomes, pushing and popping instead of copying and
+    blocking dead ends change nothing a user sees: every outcome's routes are those of
+    the plainest search, in its order, and capped only when routes were left out."""
+    _, dm = name_dm
+    every = {o: plain_routes(dm, o) for o in dm.outcomes()}
+    for cap in (100_000, 5):
+        rep = find_paths(dm, cap=cap)
+        for o, routes in every.items():
+            assert texts(rep, o) == routes[: len(rep.routes[o])], o
+            if len(rep.routes[o]) < len(routes):
+                assert rep.capped and rep.capped_by == "routes"
+        assert rep.unreached == [o for o, routes in every.items() if not routes]
