@@ -159,7 +159,7 @@ def _batch(dm, responses: Path, group_by: str, member_column: Optional[str],
 def paths(
     map_file: Path = typer.Argument(..., metavar="MAP"),
     cap: int = typer.Option(2000, "--cap", min=1, help="Stop after this many routes."),
-    budget: int = typer.Option(2_000_000, "--budget", min=1,
+    budget: int = typer.Option(1_000_000, "--budget", min=1,
                                help="Stop after this many search steps."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:

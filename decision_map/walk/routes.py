@@ -1,8 +1,12 @@
 """What leads where: for each outcome, the routes that reach it and what each needs.
 
 Routes are loop-free paths from the start. Their number can grow exponentially, so each
-outcome gets an equal share of a cap and the search says when it stopped; searching
-only through nodes that can still reach the outcome keeps every outcome found.
+outcome gets an equal share of a cap, the search as a whole has a budget of steps, and
+the report says which of the two stopped it. One search serves every outcome, holding
+its route on a stack it pushes and pops (memory in the route's length, not its square);
+it goes only where an outcome that still wants routes can be reached, and blocks the
+nodes from which none can be reached but through the route (work near-linear in the
+routes listed, not in the loop-free paths of the map).
 
 A route is listed only if a group could walk it: what the route has answered so far is
 kept, and a check whose case (or `otherwise`) contradicts it is not followed. Where the
@@ -38,7 +42,7 @@ from ..rules.table import possible_statuses
 
 DEFAULT_CAP = 2_000
 
-DEFAULT_BUDGET = 2_000_000  # steps of search in all, before the search stops ("capped")
+DEFAULT_BUDGET = 1_000_000  # steps of search in all (a few seconds), then it stops: "capped"
 
 Truth = bool | None  # None: this route's answers do not tell
 _NOTHING = object()  # no fact was recorded under a key before
