@@ -33,10 +33,12 @@ COALITION = ROOT / "maps" / "coalition-formation.yaml"
 
 FULL = {"maps": [100, 1000, 10_000], "responses": [(1000, 3), (10_000, 12), (100_000, 7)],
         "decide": (100_000, 7), "dot_map": 1000, "reps": 5, "load_reps": 3, "decide_reps": 3,
-        "proc_runs": 10, "layout_reps": 3, "step_reps": 30, "engine_sample": 2000}
+        "proc_runs": 10, "layout_reps": 3, "step_reps": 30, "engine_sample": 2000,
+        "paths_maps": [1000, 2000, 3000, 10_000], "paths_reps": 3}
 SMOKE = {"maps": [40, 100, 200], "responses": [(30, 3), (40, 12), (60, 7)],
          "decide": (60, 7), "dot_map": 100, "reps": 1, "load_reps": 1, "decide_reps": 1,
-         "proc_runs": 1, "layout_reps": 1, "step_reps": 1, "engine_sample": None}
+         "proc_runs": 1, "layout_reps": 1, "step_reps": 1, "engine_sample": None,
+         "paths_maps": [40, 100, 200], "paths_reps": 1}
 
 FIGURES = [
     ("load_check", "load, validate, build the graph and run every check on the {big}-node map",
@@ -53,6 +55,8 @@ FIGURES = [
      "Graphviz laying out that DOT (pygraphviz, dot)", "< 0.1x"),
     ("focus_draw", "drawing the path through the {big}-node map (focus mode, SVG)",
      "none (absolute)", "< 2 s"),
+    ("paths", "`decision-map paths MAP --json > /dev/null` on the generated {paths}-node map",
+     "none (absolute); growth from the smallest map in the next table", "< 5 s; <= 12x"),
 ]
 
 
@@ -400,6 +404,55 @@ def fig_render(cfg, inp) -> dict:
     return out
 
 
+def fig_paths(cfg, data: Path) -> dict:
+    """`paths` on generated maps of every size: in-process (wall and CPU, map loaded
+    beforehand) and as the process writing its JSON, with the growth from the smallest."""
+    from decision_map.io.loader import load_map
+    from decision_map.walk.routes import find_paths
+
+    exe = str(Path(sys.executable).parent / "decision-map")
+    env = {**os.environ, "NO_COLOR": "1"}
+    maps = gen.write_maps(str(data), cfg["paths_maps"])
+    sizes: dict = {}
+    for n, path in maps.items():
+        dm = load_map(path)
+        cpu: list[float] = []
+
+        def once(dm=dm, cpu=cpu):
+            t = time.process_time()
+            rep = find_paths(dm)
+            cpu.append(time.process_time() - t)
+            return rep
+
+        wall, _ = median_time(once, cfg["paths_reps"])
+        rep = once()
+        del dm
+        runs, cpus = [], []
+        for _ in range(cfg["paths_reps"]):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t = time.perf_counter()
+            with open(os.devnull, "wb") as sink:
+                p = subprocess.run([exe, "paths", path, "--json"], stdout=sink,
+                                   stderr=subprocess.PIPE, env=env, cwd=ROOT)
+            runs.append(time.perf_counter() - t)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+            assert p.returncode == 0, p.stderr.decode()[-500:]
+        sizes[n] = {"in_process_s": wall, "in_process_cpu_s": statistics.median(cpu),
+                    "process_s": statistics.median(runs), "process_cpu_s": statistics.median(cpus),
+                    "routes": sum(len(r) for r in rep.routes.values()),
+                    "route_steps": sum(len(r) for rs in rep.routes.values() for r in rs),
+                    "outcomes": len(rep.routes), "search_steps": rep.work,
+                    "capped_by": rep.capped_by}
+        print(f"paths {n}: {sizes[n]}", flush=True)
+    small, big = sizes[min(sizes)], sizes[max(sizes)]
+    growth = {k: big[k] / small[k] for k in ("in_process_s", "in_process_cpu_s", "process_s",
+                                             "process_cpu_s")}
+    met = big["process_s"] < 5.0 and growth["in_process_cpu_s"] <= 12
+    return {"floor_s": None, "measured_s": big["process_s"], "ratio": None, "target": 5.0,
+            "met": met, "sizes": sizes, "growth": growth, "size_ratio": max(sizes) / min(sizes)}
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -427,7 +480,7 @@ def write_report(res: dict, out: Path, smoke: bool) -> None:
     for key, title, floor_name, target in FIGURES:
         f = figs.get(key)
         t = title.format(big=f"{big:,}", dot=f"{dotn:,}", groups=f"{groups:,}",
-                         members=members)
+                         members=members, paths=f"{max(cfg.get('paths_maps', [0])):,}")
         if f is None or "error" in (f or {}):
             lines.append(f"| {t} | {floor_name} | not measured: {(f or {}).get('error')} "
                          f"| — | {target} | no |")
@@ -453,6 +506,12 @@ def write_report(res: dict, out: Path, smoke: bool) -> None:
                     f"({f['no_cache_ratio']:.2f}x)"
         if key == "step":
             meas = f"p99 {f['p99_ms']:.2f} ms (p50 {f['p50_ms']:.2f}, {f['steps_timed']:,} steps)"
+        if key == "paths":
+            g = f["growth"]
+            meas += (f" ({_fmt_s(f['sizes'][max(f['sizes'], key=int)]['process_cpu_s'])} CPU); "
+                     f"growth over {f['size_ratio']:.0f}x the nodes: "
+                     f"{g['in_process_cpu_s']:.1f}x in-process CPU, {g['process_s']:.1f}x "
+                     "as the process")
         ratio = f"{f['ratio']:.2f}x" if f["ratio"] is not None else "—"
         lines.append(f"| {t} | {fl} | {meas} | {ratio} | {target} | "
                      f"{'yes' if f['met'] else '**no**'} |")
@@ -467,6 +526,21 @@ def write_report(res: dict, out: Path, smoke: bool) -> None:
                      f"{'yes' if d['floor_agrees_on_every_group'] else 'NO'}"
                      f" | {d['engine_groups_checked']:,} groups walked by the engine, "
                      f"{d['engine_mismatches']} differ ({d['engine_per_group_ms']:.2f} ms/group) |")
+    fp = figs.get("paths")
+    if fp and "sizes" in fp:
+        lines += ["", "## `paths` on generated maps, every size", "",
+                  "| nodes | outcomes | routes (steps in all) | search steps | capped by | "
+                  "in-process (CPU) | `paths --json > /dev/null` (CPU) |",
+                  "|---|---|---|---|---|---|---|"]
+        for n, d in fp["sizes"].items():
+            lines.append(f"| {int(n):,} | {d['outcomes']:,} | {d['routes']:,} "
+                         f"({d['route_steps']:,}) | {d['search_steps']:,} | {d['capped_by']} | "
+                         f"{_fmt_s(d['in_process_s'])} ({_fmt_s(d['in_process_cpu_s'])}) | "
+                         f"{_fmt_s(d['process_s'])} ({_fmt_s(d['process_cpu_s'])}) |")
+        g = fp["growth"]
+        lines.append(f"| growth over {fp['size_ratio']:.0f}x the nodes | | | | | "
+                     f"{g['in_process_s']:.1f}x ({g['in_process_cpu_s']:.1f}x) | "
+                     f"{g['process_s']:.1f}x ({g['process_cpu_s']:.1f}x) |")
     lines += ["", "Generated maps checked with `check_map`: " + ", ".join(
         f"{n:,} nodes: {c['errors']} errors, {c['warnings']} warnings"
         for n, c in res["inputs"]["checks"].items()) + ".", ""]
@@ -525,6 +599,9 @@ def main(argv: list[str] | None = None) -> dict:
     r = step("render", lambda: fig_render(cfg, inp))
     if r:
         figs.update(r if "error" not in r else {"dot": r, "focus_draw": r})
+    r = step("paths", lambda: fig_paths(cfg, data))
+    if r:
+        figs["paths"] = r
     res = {"machine": machine(), "smoke": args.smoke,
            "config": {k: v for k, v in cfg.items()},
            "inputs": {"checks": {str(k): v for k, v in inp["checks"].items()},
