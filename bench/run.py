@@ -420,6 +420,7 @@ def fig_paths(cfg, data: Path) -> dict:
         cpu: list[float] = []
 
         def once(dm=dm, cpu=cpu):
+            """One search, its CPU time kept beside the wall time `median_time` takes."""
             t = time.process_time()
             rep = find_paths(dm)
             cpu.append(time.process_time() - t)

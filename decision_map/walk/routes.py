@@ -372,6 +372,8 @@ def find_paths(dm: DecisionMap, cap: int = DEFAULT_CAP, budget: int = DEFAULT_BU
 
 
 def _find_paths(dm: DecisionMap, cap: int, budget: int) -> PathsReport:
+    """`find_paths` itself: a first round at an equal share, then rounds at the larger
+    share that the outcomes with fewer routes leave over, while any outcome has more."""
     outcomes = list(dm.outcomes())
     report = PathsReport(routes={o: [] for o in outcomes}, cap=cap, budget=budget)
     if dm.model.start not in dm.nodes:
@@ -508,6 +510,7 @@ class _Search:
         waiting: dict[str, set[str]] = {}  # node -> blocked nodes it unblocks
 
         def unblock(u: str) -> None:
+            """`u` reached a wanted outcome: it, and what waited on it, may be tried again."""
             todo = [u]
             while todo:
                 x = todo.pop()
