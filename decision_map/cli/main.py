@@ -17,7 +17,7 @@ import typer
 from ..errors import DecisionMapError
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="Decision maps a group walks together: check, step, run, render and report.",
@@ -26,11 +26,37 @@ app = typer.Typer(
 STATE = {"debug": False}
 
 
+def package_version() -> str:
+    """The installed package's version, from its metadata (one place: pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("decision-map")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"decision-map {package_version()}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_show_version,
+                                 help="Print the version and exit."),
 ) -> None:
     STATE["debug"] = debug
+
+
+def map_arg(path: Path) -> str:
+    """A MAP argument as a file: the path when something is there, else the shipped map
+    of that name (`decision-map maps` lists them)."""
+    from ..io.shipped import resolve_map
+
+    return resolve_map(path)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -75,12 +101,13 @@ def check(
     use_cache = not no_cache and os.environ.get("DECISION_MAP_NO_CACHE") != "1"
     seen: set[tuple[str, str, str]] = set()
     diags = []
-    for path in maps:
-        found = checkcache.lookup(str(path), options_key) if use_cache else None
+    for arg in maps:
+        path = map_arg(arg)
+        found = checkcache.lookup(path, options_key) if use_cache else None
         if found is None:
-            found, deps = _check_one(str(path), *limits)
+            found, deps = _check_one(path, *limits)
             if use_cache:
-                checkcache.store(str(path), options_key, found, deps)
+                checkcache.store(path, options_key, found, deps)
         for d in found:
             k = (str(d.where), d.code, d.message)
             if k not in seen:
@@ -120,33 +147,77 @@ def _check_one(path: str, max_bytes: Optional[int], max_nodes: Optional[int],
 # ---------------------------------------------------------------- schema and new
 
 
+SCHEMA_NAME = "decision-map.schema.json"
+
+
 @app.command()
-def schema() -> None:
+def schema(
+    write: bool = typer.Option(False, "--write",
+                               help=f"Write ./{SCHEMA_NAME}, where the maps `new` writes "
+                                    "point their editors, instead of printing it."),
+) -> None:
     """Print the JSON Schema (draft-07) of the map format, for editors."""
+    from ..io.atomic import write_atomic
     from ..io.schema import map_schema
 
-    typer.echo(json.dumps(map_schema(), indent=2, ensure_ascii=False))
+    text = json.dumps(map_schema(), indent=2, ensure_ascii=False)
+    if not write:
+        typer.echo(text)
+        return
+    write_atomic(SCHEMA_NAME, text + "\n")
+    typer.echo(f"wrote {SCHEMA_NAME}")
+
+
+def _schema_ref(file: Path) -> str:
+    """What a new map's `$schema` line says: ./decision-map.schema.json (where
+    `schema --write` puts it), relative to the map's folder."""
+    return os.path.relpath(Path(SCHEMA_NAME).resolve(), file.resolve().parent)
 
 
 @app.command()
 def new(
     file: Path = typer.Argument(..., help="Where to write the new map."),
+    from_map: Optional[str] = typer.Option(
+        None, "--from", metavar="MAP",
+        help="Start from a copy of this map (a shipped map's name or a file), with the "
+             "maps it hands off to copied beside it."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
-    """Write a small valid map to start from."""
-    from ..io.schema import SCHEMA_FILE
+    """Write a small valid map to start from, or a copy of a shipped map."""
     from .starter import starter_map
 
     if file.exists() and not force:
         raise fail(f"{file}: already exists (use --force to overwrite)")
-    map_id = "".join(c if c.isalnum() else "-" for c in file.stem.lower()).strip("-") or "my-map"
-    schema_ref = os.path.relpath(SCHEMA_FILE, file.resolve().parent)
-    file.write_text(starter_map(map_id, schema_ref), encoding="utf-8")
-    typer.echo(f"wrote {file}; check it with: decision-map check {file}")
+    if from_map is not None:
+        written = _copy_from(map_arg(Path(from_map)), file, force)
+    else:
+        map_id = "".join(c if c.isalnum() else "-" for c in file.stem.lower()).strip("-")
+        file.write_text(starter_map(map_id or "my-map", _schema_ref(file)), encoding="utf-8")
+        written = [file]
+    typer.echo(f"wrote {', '.join(map(str, written))}; check it with: decision-map check {file}")
+    if not Path(SCHEMA_NAME).exists():
+        typer.echo(f"for your editor's completion: decision-map schema --write (here, "
+                   f"./{SCHEMA_NAME})")
+
+
+def _copy_from(source: str, file: Path, force: bool) -> list[Path]:
+    from ..io.loader import load_map
+    from ..io.shipped import copy_map
+
+    dm = load_map(source)
+    handoffs: list[str] = []
+    todo = [dm]
+    while todo:
+        for link in todo.pop().handoffs.values():
+            if link.loaded is not None and link.loaded.path not in handoffs:
+                handoffs.append(link.loaded.path)
+                todo.append(link.loaded)
+    return copy_map(dm.path, file, _schema_ref, force, handoffs)
 
 
 COMMAND_MODULES = {"run": "run_cmd", "paths": "run_cmd", "test": "run_cmd",
-                   "render": "render_cmd", "report": "render_cmd", "step": "step_cmd"}
+                   "render": "render_cmd", "report": "render_cmd", "step": "step_cmd",
+                   "maps": "maps_cmd"}
 OWN_COMMANDS = {"check", "schema", "new"}
 
 
@@ -156,7 +227,7 @@ def _register_optional(args: list[str]) -> None:
     import importlib
 
     command = next((a for a in args if not a.startswith("-")), None)
-    if command in OWN_COMMANDS:
+    if command in OWN_COMMANDS or (command is None and "--version" in args):
         return
     wanted = [COMMAND_MODULES[command]] if command in COMMAND_MODULES else \
         sorted(set(COMMAND_MODULES.values()))

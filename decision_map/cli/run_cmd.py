@@ -18,9 +18,11 @@ if TYPE_CHECKING:
 
 
 def _load(path: Path, allow_outside: bool = False):
+    """Load a MAP argument: a file, or a shipped map's name when no such file exists."""
     from ..io.loader import LoadOptions, load_map
+    from ..io.shipped import resolve_map
 
-    return load_map(str(path), LoadOptions(allow_outside=allow_outside))
+    return load_map(resolve_map(path), LoadOptions(allow_outside=allow_outside))
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -31,7 +33,8 @@ def _write_atomic(path: Path, text: str) -> None:
 
 @app.command("run")
 def run_cmd(
-    map_file: Path = typer.Argument(..., metavar="MAP", help="The map to walk."),
+    map_file: Path = typer.Argument(..., metavar="MAP",
+                                    help="The map to walk: a file or a shipped map's name."),
     answers_file: Optional[Path] = typer.Argument(None, metavar="ANSWERS",
                                                   help="Answers file (YAML or JSON)."),
     responses: Optional[Path] = typer.Option(None, "--responses",
@@ -229,7 +232,7 @@ def test_cmd(
     from ..walk.scenarios import default_scenarios, run_scenarios
 
     dm = _load(map_file)
-    path = str(scenarios) if scenarios else default_scenarios(str(map_file))
+    path = str(scenarios) if scenarios else default_scenarios(dm.path)
     if not Path(path).is_file():
         raise fail(f"{path}: no scenario file (write one, see docs/answers.md)")
     report = run_scenarios(dm, path)

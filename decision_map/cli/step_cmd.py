@@ -16,7 +16,7 @@ from typing import Optional
 import typer
 from rich.text import Text
 
-from .main import app, fail
+from .main import app, fail, map_arg
 from .output import safe
 from .prompting import VoteInputError, parse_group
 from .stepper import Stepper
@@ -76,7 +76,8 @@ def step_cmd(
         except SessionError as e:
             session = _offer_backup(term, path, e, load_backup(path))
         try:
-            got = resume_session(session, str(path), map_file, options)
+            got = resume_session(session, str(path),
+                                 map_arg(map_file) if map_file else None, options)
         except SessionError as e:
             raise fail(str(e)) from None
         if group or group_file:
@@ -103,7 +104,7 @@ def step_cmd(
     else:
         if map_file is None:
             raise fail("give a MAP to walk, or --resume FILE", 2)
-        dm = load_map(str(map_file), options)
+        dm = load_map(map_arg(map_file), options)
         names = _group(term, group, group_file)
         from ..walk.engine import Walk
 
