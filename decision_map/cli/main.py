@@ -188,6 +188,8 @@ def new(
 
     if file.exists() and not force:
         raise fail(f"{file}: already exists (use --force to overwrite)")
+    if not file.resolve().parent.is_dir():
+        raise fail(f"{file}: no folder {file.parent} to write it in")
     if from_map is not None:
         written = _copy_from(map_arg(Path(from_map)), file, force)
     else:
@@ -217,7 +219,7 @@ def _copy_from(source: str, file: Path, force: bool) -> list[Path]:
 
 COMMAND_MODULES = {"run": "run_cmd", "paths": "run_cmd", "test": "run_cmd",
                    "render": "render_cmd", "report": "render_cmd", "step": "step_cmd",
-                   "maps": "maps_cmd"}
+                   "maps": "maps_cmd", "hook-check": "hook_cmd", "hook-test": "hook_cmd"}
 OWN_COMMANDS = {"check", "schema", "new"}
 
 

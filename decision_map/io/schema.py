@@ -26,3 +26,26 @@ def map_schema() -> dict[str, Any]:
     out.update(raw)
     out["definitions"] = dict(sorted(defs.items()))
     return out
+
+
+SCHEMA_LINE = "# yaml-language-server: $schema="
+MAX_HEADER_LINES = 50
+MAX_HEADER_LINE = 4096
+
+
+def declares_schema(path: str) -> bool:
+    """Whether a YAML file says, in the comments at its top, that it is a decision map
+    (a `yaml-language-server` line naming decision-map's schema file or its `$id`), so
+    that a pre-commit hook checks maps and leaves other YAML files alone."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for _ in range(MAX_HEADER_LINES):
+                stripped = f.readline(MAX_HEADER_LINE).strip()
+                if stripped.startswith(SCHEMA_LINE):
+                    ref = stripped[len(SCHEMA_LINE):].strip()
+                    return ref == SCHEMA_ID or ref.endswith(SCHEMA_FILE.name)
+                if stripped and not stripped.startswith("#"):
+                    return False
+    except OSError:
+        return False
+    return False

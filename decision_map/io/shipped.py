@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 
+from .schema import SCHEMA_LINE
+
 MAPS_PACKAGE = "decision_map_maps"
 MAP_SUFFIX = ".yaml"
 
@@ -55,9 +57,6 @@ def resolve_map(arg: str | os.PathLike[str]) -> str:
         return text
     found = shipped_path(text)
     return str(found) if found is not None else text
-
-
-SCHEMA_LINE = "# yaml-language-server: $schema="
 
 
 def with_schema_line(text: str, schema_ref: str) -> str:
