@@ -12,7 +12,11 @@ from typing import Any
 from ..model.format import MapFile
 
 SCHEMA_FILE = Path(__file__).parent / "decision-map.schema.json"
-SCHEMA_ID = "https://decision-map.invalid/schema/decision-map.schema.json"
+# The format's schema version: raised only when a map valid before is no longer valid.
+# The `$id` carries it and never names a host, so it stays the same wherever the schema is
+# copied (`decision-map schema --write`) or installed.
+SCHEMA_VERSION = 1
+SCHEMA_ID = f"urn:decision-map:schema:map:v{SCHEMA_VERSION}"
 
 
 def map_schema() -> dict[str, Any]:
@@ -22,6 +26,8 @@ def map_schema() -> dict[str, Any]:
     out: dict[str, Any] = {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": SCHEMA_ID,
+        "$comment": f"decision-map map format, schema version {SCHEMA_VERSION}; every key "
+                    "is documented in docs/format.md",
     }
     out.update(raw)
     out["definitions"] = dict(sorted(defs.items()))
