@@ -28,7 +28,9 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run $(ARGS)
 
 schema: $(STAMP)
-	$(BIN)/decision-map schema > decision_map/io/decision-map.schema.json
+	$(BIN)/python -c 'import json; from decision_map.io.schema import map_schema; \
+	print(json.dumps(map_schema(), indent=2, ensure_ascii=False))' \
+	> decision_map/io/decision-map.schema.json
 
 diagnostics: $(STAMP)
 	$(BIN)/python -m decision_map.check.docs docs/diagnostics.md

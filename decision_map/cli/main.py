@@ -158,9 +158,9 @@ def schema(
 ) -> None:
     """Print the JSON Schema (draft-07) of the map format, for editors."""
     from ..io.atomic import write_atomic
-    from ..io.schema import map_schema
+    from ..io.schema import published_schema
 
-    text = json.dumps(map_schema(), indent=2, ensure_ascii=False)
+    text = json.dumps(published_schema(), indent=2, ensure_ascii=False)
     if not write:
         typer.echo(text)
         return

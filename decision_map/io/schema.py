@@ -1,11 +1,15 @@
-"""The JSON Schema of the map format, generated from the pydantic models.
+"""The JSON Schema of the map format, generated from the pydantic models, with each key's
+hover text taken from the tables of `docs/format.md`.
 
 Draft-07 (what the YAML language server understands): pydantic's `$defs` become
-`definitions`. The repo carries the generated file; a test fails when it drifts.
+`definitions`. The package carries the generated file (`make schema` writes it from the
+repository's models and docs; a test fails when it drifts), and `decision-map schema`
+prints that file, so an installed package needs no docs folder.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +23,22 @@ SCHEMA_VERSION = 1
 SCHEMA_ID = f"urn:decision-map:schema:map:v{SCHEMA_VERSION}"
 
 
-def map_schema() -> dict[str, Any]:
-    """The schema as a dict, with stable key order."""
+DOC_FILE = Path(__file__).resolve().parents[2] / "docs" / "format.md"
+
+
+def published_schema() -> dict[str, Any]:
+    """The schema the package carries: what `decision-map schema` prints and writes."""
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+def map_schema(format_doc: str | None = None) -> dict[str, Any]:
+    """The schema as a dict, with stable key order; each key that `format_doc` (default:
+    the repository's docs/format.md) documents in a table gets that text as its hover."""
+    from .format_doc import key_texts
+
+    if format_doc is None:
+        format_doc = DOC_FILE.read_text(encoding="utf-8")
+    texts = key_texts(format_doc)
     raw = MapFile.model_json_schema(ref_template="#/definitions/{model}", by_alias=True)
     defs = raw.pop("$defs", {})
     out: dict[str, Any] = {
@@ -31,6 +49,10 @@ def map_schema() -> dict[str, Any]:
     }
     out.update(raw)
     out["definitions"] = dict(sorted(defs.items()))
+    for name, d in [("MapFile", out), *out["definitions"].items()]:
+        for prop, spec in d.get("properties", {}).items():
+            if prop in texts.get(name, {}):
+                spec["description"] = texts[name][prop]
     return out
 
 
