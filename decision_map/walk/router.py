@@ -26,6 +26,7 @@ from ..model.format import (
     TextQuestion,
 )
 from ..model.graph import STATUS_KEYS
+from ..model.trace import node_key
 from ..templating import render_text
 
 QUESTION, INFO, CHECK, HANDOFF, OUTCOME = range(5)
@@ -55,7 +56,7 @@ class Row:
         self.returns: dict[str, str] = {}
         self.say = ""
         self.ended = ""
-        self.key = f"{dm.id}/{node_id}"  # how a responses column names it inside a hand-off
+        self.key = node_key(dm.id, node_id, top=False)  # its name inside a hand-off
         self.how = ""  # how a question's decided value routes: choice, next or branch
         if isinstance(node, QUESTION_TYPES):
             self.kind = QUESTION
