@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from decision_map.errors import InputError, WalkError
 from decision_map.io.answers import questions_of
 from decision_map.io.loader import load_map, load_text
-from decision_map.model.format import ChoiceQuestion, NumberQuestion, TextQuestion
+from decision_map.model.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
+from decision_map.rules.params import allowed_votes, effective_params
 from decision_map.walk.batch import GroupResult, ballot_from_cell, run_batch
 from decision_map.walk.engine import Walk
 from decision_map.walk.router import MAX_STEPS
@@ -39,8 +40,6 @@ SHIPPED = [ROOT / "maps" / "coalition-formation.yaml", ROOT / "maps" / "common-g
            ROOT / "maps" / "working-through-dissent.yaml",
            ROOT / "tests" / "fixtures" / "engine" / "main.yaml"]
 NAMES = ["Ana", "Ben", "Cy", "Dee", "Émile", "Ümit", "李", "O'Neil", "Zed", "row 9"]
-WORDS_ANY_QUESTION = ["abstain", "stand-aside", "block", "object", "block: not this way",
-                      "object - too fast", "Abstain", " abstain "]
 
 
 def examples(kind: str) -> settings:
@@ -52,22 +51,26 @@ def examples(kind: str) -> settings:
 # ---------------------------------------------------------------- generated responses
 
 
-def _questions(dm) -> dict[str, Any]:
-    """Each question as a responses column names it: `id` in the top map, `map-id/id` in
-    a map reached by hand-off."""
-    return {k: node for k, (m, _nid, node) in questions_of(dm).items()
+def _questions(dm) -> dict[str, tuple[Any, Defaults]]:
+    """Each question as a responses column names it (`id` in the top map, `map-id/id` in
+    a map reached by hand-off), with its map's defaults."""
+    return {k: (node, m.model.defaults) for k, (m, _nid, node) in questions_of(dm).items()
             if (m is dm) != ("/" in k)}
 
 
 @st.composite
-def cells(draw, node: Any) -> str:
-    """One member's cell: mostly a vote the question takes, sometimes a word, rarely a
-    value it refuses (so some batches fail, at some group)."""
-    roll = draw(st.integers(0, 40))
-    if roll == 0:
-        return draw(st.sampled_from(["nonsense-choice", "99999", "-5", "7", "1.5"]))
-    if roll <= 5:
-        return draw(st.sampled_from(WORDS_ANY_QUESTION))
+def cells(draw, node: Any, defaults: Defaults, spoil: bool) -> str:
+    """One member's cell: a vote the question takes, or one of the words its rule allows
+    (in either spelling); with `spoil`, sometimes a value it refuses."""
+    roll = draw(st.integers(0, 9))
+    if spoil and roll <= 1:
+        return draw(st.sampled_from(["nonsense-choice", "99999", "-50", "9", "1.5",
+                                     "block: no", "stand-aside"]))
+    if roll <= 2:
+        word = draw(st.sampled_from(sorted(allowed_votes(node, defaults))))
+        if word in ("block", "object"):
+            return draw(st.sampled_from([word, f"{word}: not this way", f" {word} - too fast"]))
+        return draw(st.sampled_from([word, word.title(), f" {word} "]))
     if isinstance(node, TextQuestion):
         return draw(st.one_of(TEXT, st.sampled_from(["same words", "other words"])))
     if isinstance(node, NumberQuestion):
@@ -75,8 +78,9 @@ def cells(draw, node: Any) -> str:
         hi = int(node.number.max) if node.number.max is not None else 10
         return str(draw(st.integers(lo, hi)))
     assert isinstance(node, ChoiceQuestion)
-    return draw(st.one_of(st.sampled_from(list(node.choices)),
-                          st.sampled_from(["0", "1", "2", "3", "4", "5"])))
+    if effective_params(node, defaults).rule == "fist-to-five":
+        return str(draw(st.integers(0, 5)))
+    return draw(st.sampled_from(list(node.choices)))
 
 
 @st.composite
@@ -85,20 +89,23 @@ def responses(draw, dm) -> dict[str, list[tuple[int, dict]]]:
     distinct sizes and small pools of votes, so that vote patterns repeat across groups
     (the batch decides each pattern once)."""
     questions = _questions(dm)
-    sizes = draw(st.lists(st.integers(1, 6), min_size=1, max_size=2))
+    sizes = draw(st.lists(st.integers(1, 5), min_size=1, max_size=2))
     # a small pool of cells per question, shared by every group
-    pools = {k: draw(st.lists(cells(node), min_size=1, max_size=4))
-             for k, node in questions.items()}
+    spoil = draw(st.integers(0, 4)) == 0  # a batch with a vote that does not fit
+    pools = {k: draw(st.lists(cells(node, defaults, spoil), min_size=1, max_size=3))
+             for k, (node, defaults) in questions.items()}
     groups: dict[str, list[tuple[int, dict]]] = {}
     row = 1
-    for g in range(draw(st.integers(1, 8))):
-        members = draw(st.permutations(NAMES))[:draw(st.sampled_from(sizes))]
+    for g in range(draw(st.integers(1, 10))):
+        names = draw(st.permutations(NAMES))
+        voters = draw(st.sampled_from(sizes))
+        silent = draw(st.integers(0, 2))  # members with no cells: the same votes, a bigger group
         rows = []
-        for name in members:
+        for i, name in enumerate(names[:voters + silent]):
             row += 1
             given: dict[str, str] = {"\0member": name}
             for k in questions:
-                if draw(st.integers(0, 6)) > 0:  # else: the cell is empty
+                if i < voters and draw(st.integers(0, 3)) > 0:  # else: the cell is empty
                     given[k] = draw(st.sampled_from(pools[k]))
             rows.append((row, given))
         groups[f"g{g}"] = rows
@@ -156,6 +163,10 @@ def assert_parity(dm, groups: dict[str, list[tuple[int, dict]]]) -> None:
 @examples("generated")
 @given(data=st.data(), m=valid_maps())
 def test_batch_equals_walk_on_generated_maps(data, m):
+    if data.draw(st.booleans(), label="a quorum for every question"):
+        # members who give no cells still count toward a quorum: the same votes may be
+        # decided in one group and fall short in a bigger one
+        m["defaults"]["quorum"] = data.draw(st.sampled_from([0.5, 0.75, 1]))
     text = dump(m)
     note(text)
     dm = load_text(text, "gen.yaml")
