@@ -183,8 +183,8 @@ def group_names(group: Sequence[str]) -> list[str]:
     names = [g.strip() for g in group]
     if not names or any(not n for n in names):
         raise WalkError("the group needs at least one member, and every name some text")
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
         raise WalkError(f"the group names {', '.join(dupes)} more than once")
     return names
 
