@@ -25,7 +25,8 @@ from decision_map.errors import InputError, WalkError
 from decision_map.io.answers import questions_of
 from decision_map.io.loader import load_map, load_text
 from decision_map.model.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
-from decision_map.rules.params import allowed_votes, effective_params
+from decision_map.rules.params import effective_params
+from decision_map.rules.table import allowed_votes
 from decision_map.walk.batch import GroupResult, ballot_from_cell, run_batch
 from decision_map.walk.engine import Walk
 from decision_map.walk.router import MAX_STEPS
