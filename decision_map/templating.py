@@ -72,11 +72,12 @@ class _Env(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
-ENV = _Env()
+# Private: author text is compiled only by `_compiled`, after `_parse` has vetted it.
+_SANDBOX = _Env()
 
 
 def _parse(source: str) -> nodes.Template:
-    tree = ENV.parse(source)
+    tree = _SANDBOX.parse(source)
     for kind in FORBIDDEN_NODES:
         found = next(iter(tree.find_all(kind)), None)
         if found is not None:
@@ -93,7 +94,7 @@ def _parse(source: str) -> nodes.Template:
 def _compiled(source: str) -> jinja2.Template:
     """Parse, vet and compile once per distinct text (a batch renders one outcome's text
     for thousands of groups)."""
-    return ENV.from_string(_parse(source))
+    return _SANDBOX.from_string(_parse(source))
 
 
 @functools.lru_cache(maxsize=256)

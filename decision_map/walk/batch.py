@@ -11,22 +11,12 @@ from typing import Any
 from ..errors import InputError, WalkError
 from ..gcpause import paused
 from ..io.loader import DecisionMap
-from ..model.conditions import compare, holds
 from ..model.decision import ABSTAIN, Ballot
-from ..model.format import (
-    Check,
-    ChoiceQuestion,
-    Handoff,
-    Info,
-    NumberQuestion,
-    Outcome,
-    TextQuestion,
-)
-from ..model.trace import node_key
+from ..model.format import TextQuestion
 from ..rules.ballots import normal_special
 from ..rules.deciders import decide
-from ..templating import ENV, MAX_OUTPUT
-from .engine import STATUS_ROUTE, Position, _nth, run
+from .engine import Position, run
+from .router import MAX_STEPS, Frame, advance, answer, group_names, router_for
 
 _BLOCK = re.compile(r"^\s*(block|object)\s*[:\-]\s*(.+)$", re.IGNORECASE | re.DOTALL)
 
@@ -53,7 +43,8 @@ class BatchReport:
         return Counter(r.outcome or "(stopped)" for r in self.results)
 
 
-def _ballot(member: str, raw: str) -> Ballot:
+def ballot_from_cell(member: str, raw: str) -> Ballot:
+    """A member's ballot from one responses cell: a number, `block: reason`, or words."""
     raw = raw.strip()
     m = _BLOCK.match(raw)
     if m:
@@ -69,14 +60,11 @@ def _ballot(member: str, raw: str) -> Ballot:
 def run_batch(dm: DecisionMap, groups: dict[str, list[tuple[int, dict]]], path: str) -> BatchReport:
     """Walk the map once per group; a vote that does not fit names its file, row and question.
 
-    Each group is walked by `_FastWalk`, which gives the same GroupResult as the engine
-    (`engine.run`) without building ballots, sentences or a trace, and decides each
-    question once per distinct pattern of votes in the batch (vote patterns repeat). A
-    group the fast walk cannot finish cleanly (a vote that does not fit, a template that
-    fails, anything unexpected) is walked again by the engine, which raises the error
-    with its file and row, exactly as before."""
+    Each group walks the map's router (router.py), as `Walk` does, with a recorder that
+    counts steps instead of building a trace, and each question is decided once per
+    distinct pattern of votes in the batch (vote patterns repeat)."""
     results: list[GroupResult] = []
-    fast = _FastWalk(dm)
+    batch = _Batch(dm)
     for g, rows in groups.items():
         members = [cells["\0member"] for _, cells in rows]
         if len(set(members)) != len(members):
@@ -85,19 +73,16 @@ def run_batch(dm: DecisionMap, groups: dict[str, list[tuple[int, dict]]], path: 
             raise InputError(f"group {g!r} lists member {dup!r} twice",
                              f"{path}:row {row_of[dup]}")
         try:
-            result = fast.run(g, members, rows)
-        except Exception:  # the engine says what went wrong, or shows it was fine
-            result = None
-        if result is None:
-            result = _engine_result(dm, g, rows, members, path)
-        results.append(result)
+            results.append(batch.run(g, members, rows))
+        except WalkError as e:
+            raise _located(g, e, rows, members, path) from None
     return BatchReport(results)
 
 
 def run_batch_engine(dm: DecisionMap, groups: dict[str, list[tuple[int, dict]]],
                      path: str) -> BatchReport:
-    """run_batch through the engine for every group (the reference the fast walk is
-    tested against)."""
+    """run_batch through the engine for every group: a `Walk` and a full trace per group
+    (the reference the batch is measured and tested against)."""
     results: list[GroupResult] = []
     for g, rows in groups.items():
         members = [cells["\0member"] for _, cells in rows]
@@ -110,89 +95,100 @@ def run_batch_engine(dm: DecisionMap, groups: dict[str, list[tuple[int, dict]]],
     return BatchReport(results)
 
 
+def _located(g: str, e: WalkError, rows: list[tuple[int, dict]], members: list[str],
+             path: str) -> InputError:
+    """A group's walk error as one line naming the file and the row of the member it
+    names (else the group's first row)."""
+    row_of = {cells["\0member"]: n for n, cells in rows}
+    msg = str(e)
+    row = next((row_of[m] for m in members if f"from {m}" in msg or f"{m!r}" in msg),
+               rows[0][0])
+    return InputError(f"group {g!r}: {msg}", f"{path}:row {row}")
+
+
 def _engine_result(dm: DecisionMap, g: str, rows: list[tuple[int, dict]], members: list[str],
                    path: str) -> GroupResult:
-    row_of = {cells["\0member"]: n for n, cells in rows}
-
     def answers(pos: Position, rows=rows) -> list[Ballot] | None:
         key = pos.key
-        out = [_ballot(c["\0member"], c[key]) for _, c in rows if key in c]
+        out = [ballot_from_cell(c["\0member"], c[key]) for _, c in rows if key in c]
         return out or None
 
     try:
         trace = run(dm, members, answers, stop_at_missing=True)
     except WalkError as e:
-        msg = str(e)
-        row = next((row_of[m] for m in members if f"from {m}" in msg or f"{m!r}" in msg),
-                   rows[0][0])
-        raise InputError(f"group {g!r}: {msg}", f"{path}:row {row}") from None
+        raise _located(g, e, rows, members, path) from None
     decided_at = next((s.node for s in reversed(trace.steps) if s.decision), None)
     return GroupResult(g, len(members), trace.outcome, trace.verdict,
                        len(trace.steps), decided_at, trace.stopped)
 
 
-# ---------------------------------------------------------------- the fast walk
-
-_Q, _INFO, _CHECK, _HANDOFF, _OUTCOME = range(5)
-MAX_STEPS = 10_000  # as engine.run
-
-
-class _Fallback(Exception):
-    """The fast walk leaves this group to the engine."""
+# ---------------------------------------------------------------- the counting recorder
 
 
 class _D:
-    """What a check or a template reads of a decision: its status, value and texts."""
+    """What a check or a template reads of a decision: its status, value and texts (the
+    batch keeps no sentences)."""
 
     __slots__ = ("status", "value", "texts")
+    explanation = ""
 
     def __init__(self, status: str, value: Any, texts: tuple = ()) -> None:
         self.status, self.value, self.texts = status, value, texts
 
 
-class _FastWalk:
-    """engine.Walk's moves for a batch: the same route, revisit bound, hand-off stack,
-    stop sentences and outcome template, counting steps instead of recording them.
+class _Count:
+    """The batch's recorder: how many steps, where the last decision was taken, and how
+    the walk ended; the outcome text is rendered (a failing one fails the run) but not
+    kept, as a batch result does not show it."""
+
+    __slots__ = ("steps", "decided_at", "stopped", "outcome", "verdict")
+
+    def __init__(self) -> None:
+        self.steps = 0
+        self.decided_at: str | None = None
+        self.stopped: str | None = None
+        self.outcome: str | None = None
+        self.verdict: str | None = None
+
+    def record(self, node_id: str, node: object, *, ballots: tuple = (), decision: Any = None,
+               route: tuple = (None, None), target: str | None = None,
+               explanation: str = "") -> None:
+        self.steps += 1
+        if decision is not None:
+            self.decided_at = node_id
+
+    def reroute(self, target: str, note: str) -> None:
+        pass
+
+    def stop(self, why: str) -> None:
+        self.stopped = why
+
+    def end(self, node_id: str, node: Any) -> None:
+        self.outcome, self.verdict = node_id, node.verdict
+
+    def outcome_text(self, text: str) -> None:
+        pass
+
+
+class _Batch:
+    """Groups walked on one map's router, each question decided through a memo.
 
     A question's (status, value) depends only on its rule, the group's size and the
     multiset of cells given (names and order only reach the sentence), so it is
     computed by rules.decide once per (question, size, sorted cells) and reused."""
 
     def __init__(self, dm: DecisionMap) -> None:
-        self.top = dm
-        self.maps: dict[int, tuple[dict[str, tuple[int, Any]], Any]] = {}
+        self.router = router_for(dm)
+        self.top_id = dm.id
         self.memo: dict[tuple, tuple[str, Any]] = {}
-        self.routes: dict[tuple, str | None] = {}
-        self.templates: dict[str, Any] = {}
         self.kinds: dict[str, tuple[str, Any]] = {}
-
-    def _nodes(self, m: DecisionMap) -> tuple[dict[str, tuple[int, Any]], Any]:
-        got = self.maps.get(id(m))
-        if got is None:
-            table: dict[str, tuple[int, Any]] = {}
-            for nid, node in m.nodes.items():
-                if isinstance(node, (ChoiceQuestion, NumberQuestion, TextQuestion)):
-                    table[nid] = (_Q, node)
-                elif isinstance(node, Info):
-                    table[nid] = (_INFO, node)
-                elif isinstance(node, Check):
-                    table[nid] = (_CHECK, node)
-                elif isinstance(node, Handoff):
-                    table[nid] = (_HANDOFF, node)
-                elif isinstance(node, Outcome):
-                    table[nid] = (_OUTCOME, node)
-                else:  # pragma: no cover - every kind is above
-                    raise _Fallback
-            got = (table, m)
-            self.maps[id(m)] = got
-        return got
 
     def _text_kind(self, raw: str) -> tuple[str, Any]:
         """How a text question reads a cell: A(bstain), T(ext) or X (refused), and the
         ballot's value."""
         k = self.kinds.get(raw)
         if k is None:
-            v = _ballot("", raw).value
+            v = ballot_from_cell("", raw).value
             k = ("A" if normal_special(v) == ABSTAIN else "T" if isinstance(v, str) else "X",
                  v)
             self.kinds[raw] = k
@@ -218,144 +214,31 @@ class _FastWalk:
         hit = self.memo.get(key)
         if hit is None:
             d = decide(qid, node, m.model.defaults, members,
-                       [_ballot(who, raw) for who, raw in given])
+                       [ballot_from_cell(who, raw) for who, raw in given])
             hit = self.memo[key] = (d.status, d.value)
         return hit
 
-    def _route(self, node: Any, d: _D) -> str | None:
-        if d.status == "decided":
-            if isinstance(node, ChoiceQuestion):
-                k = (id(node), str(d.value))
-                t = self.routes.get(k, _MISSING)
-                if t is _MISSING:
-                    t = node.targets()[str(d.value)]
-                    self.routes[k] = t
-                return t  # type: ignore[return-value]
-            if isinstance(node, TextQuestion):
-                return node.next
-            for b in node.branches:
-                if compare(b.when, d.value, d.status):
-                    return b.next
-            return node.otherwise or None
-        key = STATUS_ROUTE.get(d.status)
-        target = getattr(node, key) if key else None
-        return target or node.otherwise
-
     def run(self, g: str, members: list[str], rows: list[tuple[int, dict]]) -> GroupResult:
-        if any(not n.strip() or n != n.strip() for n in members):
-            raise _Fallback
-        top = self.top
-        # a frame: [nodes table, map, node id, visits, decisions]
-        table, m = self._nodes(top)
-        start = top.model.start
-        stack: list[list] = [[table, m, start, {start: 1}, {}]]
-        steps = 0
+        """One group's walk, as `engine.run` with the group's cells as answers."""
+        members = group_names(members)
+        rec = _Count()
+        stack = [Frame(self.router)]
+        waiting = advance(stack, members, rec)
         submissions = 0
-        decided_at: str | None = None
-        stopped: str | None = None
-        outcome: str | None = None
-        verdict: str | None = None
-
-        def go(f: list, target: str | None, from_node: Any) -> str | None:
-            """Move frame `f` on; the stop sentence when the walk cannot."""
-            if target is None:
-                return f"The walk cannot go on from {f[2]!r}: no route for this decision."
-            visits = f[3]
-            limit = f[1].model.defaults.max_revisits
-            seen = visits.get(target, 0)
-            if seen > limit:
-                fallback = getattr(from_node, "otherwise", None)
-                note = (f"Coming back to {target!r} a {_nth(seen + 1)} time would "
-                        f"pass the map's limit of {limit} revisits")
-                if fallback and fallback != target and visits.get(fallback, 0) <= limit:
-                    target = fallback
-                else:
-                    return f"{note}, and there is no other way on. Stop here and talk."
-            f[2] = target
-            visits[target] = visits.get(target, 0) + 1
-            return None
-
-        while True:
+        while waiting:
+            if submissions >= MAX_STEPS:
+                raise WalkError(f"the walk did not end within {MAX_STEPS} steps")
             f = stack[-1]
-            table, m, nid = f[0], f[1], f[2]
-            kind, node = table[nid]
-            if kind == _Q:
-                if submissions >= MAX_STEPS:
-                    raise _Fallback
-                key = node_key(m.id, nid, top=m.id == top.id)
-                given = [(c["\0member"], c[key]) for _, c in rows if key in c]
-                if not given:
-                    where = node_key(m.id, nid, top=len(stack) == 1)
-                    stopped = f"No answer for question {where!r}."
-                    break
-                d = self._decide(m, nid, node, members, given)
-                submissions += 1
-                f[4][nid] = d
-                steps += 1
-                decided_at = nid
-                stopped = go(f, self._route(node, d), node)
-                if stopped:
-                    break
-            elif kind == _INFO:
-                steps += 1
-                stopped = go(f, node.next, node)
-                if stopped:
-                    break
-            elif kind == _CHECK:
-                target = node.otherwise
-                decisions = f[4]
-                for route in node.check:
-                    if holds(route.when, decisions):
-                        target = route.next
-                        break
-                steps += 1
-                stopped = go(f, target, node)
-                if stopped:
-                    break
-            elif kind == _HANDOFF:
-                link = m.handoffs.get(nid)
-                if link is None or link.loaded is None:
-                    raise _Fallback
-                sub = link.loaded
-                steps += 1
-                sub_table, _ = self._nodes(sub)
-                s0 = sub.model.start
-                stack.append([sub_table, sub, s0, {s0: 1}, {}])
-            else:  # an outcome
-                steps += 1
-                if len(stack) > 1:
-                    stack.pop()
-                    parent = stack[-1]
-                    hand = parent[0][parent[2]][1]
-                    target = hand.returns.get(nid) or hand.otherwise
-                    steps += 1
-                    stopped = go(parent, target, hand)
-                    if stopped:
-                        break
-                    continue
-                outcome, verdict = nid, node.verdict
-                if node.text:
-                    self._render(node, f, members, m)
+            nid = f.node
+            row = f.router.rows[nid]
+            key = nid if f.dm.id == self.top_id else row.key  # as node_key names it
+            given = [(c["\0member"], c[key]) for _, c in rows if key in c]
+            if not given:
+                where = nid if len(stack) == 1 else row.key
+                rec.stop(f"No answer for question {where!r}.")
                 break
-        return GroupResult(g, len(members), outcome, verdict, steps, decided_at, stopped)
-
-    def _render(self, node: Outcome, f: list, members: list[str], m: DecisionMap) -> None:
-        """Render the outcome's text as the engine does (a failure is the engine's to
-        report); the text itself is not part of a batch result."""
-        template = self.templates.get(node.text)  # type: ignore[arg-type]
-        if template is None:
-            template = ENV.from_string(node.text)
-            self.templates[node.text] = template  # type: ignore[index]
-        decisions = f[4]
-        context = {
-            "answers": {k: d.value for k, d in decisions.items()},
-            "texts": {k: [list(t) for t in d.texts] for k, d in decisions.items() if d.texts},
-            "group": list(members),
-            "map": {"id": m.id, "title": m.model.title, "version": m.version},
-            "outcome": {"title": node.outcome, "verdict": node.verdict},
-        }
-        if len(template.render(**context)) > MAX_OUTPUT:
-            raise _Fallback
-
-
-_MISSING = object()
+            d = self._decide(f.dm, nid, row.node, members, given)
+            submissions += 1
+            waiting = answer(stack, members, rec, d)
+        return GroupResult(g, len(members), rec.outcome, rec.verdict, rec.steps,
+                           rec.decided_at, rec.stopped)
