@@ -45,7 +45,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 MD_TEMPLATE = "report.md.j2"
 HTML_TEMPLATE = "report.html.j2"
 
-# The charter's sections (docs: /work/shared/domain/maps.md, section 4): number, heading,
+# The charter's sections (maps/README.md, "The coalition charter"): number, heading,
 # and what belongs there (shown under a section nobody has written yet).
 CHARTER_SECTIONS: tuple[tuple[int, str, str], ...] = (
     (1, "Name, date, member groups and their representatives", ""),

@@ -14,7 +14,7 @@ from decision_map.walk.scenarios import default_scenarios, run_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPS = sorted((ROOT / "maps").glob("*.yaml"))
-NOTES = ROOT / "docs" / "organizers-notes.txt"  # a copy of shared/seed/000_b6055c529d498b66.txt
+NOTES = ROOT / "docs" / "organizers-notes.txt"  # the organizers' notes the maps draw on
 
 
 @pytest.mark.parametrize("path", MAPS, ids=lambda p: p.stem)

@@ -1,7 +1,7 @@
 """How each group rule counts the checked votes at one question into one Decision: one
 function per rule, named by the rule's record in table.py; deciders.decide runs them.
 
-Pure functions, no I/O. The semantics are those of the domain note `decision-rules.md`:
+Pure functions, no I/O. The semantics are those of docs/rules.md:
 quorum first, then blocks, then the rule. Every Decision carries one plain sentence.
 
 Choices made here where the rules leave one open (each is said in the explanation):
