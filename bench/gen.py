@@ -1,5 +1,15 @@
-"""Seeded inputs: maps of any size with every node kind and every rule (valid under
-`decision-map check`), a small sub-map they hand off to, and responses CSVs."""
+"""The one generator of synthetic maps: maps of any size with every node kind and every
+rule (valid under `decision-map check`), a small sub-map they hand off to, a walk through
+them, and responses CSVs. It lives outside the installed packages; the benchmarks and the
+tests use it.
+
+Everything is seeded: pass `seed`, or a `random.Random` as `rng` (so that Hypothesis can
+drive it with `st.randoms()`); the same seed gives the same text.
+
+>>> text = map_text(20, handoffs=False)
+>>> text == map_text(20, handoffs=False) and text.count("ask:") == 5
+True
+"""
 
 from __future__ import annotations
 
@@ -7,6 +17,11 @@ import io
 import json
 import os
 import random
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from decision_map.io.loader import DecisionMap
+    from decision_map.model.trace import Trace
 
 RULES = ("majority", "supermajority", "plurality", "unanimous", "consensus", "consent",
          "fist-to-five", "any")
@@ -62,11 +77,15 @@ def _choice(i: int, rule: str, nxt: str, alt: str, rng: random.Random) -> str:
             f"choices: {choices}{routes}}}")
 
 
-def map_text(n: int, seed: int = 0, sub: str = "sub.yaml") -> str:
+def map_text(n: int, seed: int = 0, sub: str = "sub.yaml", *,
+             rng: random.Random | None = None, handoffs: bool = True) -> str:
     """YAML of a map of exactly `n` nodes (n >= 20): blocks of ten nodes (choice, number,
     text, check, info, hand-off, two more choices, info, outcome), each block's choices
-    rotating through every rule, a few loops back, and final outcomes."""
-    rng = random.Random(seed)
+    rotating through every rule, a few loops back, and final outcomes.
+
+    `handoffs=False` reads something out instead of handing off, so the text loads on its
+    own (no `sub` file beside it); `rng`, when given, is used instead of `seed`."""
+    rng = rng if rng is not None else random.Random(seed)
     n = max(n, 20)
     blocks = (n - 2) // BLOCK
     out = io.StringIO()
@@ -97,7 +116,7 @@ def map_text(n: int, seed: int = 0, sub: str = "sub.yaml") -> str:
             f"{{any: [{{answer: {nid[0]}, is: a}}, {{answer: {nid[0]}, status: tie}}]}}"
         w(f"  {nid[3]}: {{check: [{{when: {cond}, next: {nid[4]}}}], otherwise: {nid[5]}}}\n")
         w(f"  {nid[4]}: {{say: {_q(f'Read this out ({b + 4}).')}, next: {nid[5]}}}\n")
-        if blk % handoff_every == 0:
+        if handoffs and blk % handoff_every == 0:
             w(f"  {nid[5]}: {{map: {sub}, returns: {{s-ok: {nid[6]}, s-no: {nid[7]}}}}}\n")
         else:
             w(f"  {nid[5]}: {{say: {_q(f'Between parts ({b + 5}).')}, next: {nid[6]}}}\n")
@@ -131,6 +150,49 @@ def write_maps(folder: str, sizes: list[int], seed: int = 0) -> dict[int, str]:
             f.write(map_text(n, seed + n))
         out[n] = p
     return out
+
+
+def generated_map(n: int, seed: int = 0, *, rng: random.Random | None = None) -> DecisionMap:
+    """The map of `map_text(n, handoffs=False)`, loaded: for drawing and walking in memory."""
+    from decision_map.io.loader import load_text
+
+    return load_text(map_text(n, seed, rng=rng, handoffs=False), f"<generated-{n}>")
+
+
+def guided_trace(dm: DecisionMap, questions: int = 40, members: int = 5) -> Trace:
+    """A walk that goes the longest way on for `questions` questions, then the short way
+    out: the path a real meeting takes through a big map (every member gives the same)."""
+    from decision_map.model.decision import Ballot
+    from decision_map.model.format import ChoiceQuestion, NumberQuestion, TextQuestion
+    from decision_map.model.graph import questions_remaining
+    from decision_map.walk.engine import run
+
+    group = [f"M{i}" for i in range(members)]
+    asked = [0]
+    by_id = {dm.id: dm}
+    for link in dm.handoffs.values():
+        if link.loaded is not None:
+            by_id[link.loaded.id] = link.loaded
+
+    def answers(pos):
+        node = pos.node
+        asked[0] += 1
+        deep = asked[0] <= questions
+        if isinstance(node, TextQuestion):
+            vals = ["A few words"] + ([""] * (members - 1) if node.text == "one" else
+                                      ["More words"] * (members - 1))
+            return [Ballot(m, v) for m, v in zip(group, vals, strict=True) if v]
+        if isinstance(node, NumberQuestion):
+            return [Ballot(m, 5) for m in group]
+        assert isinstance(node, ChoiceQuestion)
+        rem = questions_remaining(by_id[pos.map_id])
+        ranked = sorted(node.choices, key=lambda c: -rem.get(node.targets()[c], 0))
+        pick = ranked[0] if deep else ranked[-1]
+        if node.rule == "fist-to-five":
+            return [Ballot(m, 5 if pick == (node.proposal or ranked[0]) else 0) for m in group]
+        return [Ballot(m, pick) for m in group]
+
+    return run(dm, group, answers, stop_at_missing=True)
 
 
 # ---------------------------------------------------------------- responses

@@ -12,7 +12,6 @@ import gc
 import json
 import os
 import platform
-import random
 import resource
 import statistics
 import subprocess
@@ -110,44 +109,6 @@ def make_inputs(cfg: dict, data: Path) -> dict:
         csvs[(groups, members)] = str(p)
     return {"maps": maps, "checks": checks, "csvs": csvs,
             "seconds": round(time.perf_counter() - t, 2)}
-
-
-def guided_trace(dm, questions: int = 40, members: int = 5, seed: int = 7):
-    """A walk that goes the longest way on for `questions` questions, then the short way
-    out: the path a real meeting takes through a big map."""
-    from decision_map.model.decision import Ballot
-    from decision_map.model.format import ChoiceQuestion, NumberQuestion, TextQuestion
-    from decision_map.model.graph import questions_remaining
-    from decision_map.walk.engine import run
-
-    rng = random.Random(seed)
-    group = [f"M{i}" for i in range(members)]
-    asked = [0]
-
-    def answers(pos):
-        node = pos.node
-        asked[0] += 1
-        deep = asked[0] <= questions
-        if isinstance(node, TextQuestion):
-            vals = ["A few words"] + ([""] * (members - 1) if node.text == "one" else
-                                      ["More words"] * (members - 1))
-            return [Ballot(m, v) for m, v in zip(group, vals, strict=True) if v]
-        if isinstance(node, NumberQuestion):
-            return [Ballot(m, 5) for m in group]
-        assert isinstance(node, ChoiceQuestion)
-        rem = questions_remaining(pos_map[pos.map_id])
-        ranked = sorted(node.choices, key=lambda c: -rem.get(node.targets()[c], 0))
-        pick = ranked[0] if deep else ranked[-1]
-        if node.rule == "fist-to-five" or (node.rule is None and False):
-            return [Ballot(m, 5 if pick == (node.proposal or ranked[0]) else 0) for m in group]
-        return [Ballot(m, pick) for m in group]
-
-    pos_map = {dm.id: dm}
-    for link in dm.handoffs.values():
-        if link.loaded is not None:
-            pos_map[link.loaded.id] = link.loaded
-    del rng
-    return run(dm, group, answers, stop_at_missing=True)
 
 
 # ---------------------------------------------------------------- figures
@@ -376,7 +337,7 @@ def fig_render(cfg, inp) -> dict:
 
     out = {}
     dm = load_map(inp["maps"][cfg["dot_map"]])
-    trace = guided_trace(dm)
+    trace = gen.guided_trace(dm)
     dot_s, _ = median_time(lambda: to_dot(dm, trace), cfg["layout_reps"])
     dot = to_dot(dm, trace)
     lay_s, _ = median_time(lambda: pygraphviz.AGraph(string=dot).layout("dot"),
@@ -385,7 +346,7 @@ def fig_render(cfg, inp) -> dict:
                   "target": 0.1, "met": dot_s / lay_s < 0.1, "trace_steps": len(trace.steps),
                   "dot_bytes": len(dot)}
     big = load_map(inp["maps"][max(cfg["maps"])])
-    btrace = guided_trace(big)
+    btrace = gen.guided_trace(big)
     box: dict = {}
 
     def focus():

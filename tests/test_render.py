@@ -25,58 +25,9 @@ from decision_map_render import (
 
 from decision_map.errors import DecisionMapError
 from decision_map.io.loader import load_map
-from decision_map.model.decision import Decision
-from decision_map.model.trace import Step, Trace
 
 FIX = Path(__file__).parent / "fixtures" / "render"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
-
-
-def decision(status="decided", value=None, tally=None, **kw) -> Decision:
-    return Decision(status=status, rule=kw.pop("rule", "consensus"), value=value,
-                    tally=tally or {}, explanation=kw.pop("explanation", ""),
-                    members=kw.pop("members", 5), participating=kw.pop("participating", 5),
-                    **kw)
-
-
-def main_trace() -> Trace:
-    """Blocked at `goal`, through the dissent map and back, then on to `form`."""
-    m, s = "render-main", "render-sub"
-    in_sub = ("dissent",)  # the hand-off node the dissent map is walked from
-    steps = [
-        Step(m, "intro", "info", route_kind="next", route_value="next", next="goal"),
-        Step(m, "goal", "choice", decision=decision("blocked", None, {"yes": 4},
-             blocks=(("dana", "too fast"),)),
-             route_kind="status", route_value="blocked", next="dissent"),
-        Step(m, "dissent", "handoff"),
-        Step(s, "hear", "info", scope=in_sub, route_kind="next", route_value="next",
-             next="amend"),
-        Step(s, "amend", "choice", scope=in_sub, decision=decision("decided", "yes", {"yes": 5}),
-             route_kind="choice", route_value="yes", next="resolved"),
-        Step(s, "resolved", "outcome", scope=in_sub),
-        Step(m, "dissent", "handoff", route_kind="return", route_value="resolved", next="goal"),
-        Step(m, "goal", "choice", visit=2,
-             decision=decision("decided", "yes", {"yes": 4}, stood_aside=("eve",)),
-             route_kind="choice", route_value="yes", next="hours"),
-        Step(m, "hours", "number", decision=decision("decided", 8.0, {}, rule="sum"),
-             route_kind="branch", route_value="< 10", next="enough"),
-        Step(m, "enough", "check", route_kind="when", route_value="case 1", next="hopes"),
-        Step(m, "hopes", "text", decision=decision("decided", None, {},
-             texts=(("ana", "Win the park"), ("ben", "Fix the roads"))),
-             route_kind="next", route_value="next", next="form"),
-        Step(m, "form", "outcome"),
-    ]
-    return Trace("render-main", "1.0", "0" * 64, "Forming a coalition", ["ana", "ben"],
-                 steps=steps, outcome="form", verdict="form-coalition")
-
-
-def hostile_trace() -> Trace:
-    steps = [
-        Step("hostile", "q1", "choice", decision=decision("decided", "end", {"end": 3}),
-             route_kind="choice", route_value="end", next="o1"),
-        Step("hostile", "o1", "outcome"),
-    ]
-    return Trace("hostile", "1", "0" * 64, "h", [], steps=steps, outcome="o1")
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +62,7 @@ def layout(dot: str) -> pygraphviz.AGraph:
 # ---------------------------------------------------------------- diagram model
 
 
-def test_ids_follow_map_order_then_entered_submaps(main):
+def test_ids_follow_map_order_then_entered_submaps(main, main_trace):
     d = build(main, main_trace())
     keys = [(n.id, n.key, n.cluster) for n in d.nodes]
     assert [k for _, k, _ in keys[:8]] == list(main.model.nodes)
@@ -129,7 +80,7 @@ def test_untraced_map_draws_handoff_as_one_box(main):
     assert not any(n.on_path for n in d.nodes) and not any(e.taken for e in d.edges)
 
 
-def test_steps_tallies_and_flags(main):
+def test_steps_tallies_and_flags(main, main_trace):
     d = build(main, main_trace())
     by_key = {n.key: n for n in d.nodes}
     goal = by_key["goal"]
@@ -154,7 +105,7 @@ def test_steps_tallies_and_flags(main):
     assert edges[("amend", "resolved")].taken and not edges[("amend", "stuck")].taken
 
 
-def test_focus_keeps_path_and_one_step_off(main):
+def test_focus_keeps_path_and_one_step_off(main, main_trace):
     t = main_trace()
     t.steps = t.steps[:2]  # intro, then goal blocked (walk stopped there)
     t.stopped = "blocked"
@@ -165,14 +116,14 @@ def test_focus_keeps_path_and_one_step_off(main):
     assert build(main, None, focus=True).nodes == build(main).nodes  # no path: no focus
 
 
-def test_trace_of_another_map_is_refused(main):
+def test_trace_of_another_map_is_refused(main, main_trace):
     t = main_trace()
     t.map_id = "other"
     with pytest.raises(DecisionMapError, match="trace is of map 'other'"):
         build(main, t)
 
 
-def test_submap_steps_without_entry_step_are_placed(main):
+def test_submap_steps_without_entry_step_are_placed(main, main_trace):
     t = main_trace()
     t.steps = [s for i, s in enumerate(t.steps) if i != 2]  # drop the hand-off entry
     d = build(main, t)
@@ -183,13 +134,13 @@ def test_submap_steps_without_entry_step_are_placed(main):
 
 
 @pytest.mark.parametrize("traced", [False, True])
-def test_dot_golden_and_lays_out(main, traced):
+def test_dot_golden_and_lays_out(main, traced, main_trace):
     dot = to_dot(main, main_trace() if traced else None)
     golden(f"main{'-trace' if traced else ''}.dot", dot)
     layout(dot)
 
 
-def test_dot_focus_golden(main):
+def test_dot_focus_golden(main, main_trace):
     t = main_trace()
     t.steps = t.steps[:2]
     t.stopped = "blocked"
@@ -198,14 +149,14 @@ def test_dot_focus_golden(main):
     layout(dot)
 
 
-def test_dot_is_deterministic(main):
+def test_dot_is_deterministic(main, main_trace):
     a = to_dot(main, main_trace())
     b = to_dot(load_map(FIX / "main.yaml"), main_trace())
     assert a == b
     assert draw(a, "svg") == draw(b, "svg")
 
 
-def test_dot_styles(main):
+def test_dot_styles(main, main_trace):
     dot = to_dot(main, main_trace())
     assert "shape=box3d" in dot and "shape=diamond" in dot and "shape=note" in dot
     assert "shape=doubleoctagon" in dot and 'style="rounded,filled"' in dot
@@ -233,12 +184,12 @@ def test_to_digraph_is_a_graphviz_digraph(main):
 
 
 @pytest.mark.parametrize("traced", [False, True])
-def test_mermaid_golden(main, traced):
+def test_mermaid_golden(main, traced, main_trace):
     text = to_mermaid(main, main_trace() if traced else None)
     golden(f"main{'-trace' if traced else ''}.mmd", text)
 
 
-def test_mermaid_path_styles(main):
+def test_mermaid_path_styles(main, main_trace):
     text = to_mermaid(main, main_trace())
     lines = text.splitlines()
     assert lines[3] == "flowchart TD"
@@ -260,7 +211,7 @@ def test_mermaid_path_styles(main):
 
 @pytest.mark.parametrize(("fmt", "magic"), [("svg", b"<svg"), ("png", b"\x89PNG"),
                                             ("pdf", b"%PDF")])
-def test_draw_real_formats(main, fmt, magic):
+def test_draw_real_formats(main, fmt, magic, main_trace):
     data = draw(to_dot(main, main_trace()), fmt)
     assert magic in data[:400]
 
@@ -271,13 +222,13 @@ def test_svg_has_help_tooltips(main):
     assert 'xlink:title="Coalitions form around a goal no member can reach alone."' in svg
 
 
-def test_trace_svg(main):
+def test_trace_svg(main, main_trace):
     svg = trace_svg(main, main_trace())
     assert svg.startswith("<svg") and "steps 2, 8" in svg
 
 
 @pytest.mark.parametrize("suffix", [".svg", ".png", ".pdf", ".dot", ".mmd"])
-def test_write_by_suffix(main, tmp_path, suffix):
+def test_write_by_suffix(main, tmp_path, suffix, main_trace):
     out = write(main, main_trace(), tmp_path / f"map{suffix}")
     data = out.read_bytes()
     expect = {".svg": b"<svg", ".png": b"\x89PNG", ".pdf": b"%PDF",
@@ -328,7 +279,7 @@ HOSTILE_BITS = ['"this"', "\\ backslash", "<b>bold</b>", "] bracket [x]", "end -
 
 
 @pytest.mark.parametrize("traced", [False, True])
-def test_hostile_dot_lays_out_and_shows_text_literally(hostile, traced):
+def test_hostile_dot_lays_out_and_shows_text_literally(hostile, traced, hostile_trace):
     from html import unescape
 
     dot = to_dot(hostile, hostile_trace() if traced else None)
@@ -343,7 +294,7 @@ def test_hostile_dot_lays_out_and_shows_text_literally(hostile, traced):
     assert "Help with \"quotes\" <i>tags</i> & \\n not a newline" in unescape(svg)
 
 
-def test_hostile_mermaid_labels_are_escaped(hostile):
+def test_hostile_mermaid_labels_are_escaped(hostile, hostile_trace):
     text = to_mermaid(hostile, hostile_trace())
     golden("hostile-trace.mmd", text)
     body = text.split("flowchart TD\n", 1)[1]
@@ -361,7 +312,7 @@ def test_hostile_mermaid_labels_are_escaped(hostile):
     assert "--#gt; arrow" in text and "#37;#37;" in text and "%%" not in body
 
 
-def test_hostile_golden_dot(hostile):
+def test_hostile_golden_dot(hostile, hostile_trace):
     dot = to_dot(hostile, hostile_trace())
     golden("hostile-trace.dot", dot)
 
@@ -370,14 +321,15 @@ def test_hostile_golden_dot(hostile):
 
 
 def test_auto_focus_on_big_traced_maps():
-    from decision_map_render.bench import generated_map, generated_trace
     from decision_map_render.draw import FOCUS_THRESHOLD, auto_focus, render
 
+    from bench.gen import generated_map, guided_trace
+
     big = generated_map(FOCUS_THRESHOLD + 20)
-    trace = generated_trace(big)
+    trace = guided_trace(big)
     assert auto_focus(big, trace) and not auto_focus(big, None)
     small = generated_map(50)
-    assert not auto_focus(small, generated_trace(small))
+    assert not auto_focus(small, guided_trace(small))
     focused = render(big, trace, "dot").decode()
     whole = render(big, trace, "dot", focus=False).decode()
     assert focused.count("shape=") < whole.count("shape=")

@@ -15,15 +15,11 @@ from pathlib import Path
 
 import pytest
 from decision_map_render import build, to_mermaid
-from decision_map_render.bench import generated_map, generated_trace
 
+from bench.gen import generated_map, guided_trace
 from decision_map.io.loader import load_map
 
-try:
-    from test_render import FIX, hostile_trace, main_trace
-except ImportError:  # tests/ became a package
-    from tests.test_render import FIX, hostile_trace, main_trace
-
+FIX = Path(__file__).parent / "fixtures" / "render"
 PARSER = FIX / "mermaid"
 
 
@@ -51,7 +47,7 @@ def mermaid_parse(texts: list[str]) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def parsed():
+def parsed(main_trace, hostile_trace):
     main = load_map(FIX / "main.yaml")
     hostile = load_map(FIX / "hostile.yaml")
     big = generated_map(100)
@@ -61,7 +57,7 @@ def parsed():
         "main-focus": (main, main_trace(), True),
         "hostile": (hostile, None, False),
         "hostile-trace": (hostile, hostile_trace(), False),
-        "generated-100": (big, generated_trace(big), False),
+        "generated-100": (big, guided_trace(big), False),
     }
     texts = [to_mermaid(dm, t, focus=f) for dm, t, f in cases.values()]
     results = mermaid_parse(texts)
