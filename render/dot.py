@@ -11,26 +11,24 @@ Output is deterministic: nodes and edges follow map order, colours come from sor
 verdicts, nothing depends on dict order across runs or on the time.
 
 Edge labels: `label` versus `xlabel`, timed by laying out (dot) and drawing (svg) the
-DOT of generated whole maps in-process with pygraphviz (`python -m
-decision_map_render.bench`; median of 3 up to 500 nodes, 1 run above; a 2-core machine
-shared with other work, so +-20 %):
+DOT of generated whole maps in-process with pygraphviz (`python -m bench.layout` in a
+checkout; median of 3 up to 500 nodes, 1 run above; a 2-core machine shared with other
+work, so +-20 %):
 
-    nodes  edges   label     xlabel    (questions loop back a few nodes on a block)
-      100    ~150   0.11 s    0.06 s
-      200    ~300   0.28 s    0.14 s
-      500    ~750   1.68 s    0.53 s
-     1000   ~1500  11.9 s     2.31 s
-     3000   ~4500    -       17.3 s
-    stress maps (blocks loop back to random earlier nodes):
-      100            1.22 s    0.12 s
-      200           30.4 s     4.20 s
+    nodes   label     xlabel
+      100    0.04 s    0.03 s
+      500    0.41 s    0.10 s
+     1000    2.91 s    0.41 s
+     3000      -       7.69 s
+    more tangled maps (an earlier generator): 1000 nodes 11.9 s vs 2.31 s;
+    200 nodes whose blocks loop back to random earlier nodes 30.4 s vs 4.20 s
 
 A `label` is a virtual node in dot's layout, so it makes room for itself beside its edge
 but costs 2x to 7x the time, and much more on tangled maps; an `xlabel` is placed after
 layout and may sit closer to other lines. We pick per drawing: `label` up to
 LABEL_LIMIT = 200 drawn nodes (well under a second on real maps, and every real map so
 far is far smaller), `xlabel` above, where the whole-map layout would otherwise take
-ten seconds at 1,000 nodes.
+seconds at 1,000 nodes.
 """
 
 from __future__ import annotations

@@ -6,18 +6,18 @@ renderer inside this process.
 
 Focus by default: a traced map with more than FOCUS_THRESHOLD nodes is drawn in focus
 mode (the path and the branches one step off it). Layout + SVG time, in-process, of
-generated maps (`python -m decision_map_render.bench`; see dot.py for label/xlabel):
+generated maps (`python -m bench.layout` in a checkout; see dot.py for label/xlabel):
 
-    nodes   whole map (auto labels)   traced, focus mode
-      100     0.11 s (label)            0.03 s
-      200     0.28 s (label)            0.06 s
-      500     0.53 s (xlabel)           0.16 s
-     1000     2.31 s (xlabel)           0.48 s
-     3000    17.3 s  (xlabel)           0.17 s (walk of 400 steps)
-    stress maps (blocks loop back to random earlier nodes): 200 nodes 4.2 s (xlabel)
+    nodes   whole map (auto labels)   traced, focus mode (a walk of about 80 steps)
+      100     0.04 s (label)            0.16 s
+      200     0.05 s (label)            0.34 s
+      500     0.10 s (xlabel)           0.30 s
+     1000     0.41 s (xlabel)           0.20 s
+     3000     7.69 s (xlabel)           0.50 s
+    tangled maps (an earlier generator): 200 nodes 4.2 s, 3000 nodes 17.3 s (xlabel)
 
 The whole map stays well under a second up to a few hundred nodes and then grows
-faster than linearly (2 s at 1,000, 17 s at 3,000), while a picture of more than a few
+faster than linearly (8 s at 3,000, more on tangled maps), while a picture of more than a few
 hundred boxes cannot be read on a page anyway. So a traced map above 300 nodes is
 focused on its path: cheap at any size, because it grows with the walk, not the map.
 Pass focus=False to force the whole map. An untraced map has no path to focus on.

@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from decision_map.io.loader import load_map
+from decision_map.io.answers import answers_from_data
+from decision_map.io.loader import DecisionMap, load_map
+from decision_map.io.yaml_source import parse_yaml, read_text
 from decision_map.model.decision import Ballot, Decision
 from decision_map.model.trace import Step, Trace
-from decision_map.walk.engine import Walk
+from decision_map.walk.engine import Walk, run
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -85,7 +87,7 @@ def exe() -> str:
 def cli(exe: str) -> Callable[..., subprocess.CompletedProcess]:
     """Run `decision-map ARGS...` as a user would, without colour, at a fixed width."""
 
-    def run(*args: str, cwd: Path | None = None, columns: int = 120,
+    def run(*args: str, cwd: Path | None = None, columns: int = 200,
             timeout: float = 120) -> subprocess.CompletedProcess:
         env = {**os.environ, "NO_COLOR": "1", "COLUMNS": str(columns)}
         return subprocess.run([exe, *args], capture_output=True, text=True, cwd=cwd, env=env,
@@ -218,3 +220,23 @@ def main_trace() -> Callable[[], Trace]:
 def hostile_trace() -> Callable[[], Trace]:
     """A fresh trace of tests/fixtures/render/hostile.yaml on every call."""
     return _hostile_trace
+
+
+# ---------------------------------------------------------------- the coalition map's cases
+
+
+@pytest.fixture(scope="session")
+def coalition_walk(coalition_path: Path, coalition_scenarios: Path
+                   ) -> Callable[[int], tuple[DecisionMap, Trace]]:
+    """Walk the coalition map with the answers of its scenario number `case` (stopping at
+    a question the case does not answer): the map and the trace, as a report gets them."""
+
+    def walk(case: int = 0) -> tuple[DecisionMap, Trace]:
+        dm = load_map(str(coalition_path))
+        text = read_text(str(coalition_scenarios))
+        data, pos = parse_yaml(text, str(coalition_scenarios))
+        c = data["cases"][case]
+        answers = answers_from_data({k: c[k] for k in ("group", "answers")}, pos, dm)
+        return dm, run(dm, answers.group, answers.source(dm.id), stop_at_missing=True)
+
+    return walk

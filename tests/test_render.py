@@ -342,13 +342,3 @@ def test_render_never_imports_the_cli():
     for py in sorted(src.glob("*.py")):
         text = py.read_text(encoding="utf-8")
         assert "decision_map.cli" not in text and "from decision_map import cli" not in text, py
-
-
-@pytest.mark.parametrize("module", ["quoting", "dot", "diagram"])
-def test_doctests(module):
-    import doctest
-    import importlib
-
-    mod = importlib.import_module(f"decision_map_render.{module}")
-    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0

@@ -27,16 +27,11 @@ from decision_map_render.report import (
 )
 from markdown_it import MarkdownIt
 
-from decision_map.io.answers import answers_from_data
 from decision_map.io.loader import load_map
-from decision_map.io.yaml_source import parse_yaml, read_text
 from decision_map.model.decision import Ballot
 from decision_map.templating import TemplateError, render_text
 from decision_map.walk.engine import run
 
-ROOT = Path(__file__).resolve().parent.parent
-COALITION = ROOT / "maps" / "coalition-formation.yaml"
-SCENARIOS = ROOT / "maps" / "scenarios" / "coalition-formation.yaml"
 DAY = "2025-05-01"
 
 SCRIPT = "<script>alert(1)</script>"
@@ -97,17 +92,9 @@ def _hostile_walk(tmp_path: Path):
     return dm, trace
 
 
-def _coalition_walk(case: int = 0):
-    dm = load_map(str(COALITION))
-    data, pos = parse_yaml(read_text(str(SCENARIOS)), str(SCENARIOS))
-    c = data["cases"][case]
-    answers = answers_from_data({k: c[k] for k in ("group", "answers")}, pos, dm)
-    return dm, run(dm, answers.group, answers.source(dm.id), stop_at_missing=True)
-
-
 @pytest.fixture(scope="module")
-def coalition():
-    return _coalition_walk(0)
+def coalition(coalition_walk):
+    return coalition_walk(0)
 
 
 # ---------------------------------------------------------------- hostile text
@@ -274,8 +261,8 @@ def test_coalition_report_html(coalition):
     assert "Content-Security-Policy" in doc
 
 
-def test_charter_questions_match_the_coalition_map():
-    dm = load_map(str(COALITION))
+def test_charter_questions_match_the_coalition_map(coalition_path):
+    dm = load_map(str(coalition_path))
     asked = {k for k in dm.nodes if k.startswith("charter-")}
     assert asked == set(CHARTER_QUESTIONS)
     covered = {n for ns in CHARTER_QUESTIONS.values() for n in ns}
@@ -283,8 +270,8 @@ def test_charter_questions_match_the_coalition_map():
     assert [n for n, _, _ in CHARTER_SECTIONS] == list(range(1, 15))
 
 
-def test_no_charter_section_without_charter_texts():
-    dm, trace = _coalition_walk(1)  # "no goal": not now, three steps
+def test_no_charter_section_without_charter_texts(coalition_walk):
+    dm, trace = coalition_walk(1)  # "no goal": not now, three steps
     md = report_markdown(dm, trace, None, date=DAY)
     assert "## Outcome: Not now; revisit when something changes" in md
     assert "charter" not in md.lower()
@@ -292,8 +279,8 @@ def test_no_charter_section_without_charter_texts():
     assert "We did not find a goal that matters more to us" in md
 
 
-def test_steps_in_handoff_maps_show_their_own_questions():
-    dm, trace = _coalition_walk(10)  # through common ground and working through dissent
+def test_steps_in_handoff_maps_show_their_own_questions(coalition_walk):
+    dm, trace = coalition_walk(10)  # through common ground and working through dissent
     maps = all_maps(dm)
     assert {"common-ground", "working-through-dissent"} <= set(maps)
     md = report_markdown(dm, trace, None, date=DAY)
@@ -309,8 +296,8 @@ def test_steps_in_handoff_maps_show_their_own_questions():
     assert "## Outcome: Pause and repair" in md
 
 
-def test_stopped_walk_says_why():
-    dm = load_map(str(COALITION))
+def test_stopped_walk_says_why(coalition_path):
+    dm = load_map(str(coalition_path))
     trace = run(dm, ["A", "B"], lambda pos: None, stop_at_missing=True)
     assert trace.stopped and not trace.outcome
     md = report_markdown(dm, trace, None, date=DAY)

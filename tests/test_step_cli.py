@@ -6,39 +6,31 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
 import pytest
 
-from decision_map.io.loader import load_map
 from decision_map.io.session import load
-from decision_map.model.decision import Ballot
-from decision_map.walk.engine import Walk
 
-ROOT = Path(__file__).resolve().parent.parent
-PICNIC = ROOT / "tests" / "fixtures" / "step" / "picnic.yaml"
-COALITION = ROOT / "maps" / "coalition-formation.yaml"
-EXE = shutil.which("decision-map") or str(Path(sys.executable).parent / "decision-map")
 GROUP = "Ana, Ben, Cy"
 ACCEPT = "accept and go on"
 ANSI = re.compile(r"\x1b")
 
 
-def env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "LINES": "40", "TERM": "xterm",
-            "PROMPT_TOOLKIT_NO_CPR": "1", "XDG_DATA_HOME": str(tmp_path / "data")}
+@pytest.fixture
+def spawn(exe: str, step_env: dict[str, str], root: Path) -> Callable[..., pexpect.spawn]:
+    """Start `decision-map step ARGS...` in a pseudo-terminal of 40 x 100."""
 
+    def start(*args: str) -> pexpect.spawn:
+        return pexpect.spawn(exe, ["step", *args], env=step_env, encoding="utf-8",
+                             timeout=20, dimensions=(40, 100), cwd=str(root))
 
-def spawn(tmp_path: Path, *args: str) -> pexpect.spawn:
-    child = pexpect.spawn(EXE, ["step", *args], env=env(tmp_path), encoding="utf-8",
-                          timeout=20, dimensions=(40, 100), cwd=str(ROOT))
-    return child
+    return start
 
 
 def member(name: str) -> str:
@@ -74,25 +66,13 @@ PICNIC_REST = [
     *members("10", "5", "8"), (ACCEPT, ""),
     (r"The group's sentence", "Sun and friends"), (ACCEPT, ""),
 ]
-PICNIC_BALLOTS = [
-    [Ballot("Ana", "yes"), Ballot("Ben", "yes"), Ballot("Cy", "no")],
-    [Ballot("Ana", "park"), Ballot("Ben", "block", "Too far for Cy"), Ballot("Cy", "park")],
-    [Ballot("Ana", "park"), Ballot("Ben", "park"), Ballot("Cy", "stand-aside")],
-    [Ballot("Ana", 10), Ballot("Ben", 5), Ballot("Cy", 8)],
-    [Ballot(None, "Sun and friends")],
-]
+# (its ballots are conftest's PICNIC_BALLOTS; the `picnic_outcome` fixture walks them)
 
 
-def uninterrupted_outcome() -> tuple[str | None, list]:
-    walk = Walk(load_map(str(PICNIC)), ["Ana", "Ben", "Cy"])
-    for ballots in PICNIC_BALLOTS:
-        walk.submit(ballots)
-    return walk.trace.outcome, [s.to_json() for s in walk.submissions]
-
-
-def test_whole_walk_by_members_with_block_back_and_help(tmp_path):
+def test_whole_walk_by_members_with_block_back_and_help(tmp_path, spawn, picnic_outcome,
+                                                        picnic_path):
     sess = tmp_path / "picnic.json"
-    child = spawn(tmp_path, str(PICNIC), "--group", GROUP, "--session", str(sess))
+    child = spawn(str(picnic_path), "--group", GROUP, "--session", str(sess))
     child.expect(f"Session file: {re.escape(str(sess))}")
     child.expect("Read out: We decide about the picnic together.")
     child.expect(r"Step 1 · at most 4 questions left")
@@ -136,14 +116,14 @@ def test_whole_walk_by_members_with_block_back_and_help(tmp_path):
     html = (tmp_path / "picnic-report.html").read_text()
     assert "A big picnic" in html and "Too far for Cy" in html
     saved = load(sess)
-    outcome, subs = uninterrupted_outcome()
+    outcome, subs = picnic_outcome
     assert saved.outcome == outcome == "big-picnic"
     assert [s.to_json() for s in saved.submissions] == subs
 
 
-def test_walk_by_tallies_with_a_block_reason_per_block(tmp_path):
+def test_walk_by_tallies_with_a_block_reason_per_block(tmp_path, spawn, picnic_path):
     sess = tmp_path / "t.json"
-    child = spawn(tmp_path, str(PICNIC), "--group", "Ana, Ben, Cy, Dee", "--session",
+    child = spawn(str(picnic_path), "--group", "Ana, Ben, Cy, Dee", "--session",
                   str(sess), "--tally")
     drive(child, [("Tally", "yes 5")])
     child.expect("that is 5 votes for a group of 4")
@@ -170,15 +150,15 @@ def test_walk_by_tallies_with_a_block_reason_per_block(tmp_path):
     assert [b.get("reason") for b in block if b["value"] == "block"] == ["Too far", None]
 
 
-def test_quit_then_resume_reaches_the_same_outcome(tmp_path):
+def test_quit_then_resume_reaches_the_same_outcome(tmp_path, spawn, picnic_outcome, picnic_path):
     sess = tmp_path / "q.json"
-    child = spawn(tmp_path, str(PICNIC), "--group", GROUP, "--session", str(sess))
+    child = spawn(str(picnic_path), "--group", GROUP, "--session", str(sess))
     drive(child, PICNIC_START + [(member("Ana"), "quit")])
     child.expect(f"Resume with: decision-map step --resume {re.escape(str(sess))}")
     finish(child)
     assert child.exitstatus == 0
     assert len(load(sess).submissions) == 1
-    child = spawn(tmp_path, "--resume", str(sess))
+    child = spawn("--resume", str(sess))
     child.expect("Resuming after 1 step")
     child.expect("Where shall we hold it?")
     drive(child, PICNIC_REST)
@@ -186,24 +166,24 @@ def test_quit_then_resume_reaches_the_same_outcome(tmp_path):
     drive(child, [(r"\[Y/n\]", "n")])
     finish(child)
     assert child.exitstatus == 0
-    outcome, subs = uninterrupted_outcome()
+    outcome, subs = picnic_outcome
     saved = load(sess)
     assert saved.outcome == outcome
     assert [s.to_json() for s in saved.submissions] == subs
 
 
-def test_changed_map_stops_at_the_first_vote_that_no_longer_fits(tmp_path):
+def test_changed_map_stops_at_the_first_vote_that_no_longer_fits(tmp_path, spawn, picnic_path):
     mp = tmp_path / "picnic.yaml"
-    mp.write_text(PICNIC.read_text())
+    mp.write_text(picnic_path.read_text())
     sess = tmp_path / "c.json"
-    child = spawn(tmp_path, str(mp), "--group", GROUP, "--session", str(sess))
+    child = spawn(str(mp), "--group", GROUP, "--session", str(sess))
     drive(child, PICNIC_START + [*members("beach", "beach", "beach"), (ACCEPT, ""),
                                  *members("10", "10", "10"), (ACCEPT, ""),
                                  ("The group's sentence", "quit")])
     finish(child)
     assert len(load(sess).submissions) == 3
-    mp.write_text(PICNIC.read_text().replace("beach", "lake"))
-    child = spawn(tmp_path, "--resume", str(sess))
+    mp.write_text(picnic_path.read_text().replace("beach", "lake"))
+    child = spawn("--resume", str(sess))
     child.expect("The map has changed since this session was saved")
     child.expect(r"Kept the first 1 of 3 saved steps")
     child.expect(r"saved step 2 no longer fits at question 'where': 'beach' is not a choice")
@@ -218,9 +198,10 @@ def test_changed_map_stops_at_the_first_vote_that_no_longer_fits(tmp_path):
     assert "'where'" in saved["set_aside"][0]["reason"]
 
 
-def test_sigkill_mid_walk_leaves_a_good_session_that_resumes(tmp_path):
+def test_sigkill_mid_walk_leaves_a_good_session_that_resumes(tmp_path, spawn, picnic_outcome,
+                                                             picnic_path):
     sess = tmp_path / "k.json"
-    child = spawn(tmp_path, str(PICNIC), "--group", GROUP, "--session", str(sess))
+    child = spawn(str(picnic_path), "--group", GROUP, "--session", str(sess))
     drive(child, PICNIC_START + PICNIC_REST[:5])
     child.expect("Recorded. Saved.")
     drive(child, [(member("Ana"), "park")])
@@ -231,20 +212,20 @@ def test_sigkill_mid_walk_leaves_a_good_session_that_resumes(tmp_path):
     assert child.signalstatus == signal.SIGKILL
     json.loads(sess.read_text())  # valid JSON
     assert len(load(sess).submissions) == 2
-    child = spawn(tmp_path, "--resume", str(sess))  # the dead process's lock is gone
+    child = spawn("--resume", str(sess))  # the dead process's lock is gone
     child.expect("Resuming after 2 steps")
     drive(child, PICNIC_REST[5:])
     child.expect("A big picnic")
     drive(child, [(r"\[Y/n\]", "n")])
     finish(child)
     saved = load(sess)
-    outcome, subs = uninterrupted_outcome()
+    outcome, subs = picnic_outcome
     assert saved.outcome == outcome and [s.to_json() for s in saved.submissions] == subs
 
 
-def test_ctrl_c_saves_and_exits_130(tmp_path):
+def test_ctrl_c_saves_and_exits_130(tmp_path, spawn, picnic_path):
     sess = tmp_path / "i.json"
-    child = spawn(tmp_path, str(PICNIC), "--group", GROUP, "--session", str(sess))
+    child = spawn(str(picnic_path), "--group", GROUP, "--session", str(sess))
     drive(child, PICNIC_START)
     child.expect(member("Ana"))
     child.sendintr()
@@ -254,11 +235,11 @@ def test_ctrl_c_saves_and_exits_130(tmp_path):
     assert len(load(sess).submissions) == 1
 
 
-def test_second_terminal_is_refused_with_the_pid(tmp_path):
+def test_second_terminal_is_refused_with_the_pid(tmp_path, spawn, exe, step_env, picnic_path):
     sess = tmp_path / "l.json"
-    child = spawn(tmp_path, str(PICNIC), "--group", GROUP, "--session", str(sess))
+    child = spawn(str(picnic_path), "--group", GROUP, "--session", str(sess))
     child.expect(member("Ana"))
-    other = subprocess.run([EXE, "step", "--resume", str(sess)], env=env(tmp_path),
+    other = subprocess.run([exe, "step", "--resume", str(sess)], env=step_env,
                            capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
     assert other.returncode == 1
     assert f"open in process {child.pid}" in other.stderr
@@ -267,17 +248,24 @@ def test_second_terminal_is_refused_with_the_pid(tmp_path):
     finish(child)
 
 
-def pipe(tmp_path: Path, args: list[str], text: str) -> subprocess.CompletedProcess:
-    e = env(tmp_path)
-    e.pop("NO_COLOR")  # a pipe is plain by itself
-    return subprocess.run([EXE, "step", *args], input=text, env=e, capture_output=True,
-                          text=True, timeout=30, cwd=str(ROOT))
+@pytest.fixture
+def pipe(exe: str, step_env: dict[str, str],
+         root: Path) -> Callable[[list[str], str], subprocess.CompletedProcess]:
+    """Run `decision-map step ARGS...` with `text` on a plain pipe for its input."""
+
+    def run(args: list[str], text: str) -> subprocess.CompletedProcess:
+        e = dict(step_env)
+        e.pop("NO_COLOR")  # a pipe is plain by itself
+        return subprocess.run([exe, "step", *args], input=text, env=e, capture_output=True,
+                              text=True, timeout=30, cwd=str(root))
+
+    return run
 
 
-def test_plain_pipe_has_no_escape_codes_and_eof_quits_cleanly(tmp_path):
+def test_plain_pipe_has_no_escape_codes_and_eof_quits_cleanly(tmp_path, pipe, picnic_path):
     sess = tmp_path / "p.json"
     lines = ["yes", "yes", "no", "", "park", "b", "Too far", "park", ""]
-    r = pipe(tmp_path, [str(PICNIC), "--group", GROUP, "--session", str(sess)],
+    r = pipe([str(picnic_path), "--group", GROUP, "--session", str(sess)],
              "\n".join(lines) + "\n")
     assert r.returncode == 0, r.stderr
     assert not ANSI.search(r.stdout) and not ANSI.search(r.stderr)
@@ -287,46 +275,47 @@ def test_plain_pipe_has_no_escape_codes_and_eof_quits_cleanly(tmp_path):
     assert len(load(sess).submissions) == 2
     # and it finishes over a pipe too
     rest = ["park", "park", "park", "", "30", "0", "0", "", "Sun", "", "n"]
-    r = pipe(tmp_path, ["--resume", str(sess)], "\n".join(rest) + "\n")
+    r = pipe(["--resume", str(sess)], "\n".join(rest) + "\n")
     assert r.returncode == 0 and not ANSI.search(r.stdout)
     assert "A big picnic" in r.stdout and "Done." in r.stdout
 
 
-def test_group_asked_for_and_group_file(tmp_path):
-    r = pipe(tmp_path, [str(PICNIC), "--session", str(tmp_path / "g.json")],
+def test_group_asked_for_and_group_file(tmp_path, pipe, picnic_path):
+    r = pipe([str(picnic_path), "--session", str(tmp_path / "g.json")],
              "Ana, ana\nAna, Ben\nquit\n")
     assert "named twice" in r.stdout and "2 members: Ana, Ben" in r.stdout
     gf = tmp_path / "group.txt"
     gf.write_text("Ana\n\nBen\n# a comment\nCy\n")
-    r = pipe(tmp_path, [str(PICNIC), "--group-file", str(gf)], "quit\n")
+    r = pipe([str(picnic_path), "--group-file", str(gf)], "quit\n")
     assert "3 members: Ana, Ben, Cy" in r.stdout
     default = tmp_path / "data" / "decision-map" / "sessions"
     assert [p.name for p in default.glob("step-picnic-*.json")]
     assert f"Session file: {default}" in r.stdout
 
 
-def test_corrupted_session_offers_the_backup(tmp_path):
+def test_corrupted_session_offers_the_backup(tmp_path, pipe, picnic_path):
     sess = tmp_path / "b.json"
-    r = pipe(tmp_path, [str(PICNIC), "--group", GROUP, "--session", str(sess)],
+    r = pipe([str(picnic_path), "--group", GROUP, "--session", str(sess)],
              "yes\nyes\nno\n\npark\npark\npark\n\nquit\n")
     assert r.returncode == 0
     good = sess.read_text()
     sess.write_text(good[: len(good) // 2])  # cut short
-    r = pipe(tmp_path, ["--resume", str(sess)], "n\n")
+    r = pipe(["--resume", str(sess)], "n\n")
     assert r.returncode == 1
     assert r.stderr.count("\n") == 1 and "broken JSON" in r.stderr and "cut short" in r.stderr
     assert "The backup" in r.stdout and "2 steps" in r.stdout
-    r = pipe(tmp_path, ["--resume", str(sess)], "y\nquit\n")
+    r = pipe(["--resume", str(sess)], "y\nquit\n")
     assert r.returncode == 0 and "Resuming after 2 steps" in r.stdout
     assert Path(str(sess) + ".broken").exists()
     assert len(load(sess).submissions) == 2
 
 
-@pytest.mark.skipif(not COALITION.exists(), reason="the shipped map is not there")
-def test_coalition_map_walk_by_tally_to_a_task_force(tmp_path):
+def test_coalition_map_walk_by_tally_to_a_task_force(tmp_path, spawn, coalition_path):
+    if not coalition_path.exists():
+        pytest.skip("the shipped map is not there")
     sess = tmp_path / "coalition.json"
     t0 = time.monotonic()
-    child = spawn(tmp_path, str(COALITION), "--group", GROUP, "--session", str(sess),
+    child = spawn(str(coalition_path), "--group", GROUP, "--session", str(sess),
                   "--tally")
     child.expect("Read out: Welcome")
     drive(child, [

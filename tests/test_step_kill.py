@@ -12,11 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from test_step_cli import EXE, GROUP, PICNIC, env, uninterrupted_outcome
 
 from decision_map.io.session import load
 
-# One line per answer of the picnic walk (see test_step_cli), step by step.
+GROUP = "Ana, Ben, Cy"
+# One line per answer of the picnic walk (see test_step_cli and conftest's
+# PICNIC_BALLOTS), step by step.
 STEPS = [
     ["yes", "1", "no", ""],
     ["park", "b", "Too far for Cy", "park", ""],
@@ -27,14 +28,14 @@ STEPS = [
 KILLS = int(os.environ.get("DECISION_MAP_KILLS", "10"))
 
 
-def _run(tmp_path: Path, args: list[str], lines: list[str], rng: random.Random | None,
-         sess: Path):
+def _run(exe: str, env: dict[str, str], args: list[str], lines: list[str],
+         rng: random.Random | None, sess: Path):
     """Feed `lines` to `decision-map step` over a pipe once it has written its session;
     with `rng`, SIGKILL it at a random moment. Returns the exit status."""
     before = sess.stat().st_mtime_ns if sess.exists() else None
-    p = subprocess.Popen([EXE, "step", *args], stdin=subprocess.PIPE,
+    p = subprocess.Popen([exe, "step", *args], stdin=subprocess.PIPE,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         env=env(tmp_path), text=True)
+                         env=env, text=True)
     assert p.stdin is not None
     deadline = time.monotonic() + 20
     while rng is not None and (not sess.exists() or sess.stat().st_mtime_ns == before):
@@ -64,13 +65,14 @@ def _run(tmp_path: Path, args: list[str], lines: list[str], rng: random.Random |
 
 
 @pytest.mark.parametrize("seed", range(KILLS))
-def test_killed_at_random_the_session_is_never_lost(tmp_path, seed):
+def test_killed_at_random_the_session_is_never_lost(tmp_path, seed, exe, step_env, picnic_path,
+                                                    picnic_outcome):
     rng = random.Random(seed)
     sess = tmp_path / "s.json"
-    expected_outcome, expected = uninterrupted_outcome()
+    expected_outcome, expected = picnic_outcome
     all_lines = [line for step in STEPS for line in step] + ["n"]
-    _run(tmp_path, [str(PICNIC), "--group", GROUP, "--session", str(sess)], all_lines, rng,
-         sess)
+    _run(exe, step_env, [str(picnic_path), "--group", GROUP, "--session", str(sess)],
+         all_lines, rng, sess)
     for f in (sess, Path(str(sess) + ".bak")):
         if f.exists():
             saved = [s.to_json() for s in load(f).submissions]
@@ -78,7 +80,7 @@ def test_killed_at_random_the_session_is_never_lost(tmp_path, seed):
     done = len(load(sess).submissions)
     print(f"seed {seed}: killed after {done} of {len(STEPS)} steps")
     rest = [line for step in STEPS[done:] for line in step] + ["n"]
-    assert _run(tmp_path, ["--resume", str(sess)], rest, None, sess) == 0
+    assert _run(exe, step_env, ["--resume", str(sess)], rest, None, sess) == 0
     final = load(sess)
     assert final.outcome == expected_outcome
     assert [s.to_json() for s in final.submissions] == expected

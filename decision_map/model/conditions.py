@@ -11,7 +11,16 @@ from .format import AllOf, AnyOf, Comparison, Not
 
 def compare(c: Comparison, value: Any, status: str | None) -> bool:
     """One comparison against a value and the status of the decision that gave it
-    (status None: the question was not reached)."""
+    (status None: the question was not reached). Numeric tests hold only for numbers.
+
+    >>> c = Comparison.model_validate({"answer": "hours", "gte": 20})
+    >>> compare(c, 25, "decided"), compare(c, 12, "decided"), compare(c, "25", "decided")
+    (True, False, False)
+    >>> compare(c, None, None)  # not reached
+    False
+    >>> compare(Comparison.model_validate({"answer": "goal", "answered": False}), None, None)
+    True
+    """
     if c.answered is not None and c.answered != (status is not None):
         return False
     if status is None:
@@ -58,7 +67,15 @@ def holds(cond: object, decisions: dict[str, Decision]) -> bool:
 
 
 def describe_tests(c: Comparison) -> str:
-    """The tests of one comparison, e.g. `>= 10`, `= yes`, `in a, b`, `ended blocked`."""
+    """The tests of one comparison, e.g. `>= 10`, `= yes`, `in a, b`, `blocked`.
+
+    >>> describe_tests(Comparison.model_validate({"answer": "x", "gte": 10, "lt": 20.5}))
+    '>= 10 and < 20.5'
+    >>> describe_tests(Comparison.model_validate({"answer": "x", "in": ["a", "b"]}))
+    'in a, b'
+    >>> describe_tests(Comparison.model_validate({"answer": "x", "status": "no_quorum"}))
+    'no quorum'
+    """
     parts = [f"{sym} {num(v)}" for attr, sym in (("is_", "="), ("gte", ">="), ("gt", ">"),
                                                   ("lte", "<="), ("lt", "<"))
              if (v := getattr(c, attr)) is not None]
@@ -74,7 +91,17 @@ def describe_tests(c: Comparison) -> str:
 
 
 def describe(cond: object) -> str:
-    """A short plain reading: `hours >= 20 and goal = yes`."""
+    """A short plain reading: `hours >= 20 and goal = yes`.
+
+    >>> describe(AllOf.model_validate({"all": [{"answer": "hours", "gte": 20},
+    ...                                        {"answer": "goal", "is": "yes"}]}))
+    'hours >= 20 and goal = yes'
+    >>> describe(AnyOf.model_validate({"any": [{"answer": "goal", "in": ["a", "b"]},
+    ...                                        {"answer": "x", "answered": False}]}))
+    'goal in a, b or x not answered'
+    >>> describe(Not.model_validate({"not": {"answer": "goal", "status": "blocked"}}))
+    'not (goal blocked)'
+    """
     if isinstance(cond, AllOf):
         return " and ".join(describe(c) for c in cond.all)
     if isinstance(cond, AnyOf):
@@ -86,7 +113,11 @@ def describe(cond: object) -> str:
 
 
 def num(v: object) -> str:
-    """A number as people write it: 12, 2.5, 0.333 (anything else as it is)."""
+    """A number as people write it: 12, 2.5, 0.333 (anything else as it is).
+
+    >>> num(12.0), num(2.5), num(1 / 3), num("yes"), num(True)
+    ('12', '2.5', '0.333', 'yes', 'True')
+    """
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return str(v)
     if isinstance(v, int) or v.is_integer():

@@ -32,7 +32,13 @@ class Params:
 def as_fraction(x: float) -> Fraction:
     """The fraction a written share means: exact decimals stay exact, rounded repeating
     decimals (0.667, 0.6667) snap to the small fraction they round (2/3). Cached: a map
-    writes the same few shares on thousands of questions."""
+    writes the same few shares on thousands of questions.
+
+    >>> as_fraction(0.5), as_fraction(0.7)
+    (Fraction(1, 2), Fraction(7, 10))
+    >>> as_fraction(0.667), as_fraction(0.6667), as_fraction(0.75)
+    (Fraction(2, 3), Fraction(2, 3), Fraction(3, 4))
+    """
     f = Fraction(str(x))
     for den in range(2, 13):
         cand = Fraction(round(f * den), den)

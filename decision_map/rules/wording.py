@@ -37,7 +37,11 @@ def join_names(names: Sequence[str]) -> str:
 
 
 def who_phrase(names: Sequence[str], anonymous: int) -> str:
-    """Names where known, a count where not: "Ben", "2 members", "Ben and 1 more member"."""
+    """Names where known, a count where not: "Ben", "2 members", "Ben and 1 more member".
+
+    >>> who_phrase(["Ben"], 0), who_phrase([], 2), who_phrase(["Ben"], 1)
+    ('Ben', '2 members', 'Ben and 1 more member')
+    """
     if not names:
         return plural(anonymous, "member", "members")
     parts = list(names)
@@ -65,7 +69,13 @@ def pct(x: Fraction) -> int:
 
 
 def pct_pair(x: Fraction, t: Fraction) -> tuple[str, str]:
-    """Both shares as percentages, with one decimal when whole numbers would look equal."""
+    """Both shares as percentages, with one decimal when whole numbers would look equal.
+
+    >>> pct_pair(Fraction(1, 2), Fraction(2, 3))
+    ('50%', '67%')
+    >>> pct_pair(Fraction(333, 500), Fraction(2, 3))
+    ('66.6%', '66.7%')
+    """
     a, b = pct(x), pct(t)
     if a == b and x != t:
         return f"{float(x * 100):.1f}%", f"{float(t * 100):.1f}%"
@@ -81,7 +91,11 @@ def counts_phrase(counts: dict[str, int]) -> str:
 
 
 def sentence(head: str, extras: Sequence[str] = (), tail: str = "") -> str:
-    """head, then the extras ("1 abstains", "2 absent") after commas, then tail and a stop."""
+    """head, then the extras ("1 abstains", "2 absent") after commas, then tail and a stop.
+
+    >>> sentence("Decided: yes", ["1 abstains", "2 absent"], " by majority")
+    'Decided: yes, 1 abstains, 2 absent by majority.'
+    """
     more = "".join(f", {e}" for e in extras)
     return f"{head}{more}{tail}."
 
