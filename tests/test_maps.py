@@ -6,24 +6,21 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from decision_map.check.checks import check_file
 from decision_map.io.loader import load_map
 from decision_map.walk.scenarios import default_scenarios, run_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
-MAPS = sorted((ROOT / "maps").glob("*.yaml"))
 NOTES = ROOT / "docs" / "organizers-notes.txt"  # the organizers' notes the maps draw on
 
 
-@pytest.mark.parametrize("path", MAPS, ids=lambda p: p.stem)
-def test_map_is_clean_under_strict(path):
+def test_map_is_clean_under_strict(shipped_map):
+    path = shipped_map
     assert [d.line() for d in check_file(str(path))] == []
 
 
-@pytest.mark.parametrize("path", MAPS, ids=lambda p: p.stem)
-def test_scenarios_pass_and_cover_every_route_and_outcome(path):
+def test_scenarios_pass_and_cover_every_route_and_outcome(shipped_map):
+    path = shipped_map
     dm = load_map(path)
     report = run_scenarios(dm, default_scenarios(str(path)))
     failed = [(r.name, r.problems) for r in report.results if not r.passed]
@@ -33,8 +30,8 @@ def test_scenarios_pass_and_cover_every_route_and_outcome(path):
     assert reached == set(dm.outcomes())
 
 
-@pytest.mark.parametrize("path", MAPS, ids=lambda p: p.stem)
-def test_every_question_has_help_and_every_outcome_next_steps(path):
+def test_every_question_has_help_and_every_outcome_next_steps(shipped_map):
+    path = shipped_map
     dm = load_map(path)
     for node_id, node in dm.nodes.items():
         if hasattr(node, "ask"):
@@ -72,9 +69,9 @@ def _note_lines() -> list[str]:
     return out
 
 
-def test_every_line_of_the_notes_is_traced_to_nodes():
+def test_every_line_of_the_notes_is_traced_to_nodes(shipped_maps):
     table = (ROOT / "maps" / "README.md").read_text()
-    ids = {n for p in MAPS for n in load_map(p).nodes}
+    ids = {n for p in shipped_maps for n in load_map(p).nodes}
     rows = [r for r in table.splitlines() if r.startswith("|")]
     missing = []
     for line in _note_lines():

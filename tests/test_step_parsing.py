@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from decision_map.cli.prompting import (
@@ -15,9 +13,6 @@ from decision_map.cli.prompting import (
 )
 from decision_map.io.loader import load_map, load_text
 from decision_map.rules.table import rule_in_words
-
-ROOT = Path(__file__).resolve().parent.parent
-PICNIC = ROOT / "tests" / "fixtures" / "step" / "picnic.yaml"
 
 RULES_MAP = """
 id: rules
@@ -190,12 +185,12 @@ def test_rules_in_words(dm):
     assert "0 to 5 fingers" in words["fist"]
 
 
-def test_parsed_votes_are_what_the_rules_accept():
+def test_parsed_votes_are_what_the_rules_accept(picnic_path):
     """Parsed ballots go straight into the real rules: a tally line decides as expected."""
     from decision_map.model.decision import Ballot
     from decision_map.walk.engine import Walk
 
-    picnic = load_map(str(PICNIC))
+    picnic = load_map(str(picnic_path))
     walk = Walk(picnic, ["Ana", "Ben", "Cy"])
     pos = walk.current()
     qq = Question.of(pos.node, picnic.model.defaults)
