@@ -48,24 +48,25 @@ def _q(s: str) -> str:
 
 
 def _choice(i: int, rule: str, nxt: str, alt: str, rng: random.Random) -> str:
-    """A choice question under `rule`, with a route for every status it can end in."""
-    a, b = ("a", "b")
+    """A choice question under `rule`, with a route for every status it can end in; `rng`
+    picks its parameters, whether it asks for a quorum, and which choice goes on."""
+    a, b = ("a", "b") if rng.random() < 0.5 else ("b", "a")  # `a` goes on, `b` aside
     extra = ""
     if rule == "any":
-        extra = ", proposal: b"
+        extra = f", proposal: {rng.choice('ab')}"
     elif rule == "fist-to-five":
-        extra = ", min_fingers: 3"
+        extra = f", min_fingers: {rng.choice((2, 3, 4))}"
     elif rule == "supermajority":
-        extra = ", threshold: 0.6667"
+        extra = f", threshold: {rng.choice(('0.6', '0.6667', '0.75'))}"
     elif rule == "consensus":
-        extra = ", max_stand_asides: 2"
+        extra = f", max_stand_asides: {rng.randint(1, 3)}"
     routes = ""
     if rule in ("consensus", "consent", "fist-to-five"):
         routes += f", on_block: {alt}"
     if rule in ("majority", "plurality"):
         routes += f", on_tie: {alt}"
-    if i % 3 == 0 and rule != "any":
-        extra += ", quorum: 0.5"
+    if rng.random() < 1 / 3 and rule != "any":
+        extra += f", quorum: {rng.choice(('0.5', '0.6667'))}"
         routes += f", on_no_quorum: {alt}"
     if rule != "any" and rule != "consent":
         routes += f", otherwise: {nxt}"
@@ -80,8 +81,10 @@ def _choice(i: int, rule: str, nxt: str, alt: str, rng: random.Random) -> str:
 def map_text(n: int, seed: int = 0, sub: str = "sub.yaml", *,
              rng: random.Random | None = None, handoffs: bool = True) -> str:
     """YAML of a map of exactly `n` nodes (n >= 20): blocks of ten nodes (choice, number,
-    text, check, info, hand-off, two more choices, info, outcome), each block's choices
-    rotating through every rule, a few loops back, and final outcomes.
+    text, check, info, hand-off, two more choices, info, outcome), the blocks' choices
+    rotating through every rule, about one block in four looping back, and final outcomes.
+    The random draws pick each rule's parameters and quorum, which choice goes on, where
+    the rotations start, the number thresholds, the loops and the verdicts.
 
     `handoffs=False` reads something out instead of handing off, so the text loads on its
     own (no `sub` file beside it); `rng`, when given, is used instead of `seed`."""
@@ -95,21 +98,23 @@ def map_text(n: int, seed: int = 0, sub: str = "sub.yaml", *,
     # the loader loads a hand-off's map once per hand-off node, at most
     # MAX_HANDOFF_LOADS (256) in all: keep the hand-off nodes under that
     handoff_every = max(1, -(-blocks // MAX_HANDOFFS))
-    rule_i = 0
+    rule_i = rng.randrange(len(RULES))
+    agg_i = rng.randrange(len(AGGS))
     last_q = "n0"
     for blk in range(blocks):
         b = blk * BLOCK
         nid = [f"n{b + k}" for k in range(BLOCK)]
         nxt_block = f"n{b + BLOCK}"
         out_node = nid[9]
-        r0 = RULES[rule_i % 8]
-        r6 = RULES[(rule_i + 1) % 8]
-        r7 = RULES[(rule_i + 2) % 8]
+        r0 = RULES[rule_i % len(RULES)]
+        r6 = RULES[(rule_i + 1) % len(RULES)]
+        r7 = RULES[(rule_i + 2) % len(RULES)]
         rule_i += 3
         w(f"  {nid[0]}: {_choice(b, r0, nid[1], out_node, rng)}\n")
-        agg = AGGS[blk % 5]
+        agg = AGGS[(agg_i + blk) % len(AGGS)]
+        enough = rng.randint(5, 15)
         w(f"  {nid[1]}: {{ask: {_q(f'How many hours for {b + 1}?')}, number: {{min: 0, max: 40,"
-          f" aggregate: {agg}}}, branches: [{{when: {{gte: 10}}, next: {nid[2]}}}], "
+          f" aggregate: {agg}}}, branches: [{{when: {{gte: {enough}}}, next: {nid[2]}}}], "
           f"otherwise: {nid[3]}}}\n")
         w(f"  {nid[2]}: {{ask: {_q(f'Say a word about {b + 2}')}, text: each, next: {nid[3]}}}\n")
         cond = f"{{answer: {nid[0]}, not_in: [b]}}" if blk % 2 else \
@@ -122,10 +127,10 @@ def map_text(n: int, seed: int = 0, sub: str = "sub.yaml", *,
             w(f"  {nid[5]}: {{say: {_q(f'Between parts ({b + 5}).')}, next: {nid[6]}}}\n")
         w(f"  {nid[6]}: {_choice(b + 6, r6, nid[7], nid[8], rng)}\n")
         # the third choice sometimes loops back to the block's start (bounded by revisits)
-        back = nid[0] if blk % 4 == 1 else nid[8]
+        back = nid[0] if rng.random() < 0.25 else nid[8]
         w(f"  {nid[7]}: {_choice(b + 7, r7, nid[8], back, rng)}\n")
         w(f"  {nid[8]}: {{say: {_q(f'Next part ({b + 8}).')}, next: {nxt_block}}}\n")
-        v = VERDICTS[blk % 3]
+        v = rng.choice(VERDICTS)
         w(f"  {out_node}: {{outcome: {_q(f'Stop at part {blk}')}, verdict: {v}, "
           f"next_steps: [talk again], text: {OUTCOME_TEXT}}}\n")
         last_q = nid[7]

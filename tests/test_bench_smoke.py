@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench import gen
 from bench import run as bench_run
+from decision_map.check.checks import check_map
+from decision_map.io.loader import load_text
 
 
 def test_bench_smoke_writes_every_figure_and_the_floor_agrees(tmp_path):
@@ -31,3 +37,15 @@ def test_bench_smoke_writes_every_figure_and_the_floor_agrees(tmp_path):
         assert d["floor_agrees_on_every_group"], (size, d["disagreements"])
         assert d["engine_groups_checked"] == d["groups"], size
         assert d["engine_mismatches"] == 0, size
+
+
+@settings(max_examples=15, deadline=None)
+@given(rng=st.randoms(use_true_random=False), n=st.integers(20, 60))
+def test_the_generator_driven_by_any_random_gives_a_clean_map_a_walk_can_finish(rng, n):
+    """bench/gen.py takes a random.Random, so Hypothesis can drive (and shrink) it."""
+    text = gen.map_text(n, rng=rng, handoffs=False)
+    dm = load_text(text, "gen.yaml")
+    assert len(dm.model.nodes) == n
+    assert [d.line() for d in check_map(dm) if d.severity == "error"] == []
+    trace = gen.guided_trace(dm, questions=5)
+    assert trace.finished and (trace.outcome is not None or trace.stopped)
