@@ -16,15 +16,16 @@ checkout; median of 3 up to 500 nodes, 1 run above; a 2-core machine shared with
 work, so +-20 %):
 
     nodes   label     xlabel
-      100    0.04 s    0.03 s
-      500    0.41 s    0.10 s
-     1000    2.91 s    0.41 s
-     3000      -       7.69 s
-    more tangled maps (an earlier generator): 1000 nodes 11.9 s vs 2.31 s;
-    200 nodes whose blocks loop back to random earlier nodes 30.4 s vs 4.20 s
+      100    0.10 s    0.06 s
+      200    0.25 s    0.15 s
+      500    4.59 s    0.38 s
+     1000    7.80 s    0.69 s
+     3000      -       8.45 s
+    200 nodes whose blocks loop back to random earlier nodes (an earlier generator):
+                30.4 s    4.20 s
 
 A `label` is a virtual node in dot's layout, so it makes room for itself beside its edge
-but costs 2x to 7x the time, and much more on tangled maps; an `xlabel` is placed after
+but costs 2x to 12x the time, and much more on tangled maps; an `xlabel` is placed after
 layout and may sit closer to other lines. We pick per drawing: `label` up to
 LABEL_LIMIT = 200 drawn nodes (well under a second on real maps, and every real map so
 far is far smaller), `xlabel` above, where the whole-map layout would otherwise take

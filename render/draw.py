@@ -8,12 +8,12 @@ Focus by default: a traced map with more than FOCUS_THRESHOLD nodes is drawn in 
 mode (the path and the branches one step off it). Layout + SVG time, in-process, of
 generated maps (`python -m bench.layout` in a checkout; see dot.py for label/xlabel):
 
-    nodes   whole map (auto labels)   traced, focus mode (a walk of about 80 steps)
-      100     0.04 s (label)            0.16 s
-      200     0.05 s (label)            0.34 s
-      500     0.10 s (xlabel)           0.30 s
-     1000     0.41 s (xlabel)           0.20 s
-     3000     7.69 s (xlabel)           0.50 s
+    nodes   whole map (auto labels)   traced, focus mode (40 questions deep)
+      100     0.10 s (label)            0.07 s
+      200     0.25 s (label)            0.09 s
+      500     0.38 s (xlabel)           0.08 s
+     1000     0.69 s (xlabel)           0.07 s
+     3000     8.45 s (xlabel)           0.08 s
     tangled maps (an earlier generator): 200 nodes 4.2 s, 3000 nodes 17.3 s (xlabel)
 
 The whole map stays well under a second up to a few hundred nodes and then grows

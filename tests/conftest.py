@@ -38,12 +38,6 @@ def root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def fixtures() -> Path:
-    """tests/fixtures: one folder per area (engine, render, step)."""
-    return FIXTURES
-
-
-@pytest.fixture(scope="session")
 def shipped_maps() -> list[Path]:
     """Every map under maps/, sorted by name."""
     return list(SHIPPED)
@@ -156,16 +150,11 @@ def picnic_outcome(picnic_path: Path) -> tuple[str | None, list]:
 
 
 def _decision(status="decided", value=None, tally=None, **kw) -> Decision:
+    """A Decision with the defaults a picture needs (consensus, five members)."""
     return Decision(status=status, rule=kw.pop("rule", "consensus"), value=value,
                     tally=tally or {}, explanation=kw.pop("explanation", ""),
                     members=kw.pop("members", 5), participating=kw.pop("participating", 5),
                     **kw)
-
-
-@pytest.fixture(scope="session")
-def decision() -> Callable[..., Decision]:
-    """A Decision with the defaults a picture needs (consensus, five members)."""
-    return _decision
 
 
 def _main_trace() -> Trace:
@@ -201,6 +190,7 @@ def _main_trace() -> Trace:
 
 
 def _hostile_trace() -> Trace:
+    """`q1` decided "end", then the outcome `o1`."""
     decision = _decision
     steps = [
         Step("hostile", "q1", "choice", decision=decision("decided", "end", {"end": 3}),
