@@ -1,7 +1,8 @@
-"""The one generator of synthetic maps: maps of any size with every node kind and every
-rule (valid under `decision-map check`), a small sub-map they hand off to, a walk through
-them, and responses CSVs. It lives outside the installed packages; the benchmarks and the
-tests use it.
+"""The one generator of synthetic maps, outside the installed packages: maps of any size
+with every node kind and every rule (valid under `decision-map check`) and a small sub-map
+they hand off to, for the benchmarks and the renderer's tests; a walk through them;
+responses CSVs; and small random maps full of tricky author text (`random_map`), for the
+property tests.
 
 Everything is seeded: pass `seed`, or a `random.Random` as `rng` (so that Hypothesis can
 drive it with `st.randoms()`); the same seed gives the same text.
@@ -17,11 +18,16 @@ import io
 import json
 import os
 import random
-from typing import TYPE_CHECKING
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from decision_map.io.loader import DecisionMap
     from decision_map.model.trace import Trace
+
+T = TypeVar("T")
 
 RULES = ("majority", "supermajority", "plurality", "unanimous", "consensus", "consent",
          "fist-to-five", "any")
@@ -291,3 +297,331 @@ def write_responses(path: str, dm, groups: int, members: int, seed: int = 0) -> 
         f.write(",".join(["group", "member"] + [k for k, _ in cols]) + "\n")
         f.writelines(",".join(r) + "\n" for r in zip(*columns, strict=True))
     return path
+
+
+# ---------------------------------------------------------------- small random maps
+#
+# Small maps (3-25 nodes) of every kind but hand-off, with author text meant to trip YAML
+# and the renderers: the property tests' maps. Every pick goes through a Picker, so the
+# same code runs on a random.Random (RandomPicker) and on Hypothesis draws
+# (map_strategy(), whose examples shrink).
+
+# Valid values that YAML 1.1 or a careless reader would turn into something else.
+TRICKY = ["yes", "no", "on", "off", "null", "true", "1", "012", "1.5", "2024-01-01", "end",
+          "graph", "~", "NaN", ".inf", "0x1F", "1_000", "<b>", "a\"b", "ja'nee", "éà",
+          "go ahead", "maybe?", "#x", "*star", "&amp", "%%", "-->"]
+TRICKY_TEXT = TRICKY + ["line one\nline two", '"]; evil [label="x', "<script>alert(1)</script>"]
+TEMPLATES = [
+    "{{ group|length }} of us, on {{ map.title }}.",
+    "{% for k, v in answers|dictsort %}{{ k }}={{ v }}; {% endfor %}",
+    "Outcome {{ outcome.title }} ({{ outcome.verdict or 'none' }})",
+    "{{ texts|length }} text answers",
+]
+STATUS_KEY = {"blocked": "on_block", "tie": "on_tie", "no_quorum": "on_no_quorum",
+              "no_agreement": "on_no_agreement"}
+RESERVED_VOTES = {"abstain", "stand-aside", "block", "object", "stand aside", "stand_aside"}
+LOWER = "abcdefghijklmnopqrstuvwxyz"
+DIGITS = "0123456789"
+LETTERS = LOWER + LOWER.upper()
+
+
+class Picker(Protocol):
+    """Where a random map's every decision comes from."""
+
+    def integer(self, lo: int, hi: int) -> int: ...
+    def boolean(self) -> bool: ...
+    def choice(self, options: Sequence[T]) -> T: ...
+    def permutation(self, items: Sequence[T]) -> list[T]: ...
+    def text(self) -> str: ...
+    def choice_value(self) -> str: ...
+    def slug(self, first: str, rest: str, most: int) -> str: ...
+
+
+class RandomPicker:
+    """Picks from a random.Random: author text is a tricky word or 1-30 printable
+    characters from anywhere in Unicode."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def integer(self, lo: int, hi: int) -> int:
+        return self.rng.randint(lo, hi)
+
+    def boolean(self) -> bool:
+        return self.rng.random() < 0.5
+
+    def choice(self, options: Sequence[T]) -> T:
+        return self.rng.choice(list(options))
+
+    def permutation(self, items: Sequence[T]) -> list[T]:
+        return self.rng.sample(list(items), len(items))
+
+    def text(self) -> str:
+        if self.boolean():
+            return self.choice(TRICKY_TEXT)
+        while True:
+            chars = [self._char() for _ in range(self.integer(1, 30))]
+            if s := "".join(chars).strip():
+                return s
+
+    def _char(self) -> str:
+        while True:
+            c = chr(self.rng.choice((self.rng.randint(0x20, 0x2FF),
+                                     self.rng.randint(0x20, 0x2FFFF))))
+            if unicodedata.category(c) not in ("Cs", "Cc", "Co", "Cn"):
+                return c
+
+    def choice_value(self) -> str:
+        if self.boolean():
+            return self.choice(TRICKY)
+        return self.slug(LETTERS, LETTERS + DIGITS + " _-", 12).strip()
+
+    def slug(self, first: str, rest: str, most: int) -> str:
+        return self.choice(first) + "".join(self.choice(rest)
+                                            for _ in range(self.integer(0, most)))
+
+
+def map_strategy():
+    """A Hypothesis strategy of `random_map` dicts, each pick a draw (so that failing
+    examples shrink). Imports Hypothesis, a test dependency, only when called."""
+    from hypothesis import strategies as st
+
+    words = st.text(alphabet=st.characters(codec="utf-8",
+                                           exclude_categories=("Cs", "Cc", "Co", "Cn")),
+                    min_size=1, max_size=30).map(str.strip).filter(bool)
+    text = st.one_of(words, st.sampled_from(TRICKY_TEXT))
+    choice_value = st.one_of(st.sampled_from(TRICKY), st.from_regex(
+        r"[A-Za-z][A-Za-z0-9 _-]{0,12}", fullmatch=True).map(str.strip))
+
+    class DrawPicker:
+        def __init__(self, draw) -> None:
+            self.draw = draw
+
+        def integer(self, lo: int, hi: int) -> int:
+            return self.draw(st.integers(lo, hi))
+
+        def boolean(self) -> bool:
+            return self.draw(st.booleans())
+
+        def choice(self, options):
+            return self.draw(st.sampled_from(list(options)))
+
+        def permutation(self, items):
+            return self.draw(st.permutations(list(items)))
+
+        def text(self) -> str:
+            return self.draw(text)
+
+        def choice_value(self) -> str:
+            return self.draw(choice_value)
+
+        def slug(self, first: str, rest: str, most: int) -> str:
+            pattern = f"[{re.escape(first)}][{re.escape(rest)}]{{0,{most}}}"
+            return self.draw(st.from_regex(pattern, fullmatch=True))
+
+    @st.composite
+    def maps(draw) -> dict[str, Any]:
+        return random_map(DrawPicker(draw))
+
+    return maps()
+
+
+def _choice_values(pick: Picker, n: int) -> list[str]:
+    """Up to `n` distinct choice values, none a word members vote with instead."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for _ in range(n):
+        c = pick.choice_value()
+        folded = c.strip().casefold()
+        if not c or folded in seen or folded in RESERVED_VOTES:
+            continue
+        seen.add(folded)
+        out.append(c)
+    return out
+
+
+def _number_test(pick: Picker, lo: int, hi: int) -> dict[str, Any]:
+    """A number branch's test: one or two bounds near the question's range (so that
+    bounds meet), or an exact value."""
+    first = pick.choice(["gte", "gt", "lte", "lt", "is"])
+    when: dict[str, Any] = {first: pick.integer(lo - 2, hi + 3)}
+    if first != "is" and pick.integer(0, 3) == 0:
+        other = {"gte": "lt", "gt": "lte", "lte": "gt", "lt": "gte"}[first]
+        when[other] = pick.integer(lo - 2, hi + 3)
+    return when
+
+
+def _condition(pick: Picker, q: str, kind: str, values: list[str] | None) -> dict[str, Any]:
+    """A check's condition on the earlier question `q`, sometimes wrapped in not/all/any."""
+    options = ["answered", "status"]
+    if kind == "choice":
+        options += ["is", "in", "not_in"]
+    if kind == "number":
+        options += ["gte", "gt", "lte", "lt", "is"]
+    which = pick.choice(options)
+    if which == "answered":
+        c: dict[str, Any] = {"answer": q, "answered": pick.boolean()}
+    elif which == "status":
+        c = {"answer": q, "status": pick.choice(
+            ["decided", "blocked", "no_quorum", "tie", "no_agreement"])}
+    elif kind == "choice":
+        assert values
+        if which == "is":
+            c = {"answer": q, "is": pick.choice(values)}
+        else:
+            c = {"answer": q, which: [pick.choice(values) for _ in range(pick.integer(1, 3))]}
+    else:
+        c = {"answer": q, which: pick.integer(-7, 28)}
+    wrap = pick.integer(0, 5)
+    if wrap == 0:
+        return {"not": c}
+    if wrap == 1:
+        return {"all": [c, {"answer": q, "answered": True}]}
+    if wrap == 2:
+        return {"any": [c]}
+    return c
+
+
+def random_map(pick: Picker) -> dict[str, Any]:
+    """A valid map as a dict: 3-25 nodes of every kind but hand-off, loops allowed, every
+    node able to reach an outcome, every status its rule can produce routed."""
+    from decision_map.model.format import (
+        ChoiceQuestion,
+        Defaults,
+        NumberQuestion,
+        TextQuestion,
+    )
+    from decision_map.rules.params import possible_statuses
+
+    n_out = pick.integer(1, 4)
+    n_inner = pick.integer(max(0, 3 - n_out), 25 - n_out)
+    pool = pick.permutation(TRICKY[:10] + [f"n{i}" for i in range(30)])
+    ids = [x for x in pool if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", x)]
+    inner, outs = ids[:n_inner], ids[n_inner:n_inner + n_out]
+    defaults: dict[str, Any] = {"max_revisits": pick.integer(0, 3)}
+    if pick.boolean():
+        defaults["rule"] = pick.choice(RULES)
+    if pick.integer(0, 4) == 0:
+        defaults["quorum"] = pick.choice([0.5, 0.6667, 1])
+    dmodel = Defaults.model_validate(defaults)
+    kinds = [pick.choice(["choice"] * 4 + ["number", "text", "check", "info"]) for _ in inner]
+    if inner:
+        kinds[0] = pick.choice(["choice", "number", "text"])
+    questions: dict[str, str] = {}  # the questions before the node being made
+    nodes: dict[str, Any] = {}
+    choice_values: dict[str, list[str]] = {}
+
+    def forward(i: int) -> str:
+        return pick.choice(inner[i + 1:] + outs)
+
+    def anywhere() -> str:
+        return pick.choice(inner + outs)
+
+    for i, (nid, kind) in enumerate(zip(inner, kinds, strict=True)):
+        node: dict[str, Any] = {}
+        model: Any = None
+        if pick.boolean():
+            node["help"] = pick.text()
+        if kind == "choice":
+            rule = pick.choice([*RULES, None])
+            if rule:
+                node["rule"] = rule
+            effective = rule or defaults.get("rule") or "majority"
+            n = 2 if effective == "any" else pick.integer(1, 4)
+            values = _choice_values(pick, n + 4)[:n]
+            if effective == "any" and len(values) < 2:
+                values = ["yes", "no"]
+            if not values:
+                values = ["ok"]
+            node["ask"] = pick.text()
+            node["choices"] = {}
+            for j, v in enumerate(values):
+                target = forward(i) if j == 0 else anywhere()
+                if pick.boolean():
+                    node["choices"][v] = target
+                else:
+                    node["choices"][v] = {"next": target, "label": pick.text()}
+            choice_values[nid] = values
+            if effective == "supermajority" and pick.boolean():
+                node["threshold"] = pick.choice([0.5, 0.6, 0.6667, 0.75, 1])
+            if effective == "consensus" and pick.boolean():
+                node["max_stand_asides"] = pick.integer(0, 3)
+            if effective == "fist-to-five" and pick.boolean():
+                node["min_fingers"] = pick.integer(1, 5)
+            if effective in ("consent", "fist-to-five", "any") and pick.boolean():
+                node["proposal"] = pick.choice(values)
+            if pick.integer(0, 3) == 0:
+                node["quorum"] = pick.choice([0.25, 0.5, 0.6667, 1])
+            model = ChoiceQuestion.model_validate(node)
+            questions[nid] = kind
+        elif kind == "number":
+            lo = pick.integer(-5, 5)
+            hi = lo + pick.integer(0, 20)
+            node["ask"] = pick.text()
+            node["number"] = {"min": lo, "max": hi, "aggregate": pick.choice(AGGS)}
+            if pick.boolean():
+                node["number"]["unit"] = pick.text()
+            node["branches"] = [{"when": _number_test(pick, lo, hi), "next": anywhere()}
+                                for _ in range(pick.integer(0, 3))]
+            node["otherwise"] = forward(i)
+            if pick.integer(0, 3) == 0:
+                node["quorum"] = pick.choice([0.5, 1])
+            model = NumberQuestion.model_validate(node)
+            questions[nid] = kind
+        elif kind == "text":
+            node["ask"] = pick.text()
+            node["text"] = pick.choice(["each", "one"])
+            node["next"] = forward(i)
+            if pick.integer(0, 3) == 0:
+                node["quorum"] = pick.choice([0.5, 1])
+            model = TextQuestion.model_validate(node)
+            questions[nid] = kind
+        elif kind == "check":
+            if not questions:
+                kind = "info"
+            else:
+                cases = []
+                for _ in range(pick.integer(1, 3)):
+                    q = pick.choice(sorted(questions))
+                    cases.append({"when": _condition(pick, q, questions[q],
+                                                     choice_values.get(q)),
+                                  "next": anywhere()})
+                node["check"] = cases
+                node["otherwise"] = forward(i)
+        if kind == "info":
+            node.pop("check", None)
+            node["say"] = pick.text()
+            node["next"] = forward(i)
+        if kind in ("choice", "number", "text"):
+            for status in sorted(possible_statuses(model, dmodel) - {"decided"}):
+                if "otherwise" in node:
+                    break
+                if pick.boolean():
+                    node[STATUS_KEY[status]] = anywhere()
+                else:
+                    node["otherwise"] = anywhere()
+        nodes[nid] = node
+    for oid in outs:
+        o: dict[str, Any] = {"outcome": pick.text(),
+                             "next_steps": [pick.text() for _ in range(pick.integer(1, 3))]}
+        if pick.boolean():
+            o["verdict"] = pick.slug(LOWER + DIGITS, LOWER + DIGITS + "_-", 10)
+        if pick.boolean():
+            o["text"] = pick.choice(TEMPLATES)
+        nodes[oid] = o
+    order = pick.permutation(list(nodes))  # map order need not be walk order
+    return {
+        "id": pick.slug(LOWER, LOWER + DIGITS + "-", 15),
+        "title": pick.text(),
+        "version": pick.choice(["1", "1.0", "2024-01-01", "0.1.2"]),
+        "start": (inner + outs)[0],
+        "defaults": defaults,
+        "nodes": {k: nodes[k] for k in order},
+    }
+
+
+def random_map_text(rng: random.Random) -> str:
+    """YAML of `random_map` picked by `rng`."""
+    import yaml
+
+    return yaml.safe_dump(random_map(RandomPicker(rng)), sort_keys=False, allow_unicode=True)

@@ -49,3 +49,13 @@ def test_the_generator_driven_by_any_random_gives_a_clean_map_a_walk_can_finish(
     assert [d.line() for d in check_map(dm)] == []  # no errors, no warnings
     trace = gen.guided_trace(dm, questions=5)
     assert trace.finished and (trace.outcome is not None or trace.stopped)
+
+
+@settings(max_examples=30, deadline=None)
+@given(rng=st.randoms(use_true_random=False))
+def test_small_random_maps_from_a_random_check_clean(rng):
+    """random_map, picked by a random.Random, gives maps the checker passes (the property
+    tests get the same maps from map_strategy(), picked by Hypothesis draws)."""
+    dm = load_text(gen.random_map_text(rng), "gen.yaml")
+    assert 3 <= len(dm.model.nodes) <= 25
+    assert [d.line() for d in check_map(dm) if d.severity == "error"] == []
