@@ -491,7 +491,7 @@ def random_map(pick: Picker) -> dict[str, Any]:
         NumberQuestion,
         TextQuestion,
     )
-    from decision_map.rules.params import possible_statuses
+    from decision_map.rules.table import possible_statuses
 
     n_out = pick.integer(1, 4)
     n_inner = pick.integer(max(0, 3 - n_out), 25 - n_out)
