@@ -16,6 +16,9 @@ from decision_map.io.yaml_source import parse_yaml, read_text
 from decision_map.walk.engine import run
 from decision_map.walk.routes import find_paths, route_of
 
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = sorted((ROOT / "maps").glob("*.yaml"))
+
 # The coalition map's shape: a check picks the form, the group votes, and a second check
 # with the same condition sends the "go" to that same form.
 TWICE = """
@@ -120,9 +123,9 @@ def test_number_branches_bound_the_answer_and_statuses_are_known():
     assert not any(r.startswith("hours: no agreement") for r in routes["a"])
 
 
-def test_every_scenario_walk_is_among_the_listed_routes(shipped_map):
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_every_scenario_walk_is_among_the_listed_routes(path):
     """Soundness on real walks: pruning never drops a route a group really took."""
-    path = shipped_map
     dm = load_map(path)
     rep = find_paths(dm, cap=100_000)
     assert not rep.capped
