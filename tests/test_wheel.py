@@ -106,9 +106,6 @@ def test_wheel_carries_maps_and_templates_and_no_tests_or_benchmarks(dist: Path)
                     f"decision_map-{_version()}.dist-info"}
 
 
-@pytest.mark.xfail((ROOT / "render" / "bench.py").exists(), strict=True,
-                   reason="render/bench.py, the map generator for benchmarks, is still in "
-                          "the rendering package (it is to move to bench/gen.py)")
 def test_wheel_has_no_generator_code(dist: Path):
     names = zipfile.ZipFile(_wheel(dist)).namelist()
     generators = {n for n in names if Path(n).stem in ("bench", "gen", "gallery")}
