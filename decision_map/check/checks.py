@@ -6,7 +6,7 @@ in docs/diagnostics.md). Nothing the checker could catch is left for walk time.
 
 from __future__ import annotations
 
-import difflib
+import contextvars
 import os
 from collections.abc import Iterator
 
@@ -48,6 +48,7 @@ from ..model.format import (
     TextQuestion,
 )
 from ..model.graph import STATUS_KEYS, edges_of
+from ..model.suggest import Suggester
 from ..rules.params import effective_rule
 from ..rules.table import possible_statuses, rule_named
 from ..rules.wording import count_word
@@ -69,11 +70,15 @@ def check_map(dm: DecisionMap, _checked: set[tuple[str, str]] | None = None) -> 
     checked = set() if _checked is None else _checked
     checked.add((dm.path, dm.sha256))
     out: list[Diagnostic] = []
-    with paused():
-        for fn in (_targets, _reachability, _routes, _conditions, _outcomes, _rules,
-                   _choices):
-            out.extend(fn(dm))
-        out.extend(_handoffs(dm, checked))
+    token = _SUGGESTER.set(Suggester())  # one budget of "did you mean" work per map
+    try:
+        with paused():
+            for fn in (_targets, _reachability, _routes, _conditions, _outcomes, _rules,
+                       _choices):
+                out.extend(fn(dm))
+            out.extend(_handoffs(dm, checked))
+    finally:
+        _SUGGESTER.reset(token)
     return sorted(out, key=lambda d: (d.where, d.code))
 
 
@@ -121,9 +126,14 @@ def _targets(dm: DecisionMap) -> Iterator[Diagnostic]:
                          ("nodes", node_id) + e.key, _suggest(e.target, ids))
 
 
+_SUGGESTER: contextvars.ContextVar[Suggester | None] = contextvars.ContextVar(
+    "suggester", default=None)
+
+
 def _suggest(name: str, ids: list[str]) -> str:
-    close = difflib.get_close_matches(name, ids, n=1, cutoff=0.5)
-    return f"did you mean {close[0]!r}?" if close else "add the node, or fix the id"
+    """A hint, with a suggestion while the check's budget for them lasts."""
+    close = (_SUGGESTER.get() or Suggester()).closest(name, ids, cutoff=0.5)
+    return f"did you mean {close!r}?" if close else "add the node, or fix the id"
 
 
 # ---------------------------------------------------------------- graph shape

@@ -6,7 +6,6 @@ content hash, so a second load of the same bytes costs a hash, and never goes st
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import os
@@ -21,6 +20,7 @@ from ..errors import Diagnostic, MapError, Where
 from ..gcpause import paused
 from ..model.format import MapFile, Outcome
 from ..model.graph import build_graph
+from ..model.suggest import Suggester
 from .yaml_source import Limits, Positions, parse_yaml, read_text
 
 MAX_HANDOFF_DEPTH = 8
@@ -52,6 +52,8 @@ class _Budget:
 
     loads: int = 0
     done: dict[str, DecisionMap | MapError] = field(default_factory=dict)
+    suggest: Suggester = field(default_factory=Suggester)  # "did you mean" for missing maps
+    listings: dict[str, list[str]] = field(default_factory=dict)  # folder -> names, read once
 
 
 @dataclass
@@ -139,6 +141,7 @@ def schema_diagnostics(err: ValidationError, data: Any, pos: Positions) -> list[
     out: list[Diagnostic] = []
     seen: set[tuple[str, str]] = set()
     known = _all_keys()
+    suggest = Suggester()
     for e in err.errors():
         loc = tuple(e["loc"])
         path = _data_path(data, loc)
@@ -148,8 +151,8 @@ def schema_diagnostics(err: ValidationError, data: Any, pos: Positions) -> list[
             key = loc[-1]
             where = pos.where(path, key=True)
             msg = f"{_describe(path[:-1])}: unknown key {key!r}"
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "remove it"
+            close = suggest.closest(str(key), known)
+            hint = f"did you mean {close!r}?" if close else "remove it"
         elif kind == "missing":
             where = pos.where(path, key=True)
             msg = f"{_describe(path)}: missing key {loc[-1]!r}"
@@ -332,15 +335,17 @@ def _resolve_handoffs(dm: DecisionMap, options: LoadOptions, stack: tuple[str, .
             continue
         if not os.path.isfile(target):
             folder = os.path.dirname(target)
-            try:
-                names = sorted(os.listdir(folder))[:10_000] if os.path.isdir(folder) else []
-            except OSError:
-                names = []
-            close = difflib.get_close_matches(os.path.basename(node.map), names, n=1)
+            if folder not in budget.listings:
+                try:
+                    budget.listings[folder] = sorted(os.listdir(folder))[:10_000] \
+                        if os.path.isdir(folder) else []
+                except OSError:
+                    budget.listings[folder] = []
+            close = budget.suggest.closest(os.path.basename(node.map), budget.listings[folder])
             link.problem = Diagnostic.of(
                 DM111,
                 f"node {node_id!r}: hand-off map {node.map!r} does not exist",
-                where, f"did you mean {close[0]!r}?" if close else "check the path",
+                where, f"did you mean {close!r}?" if close else "check the path",
             )
             continue
         budget.loads += 1
