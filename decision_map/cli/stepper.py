@@ -105,6 +105,7 @@ class Stepper:
 
     def run(self, fresh: bool) -> int:
         from ..errors import WalkError
+        from ..templating import TemplateError
 
         if fresh:
             self.view.passed(self.walk.trace.steps)
@@ -132,7 +133,11 @@ class Stepper:
                         break
                     self.t.say("Vote again.", "dim")
                 before = len(self.walk.trace.steps)
-                self.walk.submit(ballots)
+                try:
+                    self.walk.submit(ballots)
+                except TemplateError:
+                    self.save()  # the vote is kept: mend the text (or raise its limit), resume
+                    raise
                 saved = self.save()
                 self.t.say("Recorded." + (" Saved." if saved else ""), "dim")
                 self.view.passed(self.walk.trace.steps[before + 1:])
