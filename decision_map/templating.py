@@ -120,9 +120,23 @@ def _size(value: Any, cap: int) -> int:
     stack = [value]
     while stack:
         v = stack.pop()
-        if isinstance(v, (str, bytes, bytearray)):
+        kind = type(v)
+        if kind is str or kind is bytes:
             total += len(v)
-        elif isinstance(v, bool) or v is None:
+        elif kind is list or kind is tuple:
+            total += 1 + len(v)
+            if total <= cap:
+                stack.extend(v)
+        elif kind is dict:
+            total += 1 + len(v)
+            if total <= cap:
+                stack.extend(v.keys())
+                stack.extend(v.values())
+        elif kind is int:
+            total += 1 + v.bit_length() // 3
+        elif isinstance(v, (str, bytes, bytearray)):
+            total += len(v)
+        elif isinstance(v, bool) or v is None or isinstance(v, float):
             total += 1
         elif isinstance(v, int):
             total += 1 + v.bit_length() // 3
@@ -153,12 +167,26 @@ def _shallow(value: Any) -> int:
 class _Budget:
     """One render's spending: operations so far and range() items left."""
 
-    __slots__ = ("limits", "ops", "range_left")
+    __slots__ = ("limits", "ops", "range_left", "sizes")
 
     def __init__(self, limits: TemplateLimits) -> None:
         self.limits = limits
         self.ops = 0
         self.range_left = limits.max_range_items
+        self.sizes: dict[int, tuple[Any, int]] = {}
+
+    def size(self, value: Any) -> int:
+        """`_size`, remembered per container for the render (the sandbox lets nothing
+        change a list or mapping, so `'x' in texts` in a loop measures `texts` once)."""
+        if isinstance(value, (str, bytes)):
+            return len(value)
+        known = self.sizes.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        n = _size(value, self.limits.max_value)
+        if isinstance(value, (list, tuple, dict)):
+            self.sizes[id(value)] = (value, n)
+        return n
 
     def charge(self, n: int = 1) -> None:
         self.ops += n
@@ -341,7 +369,7 @@ def _loop_items(value: Any) -> Iterator[Any]:
 def _cost(value: Any) -> Any:
     """A comparison operand: comparing costs about its size (wrapped in by `_Env._parse`)."""
     b = _budget()
-    b.charge(_size(value, b.limits.max_value))
+    b.charge(b.size(value))
     return value
 
 

@@ -216,3 +216,15 @@ def test_shipped_texts_render_as_plain_jinja_renders_them(path):
                     render_text(text, context, "w")
                 continue
             assert render_text(text, context, "w") == want
+
+
+@pytest.mark.parametrize("case", ["loops over strings, three deep", "ljust"])
+def test_hostile_text_fails_fast_in_a_batch(tmp_path, case):
+    text, limit = next((t, lim) for c, t, lim in HOSTILE if c == case)
+    responses = tmp_path / "r.csv"
+    responses.write_text("member,team,q\nAna,t1,1000000000\nBen,t1,0\nCy,t2,1\n")
+    code, _, err, _ = _child(tmp_path, ["run", str(_map(tmp_path, text)), "--responses",
+                                        str(responses), "--group-by", "team",
+                                        "--member-column", "member"])
+    assert code == 1, err
+    _refusal(err, limit)
