@@ -231,8 +231,8 @@ class _Budget:
         r = range(*args)
         self.range_left -= len(r)
         if self.range_left < 0:
-            raise SecurityError(f"range() makes more than {self.limits.max_range_items} "
-                                "items in all")
+            raise LimitExceeded(f"range() makes more than {self.limits.max_range_items} "
+                                "items in all", "max_range_items", self.limits.max_range_items)
         return r
 
 
@@ -441,7 +441,8 @@ class _Env(ImmutableSandboxedEnvironment):
         b.charge()
         if operator == "**":
             if isinstance(right, numbers.Number) and abs(right) > b.limits.max_exponent:  # type: ignore[arg-type]
-                raise SecurityError(f"an exponent above {b.limits.max_exponent} is refused")
+                raise LimitExceeded(f"an exponent above {b.limits.max_exponent} is refused",
+                                    "max_exponent", b.limits.max_exponent)
             if isinstance(left, int) and isinstance(right, int) and right > 0:
                 b.bits(left.bit_length() * right)
         elif operator == "*":
