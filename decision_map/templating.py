@@ -18,6 +18,7 @@ import contextvars
 import dataclasses
 import functools
 import numbers
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -38,7 +39,8 @@ TEMPLATE_NAMES = frozenset({"answers", "statuses", "texts", "group", "map", "out
 @dataclasses.dataclass(frozen=True)
 class TemplateLimits:
     """Every bound on one render of an outcome's text, in one place (docs/safety.md lists
-    them); raise one for a run with `with template_limits(max_operations=...):`."""
+    them); raise one with `with template_limits(max_operations=...):` from Python, or
+    DECISION_MAP_TEMPLATE_LIMITS=max_operations=N from the command line."""
 
     max_operations: int = 1_000_000  # calls, lookups, operators, loop steps, plus sizes made
     max_value: int = 100_000  # characters or items in any one value a text makes
@@ -52,8 +54,9 @@ DEFAULT_LIMITS = TemplateLimits()
 MAX_OUTPUT = DEFAULT_LIMITS.max_output
 MAX_RANGE_ITEMS = DEFAULT_LIMITS.max_range_items
 MAX_EXPONENT = DEFAULT_LIMITS.max_exponent
-_LIMITS: contextvars.ContextVar[TemplateLimits] = contextvars.ContextVar(
-    "template_limits", default=DEFAULT_LIMITS)
+LIMITS_VARIABLE = "DECISION_MAP_TEMPLATE_LIMITS"  # e.g. "max_operations=5000000,max_value=1e6"
+_LIMITS: contextvars.ContextVar[TemplateLimits | None] = contextvars.ContextVar(
+    "template_limits", default=None)
 
 SAFE_FILTERS = frozenset({
     "abs", "capitalize", "count", "d", "default", "e", "escape", "first", "float", "int",
@@ -96,17 +99,45 @@ class LimitExceeded(SecurityError):
 
     def __init__(self, what: str, limit: str, value: int) -> None:
         super().__init__(f"{what} (the limit {limit}={value}; raise it with "
-                         f"TemplateLimits({limit}=N))")
+                         f"{LIMITS_VARIABLE}={limit}=N)")
 
 
 @contextlib.contextmanager
 def template_limits(**changes: int) -> Iterator[TemplateLimits]:
     """Renders inside this block use these limits instead of the defaults."""
-    token = _LIMITS.set(dataclasses.replace(_LIMITS.get(), **changes))
+    token = _LIMITS.set(dataclasses.replace(current_limits(), **changes))
     try:
-        yield _LIMITS.get()
+        yield current_limits()
     finally:
         _LIMITS.reset(token)
+
+
+def current_limits() -> TemplateLimits:
+    """The limits in force: a `template_limits` block's, else the defaults as the
+    environment variable changes them (the way to raise one from the command line)."""
+    return _LIMITS.get() or _limits_from(os.environ.get(LIMITS_VARIABLE, ""))
+
+
+@functools.lru_cache(maxsize=8)
+def _limits_from(setting: str) -> TemplateLimits:
+    """`name=N,name=N` over the defaults; a mistake is one line naming the variable."""
+    changes: dict[str, int] = {}
+    names = {f.name for f in dataclasses.fields(TemplateLimits)}
+    for part in filter(None, (p.strip() for p in setting.split(","))):
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name not in names:
+            raise TemplateError(f"{LIMITS_VARIABLE}: {name!r} is not a limit (the limits: "
+                                f"{', '.join(sorted(names))})")
+        try:
+            number = int(value.strip().replace("_", ""))
+        except ValueError:
+            number = 0
+        if number <= 0:
+            raise TemplateError(f"{LIMITS_VARIABLE}: {name} needs a whole number above 0, "
+                                f"not {value.strip()!r}")
+        changes[name] = number
+    return dataclasses.replace(DEFAULT_LIMITS, **changes)
 
 
 # ---------------------------------------------------------------- the budget
@@ -242,7 +273,7 @@ _CURRENT: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
 
 def _budget() -> _Budget:
     """The budget of the render running now (a throwaway one outside any render)."""
-    return _CURRENT.get() or _Budget(_LIMITS.get())
+    return _CURRENT.get() or _Budget(current_limits())
 
 
 def _bounded_range(*args: int) -> range:
@@ -398,7 +429,7 @@ class _Template(jinja2.Template):
         root = t.root_render_func
 
         def budgeted(context: Any, *args: Any, **kwargs: Any) -> Iterator[str]:
-            budget = _Budget(_LIMITS.get())
+            budget = _Budget(current_limits())
             inner = root(context, *args, **kwargs)
             while True:
                 token = _CURRENT.set(budget)
@@ -432,7 +463,7 @@ class _Env(ImmutableSandboxedEnvironment):
         budget into loops, comparisons and `~`."""
         tree = super()._parse(source, name, filename)
         _vet(tree)
-        _static_limits(tree, _LIMITS.get())
+        _static_limits(tree, current_limits())
         _Wiring().visit(tree)
         return tree
 
@@ -501,6 +532,7 @@ class _Env(ImmutableSandboxedEnvironment):
             raise SecurityError(f"calling {name or type(__obj).__name__!r} is not allowed "
                                 "in a map's text")
         if isinstance(__obj, LoopContext) and args:  # a recursive loop's next level
+            b.charge(_shallow(args[0]))
             args = (b.counted(args[0]), *args[1:])
         b.charge(_shallow(receiver) if isinstance(receiver, (str, bytes)) else 1)
         estimate, args = _estimate_call(name, receiver, args, kwargs)
@@ -710,7 +742,7 @@ def render_text(source: str, context: dict[str, Any], where: str) -> str:
     """Render an author's template; any failure is one TemplateError line naming `where`."""
     try:
         template = _compiled(source)
-        return _capped(template.generate(**context), _LIMITS.get().max_output)
+        return _capped(template.generate(**context), current_limits().max_output)
     except jinja2.TemplateSyntaxError as e:
         raise TemplateError(f"{where}: template line {e.lineno}: {e.message}") from None
     except jinja2.UndefinedError as e:

@@ -98,7 +98,7 @@ def _map(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def _child(home: Path, args: list[str], stdin: str | None = None
+def _child(home: Path, args: list[str], stdin: str | None = None, **env: str
            ) -> tuple[int, str, str, float]:
     """Run the console script capped in time and memory: (code, stdout, stderr, seconds)."""
     def cap() -> None:
@@ -108,7 +108,7 @@ def _child(home: Path, args: list[str], stdin: str | None = None
     r = subprocess.run([EXE, *args], input=stdin, capture_output=True, text=True,
                        timeout=SECONDS, preexec_fn=cap, cwd=str(ROOT),
                        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "COLUMNS": "100",
-                            "HOME": str(home), "XDG_DATA_HOME": str(home / "data")})
+                            "HOME": str(home), "XDG_DATA_HOME": str(home / "data"), **env})
     return r.returncode, r.stdout, r.stderr, time.monotonic() - start
 
 
@@ -163,10 +163,28 @@ def test_a_limit_can_be_raised_for_a_run():
     text = "{% for a in range(3000) %}{% for b in 'xxxx' %}{% endfor %}{% endfor %}"
     with template_limits(max_operations=1000), pytest.raises(TemplateError) as e:
         render_text(text, {}, "m.yaml: outcome 'o'")
-    assert "the limit max_operations=1000; raise it with TemplateLimits(max_operations=N)" \
-        in str(e.value)
+    assert "the limit max_operations=1000; raise it with " \
+        "DECISION_MAP_TEMPLATE_LIMITS=max_operations=N" in str(e.value)
     with template_limits(max_operations=100_000):
         assert render_text(text, {}, "m.yaml: outcome 'o'") == ""
+
+
+def test_the_command_line_raises_and_lowers_limits_through_the_environment(tmp_path):
+    answers = tmp_path / "a.yaml"
+    answers.write_text("group: [Ana, Ben]\nanswers:\n  q: {Ana: 1, Ben: 2}\n")
+    path = _map(tmp_path, "{% for i in range(300) %}{% endfor %}{{ n }}")
+    code, out, err, _ = _child(tmp_path, ["run", str(path), str(answers)])
+    assert code == 0 and "3" in out, err
+    lowered = {"DECISION_MAP_TEMPLATE_LIMITS": "max_operations=100"}
+    code, out, err, _ = _child(tmp_path, ["run", str(path), str(answers)], **lowered)
+    assert code == 1
+    _refusal(err, "max_operations")
+    code, out, err, _ = _child(tmp_path, ["run", str(path), str(answers)],
+                               DECISION_MAP_TEMPLATE_LIMITS="max_opps=5")
+    assert code == 1 and err.strip().splitlines() == [
+        "decision-map: DECISION_MAP_TEMPLATE_LIMITS: 'max_opps' is not a limit (the limits: "
+        "max_exponent, max_int_bits, max_operations, max_output, max_range_items, "
+        "max_value)"], err
 
 
 # ---------------------------------------------------------------- normal texts unchanged
