@@ -20,6 +20,7 @@ import functools
 import numbers
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -267,13 +268,19 @@ class _Budget:
         return r
 
 
-_CURRENT: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
-    "template_budget", default=None)
+class _Running(threading.local):
+    """The budget of the render running now in this thread (set around each step of a
+    render, so two renders in progress at once each spend their own)."""
+
+    budget: _Budget | None = None
+
+
+_RUNNING = _Running()
 
 
 def _budget() -> _Budget:
     """The budget of the render running now (a throwaway one outside any render)."""
-    return _CURRENT.get() or _Budget(current_limits())
+    return _RUNNING.budget or _Budget(current_limits())
 
 
 def _bounded_range(*args: int) -> range:
@@ -431,14 +438,15 @@ class _Template(jinja2.Template):
         def budgeted(context: Any, *args: Any, **kwargs: Any) -> Iterator[str]:
             budget = _Budget(current_limits())
             inner = root(context, *args, **kwargs)
+            running = _RUNNING
             while True:
-                token = _CURRENT.set(budget)
+                before, running.budget = running.budget, budget
                 try:
                     chunk = next(inner)
                 except StopIteration:
                     return
                 finally:
-                    _CURRENT.reset(token)
+                    running.budget = before
                 yield chunk
 
         t.root_render_func = budgeted
@@ -603,12 +611,11 @@ def _const(node: nodes.Node, limits: TemplateLimits, memo: dict[int, Any]) -> An
     """The value of an expression made only of literals, computed under the same limits
     as a render (so `2**64**64` is refused here, not computed); `memo` holds the values
     of parts already computed, so a long chain costs its length once."""
-    b = _Budget(limits)
-    token = _CURRENT.set(b)
+    before, _RUNNING.budget = _RUNNING.budget, _Budget(limits)
     try:
         return _const_value(node, memo)
     finally:
-        _CURRENT.reset(token)
+        _RUNNING.budget = before
 
 
 def _const_value(node: nodes.Node, memo: dict[int, Any]) -> Any:
