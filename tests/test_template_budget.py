@@ -187,6 +187,16 @@ def test_the_command_line_raises_and_lowers_limits_through_the_environment(tmp_p
         "max_value)"], err
 
 
+def test_a_raised_limit_is_not_hidden_by_the_check_cache(tmp_path):
+    path = _map(tmp_path, "{{ 'x'.ljust(200000) }}")
+    cache = {"DECISION_MAP_CACHE": str(tmp_path / "cache")}
+    code, out, err, _ = _child(tmp_path, ["check", str(path)], **cache)
+    assert code == 1 and "DM119" in out + err and "ljust(200000)" in out + err
+    raised = {**cache, "DECISION_MAP_TEMPLATE_LIMITS": "max_value=300000"}
+    code, out, err, _ = _child(tmp_path, ["check", str(path)], **raised)
+    assert "DM119" not in out + err, out + err
+
+
 # ---------------------------------------------------------------- normal texts unchanged
 
 PLAIN = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined)

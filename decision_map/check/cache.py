@@ -8,6 +8,7 @@ when every one of them still hashes the same. Nothing here imports the heavy mod
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Diagnostic, Where
+from ..templating import current_limits
 
 MAX_HASH_BYTES = 64 * 1024 * 1024  # bigger files are not cached (io.yaml_source's input limit)
 
@@ -71,7 +73,9 @@ def _key(path: str, options_key: str) -> str | None:
     content = _sha_file(path)
     if content is None:
         return None
-    raw = json.dumps([FORMAT, _code_fingerprint(), os.getcwd(), path, content, options_key])
+    limits = dataclasses.astuple(current_limits())  # DECISION_MAP_TEMPLATE_LIMITS changes DM119
+    raw = json.dumps([FORMAT, _code_fingerprint(), os.getcwd(), path, content, options_key,
+                      limits])
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
