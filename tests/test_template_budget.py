@@ -144,6 +144,23 @@ def test_the_stepper_keeps_the_last_vote_when_the_text_fails(tmp_path, case):
     assert sub["node"] == "q" and len(sub["ballots"]) == 2, saved
 
 
+def test_a_session_stopped_by_a_text_resumes_once_the_limit_is_raised(tmp_path):
+    text, _ = next((t, lim) for c, t, lim in HOSTILE if c == "~ doubling")
+    session = tmp_path / "s.json"
+    path = _map(tmp_path, text)
+    code, out, err, _ = _child(
+        tmp_path, ["step", str(path), "--group", "Ana, Ben", "--session", str(session)],
+        "1000000000\n0\n\n")
+    assert code == 1, out + err
+    code, out, err, _ = _child(tmp_path, ["step", "--resume", str(session)], "n\n")
+    assert code == 1
+    _refusal(err, "max_value")
+    raised = {"DECISION_MAP_TEMPLATE_LIMITS": "max_value=400000,max_output=400000"}
+    code, out, err, _ = _child(tmp_path, ["step", "--resume", str(session)], "n\n", **raised)
+    assert code == 0, out + err
+    assert "Done." in out and "Done. Thank you all." in out
+
+
 def test_constant_excess_is_refused_by_check(tmp_path):
     """What is past a limit whatever the answers is a DM119 before any walk."""
     for text, fragment in [
