@@ -469,7 +469,10 @@ class _Env(ImmutableSandboxedEnvironment):
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         """Parse, vet, refuse what is past a limit already in the text, then wire the
         budget into loops, comparisons and `~`."""
-        tree = super()._parse(source, name, filename)
+        try:
+            tree = super()._parse(source, name, filename)
+        except (ValueError, OverflowError) as e:  # a number literal too long to read
+            raise jinja2.TemplateSyntaxError(str(e).split(";")[0], 1) from None
         _vet(tree)
         _static_limits(tree, current_limits())
         _Wiring().visit(tree)

@@ -170,6 +170,7 @@ def test_constant_excess_is_refused_by_check(tmp_path):
         ("{{ 2**64**64 }}", "the limit max_int_bits"),
         ("{{ 'x'.ljust(10**9) }}", "ljust(1000000000)"),
         ("{{ '%1000000000s' % 'x' }}", "the limit max_value"),
+        ("{{ " + "1" * 5000 + " }}", "Exceeds the limit (4300 digits)"),
     ]:
         dm = load_text(_map(tmp_path, text).read_text(), "m.yaml")
         (d,) = [d for d in check_map(dm) if d.severity == "error"]
