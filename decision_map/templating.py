@@ -52,9 +52,6 @@ class TemplateLimits:
 
 
 DEFAULT_LIMITS = TemplateLimits()
-MAX_OUTPUT = DEFAULT_LIMITS.max_output
-MAX_RANGE_ITEMS = DEFAULT_LIMITS.max_range_items
-MAX_EXPONENT = DEFAULT_LIMITS.max_exponent
 LIMITS_VARIABLE = "DECISION_MAP_TEMPLATE_LIMITS"  # e.g. "max_operations=5000000,max_value=1e6"
 _LIMITS: contextvars.ContextVar[TemplateLimits | None] = contextvars.ContextVar(
     "template_limits", default=None)
@@ -644,7 +641,7 @@ def _const_compute(node: nodes.Node, memo: dict[int, Any]) -> Any:
     if isinstance(node, nodes.BinExpr):
         left, right = _const_value(node.left, memo), _const_value(node.right, memo)
         try:
-            return ENV.call_binop(None, node.operator, left, right)
+            return _SANDBOX.call_binop(None, node.operator, left, right)
         except (TypeError, ValueError, ZeroDivisionError, OverflowError):
             raise _NotConstant from None
     if isinstance(node, nodes.Neg):
@@ -712,18 +709,19 @@ def _static_loops(node: nodes.Node, outer: int, limits: TemplateLimits,
         _static_loops(child, steps, limits, value)
 
 
-ENV = _Env()
+# Private: author text is compiled only by `_compiled`, after `_parse` has vetted it.
+_SANDBOX = _Env()
 
 
 def _parse(source: str) -> nodes.Template:
-    return ENV._parse(source, None, None)
+    return _SANDBOX._parse(source, None, None)
 
 
 @functools.lru_cache(maxsize=256)
 def _compiled(source: str) -> jinja2.Template:
     """Parse, vet and compile once per distinct text (a batch renders one outcome's text
     for thousands of groups)."""
-    return ENV.from_string(source)
+    return _SANDBOX.from_string(source)
 
 
 @functools.lru_cache(maxsize=256)
