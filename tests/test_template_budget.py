@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import resource
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -26,7 +24,6 @@ from decision_map.model.format import ChoiceQuestion, NumberQuestion, Outcome, T
 from decision_map.templating import TemplateError, render_text, template_limits
 
 ROOT = Path(__file__).resolve().parent.parent
-EXE = shutil.which("decision-map") or str(Path(sys.executable).parent / "decision-map")
 MEMORY = 1 << 30  # bytes of address space a child may use
 SECONDS = 30  # far above what a refusal takes (well under a second of work)
 
@@ -98,14 +95,14 @@ def _map(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def _child(home: Path, args: list[str], stdin: str | None = None, **env: str
+def _child(exe: str, home: Path, args: list[str], stdin: str | None = None, **env: str
            ) -> tuple[int, str, str, float]:
     """Run the console script capped in time and memory: (code, stdout, stderr, seconds)."""
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 
     start = time.monotonic()
-    r = subprocess.run([EXE, *args], input=stdin, capture_output=True, text=True,
+    r = subprocess.run([exe, *args], input=stdin, capture_output=True, text=True,
                        timeout=SECONDS, preexec_fn=cap, cwd=str(ROOT),
                        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "COLUMNS": "100",
                             "HOME": str(home), "XDG_DATA_HOME": str(home / "data"), **env})
@@ -121,20 +118,20 @@ def _refusal(err: str, limit: str) -> None:
 
 @pytest.mark.parametrize("text,limit", [(t, lim) for _, t, lim in HOSTILE],
                          ids=[case for case, _, _ in HOSTILE])
-def test_hostile_text_fails_fast_at_run_naming_the_outcome_and_limit(tmp_path, text, limit):
+def test_hostile_text_fails_fast_at_run_naming_the_outcome_and_limit(exe, tmp_path, text, limit):
     answers = tmp_path / "a.yaml"
     total = 10**12 if "slice" in text or "batch" in text else 10**9
     answers.write_text(f"group: [Ana, Ben]\nanswers:\n  q: {{Ana: {total}, Ben: 0}}\n")
-    code, _, err, _ = _child(tmp_path, ["run", str(_map(tmp_path, text)), str(answers)])
+    code, _, err, _ = _child(exe, tmp_path, ["run", str(_map(tmp_path, text)), str(answers)])
     assert code == 1, err
     _refusal(err, limit)
 
 
 @pytest.mark.parametrize("case", ["loops over strings, three deep", "ljust", "~ doubling"])
-def test_the_stepper_keeps_the_last_vote_when_the_text_fails(tmp_path, case):
+def test_the_stepper_keeps_the_last_vote_when_the_text_fails(exe, tmp_path, case):
     text, limit = next((t, lim) for c, t, lim in HOSTILE if c == case)
     session = tmp_path / "s.json"
-    code, out, err, _ = _child(tmp_path,
+    code, out, err, _ = _child(exe, tmp_path,
         ["step", str(_map(tmp_path, text)), "--group", "Ana, Ben", "--session", str(session)],
         "1000000000\n0\n\n")
     assert code == 1, out + err
@@ -144,19 +141,19 @@ def test_the_stepper_keeps_the_last_vote_when_the_text_fails(tmp_path, case):
     assert sub["node"] == "q" and len(sub["ballots"]) == 2, saved
 
 
-def test_a_session_stopped_by_a_text_resumes_once_the_limit_is_raised(tmp_path):
+def test_a_session_stopped_by_a_text_resumes_once_the_limit_is_raised(exe, tmp_path):
     text, _ = next((t, lim) for c, t, lim in HOSTILE if c == "~ doubling")
     session = tmp_path / "s.json"
     path = _map(tmp_path, text)
     code, out, err, _ = _child(
-        tmp_path, ["step", str(path), "--group", "Ana, Ben", "--session", str(session)],
+        exe, tmp_path, ["step", str(path), "--group", "Ana, Ben", "--session", str(session)],
         "1000000000\n0\n\n")
     assert code == 1, out + err
-    code, out, err, _ = _child(tmp_path, ["step", "--resume", str(session)], "n\n")
+    code, out, err, _ = _child(exe, tmp_path, ["step", "--resume", str(session)], "n\n")
     assert code == 1
     _refusal(err, "max_value")
     raised = {"DECISION_MAP_TEMPLATE_LIMITS": "max_value=400000,max_output=400000"}
-    code, out, err, _ = _child(tmp_path, ["step", "--resume", str(session)], "n\n", **raised)
+    code, out, err, _ = _child(exe, tmp_path, ["step", "--resume", str(session)], "n\n", **raised)
     assert code == 0, out + err
     assert "Done." in out and "Done. Thank you all." in out
 
@@ -187,17 +184,17 @@ def test_a_limit_can_be_raised_for_a_run():
         assert render_text(text, {}, "m.yaml: outcome 'o'") == ""
 
 
-def test_the_command_line_raises_and_lowers_limits_through_the_environment(tmp_path):
+def test_the_command_line_raises_and_lowers_limits_through_the_environment(exe, tmp_path):
     answers = tmp_path / "a.yaml"
     answers.write_text("group: [Ana, Ben]\nanswers:\n  q: {Ana: 1, Ben: 2}\n")
     path = _map(tmp_path, "{% for i in range(300) %}{% endfor %}{{ n }}")
-    code, out, err, _ = _child(tmp_path, ["run", str(path), str(answers)])
+    code, out, err, _ = _child(exe, tmp_path, ["run", str(path), str(answers)])
     assert code == 0 and "3" in out, err
     lowered = {"DECISION_MAP_TEMPLATE_LIMITS": "max_operations=100"}
-    code, out, err, _ = _child(tmp_path, ["run", str(path), str(answers)], **lowered)
+    code, out, err, _ = _child(exe, tmp_path, ["run", str(path), str(answers)], **lowered)
     assert code == 1
     _refusal(err, "max_operations")
-    code, out, err, _ = _child(tmp_path, ["run", str(path), str(answers)],
+    code, out, err, _ = _child(exe, tmp_path, ["run", str(path), str(answers)],
                                DECISION_MAP_TEMPLATE_LIMITS="max_opps=5")
     assert code == 1 and err.strip().splitlines() == [
         "decision-map: DECISION_MAP_TEMPLATE_LIMITS: 'max_opps' is not a limit (the limits: "
@@ -205,13 +202,13 @@ def test_the_command_line_raises_and_lowers_limits_through_the_environment(tmp_p
         "max_value)"], err
 
 
-def test_a_raised_limit_is_not_hidden_by_the_check_cache(tmp_path):
+def test_a_raised_limit_is_not_hidden_by_the_check_cache(exe, tmp_path):
     path = _map(tmp_path, "{{ 'x'.ljust(200000) }}")
     cache = {"DECISION_MAP_CACHE": str(tmp_path / "cache")}
-    code, out, err, _ = _child(tmp_path, ["check", str(path)], **cache)
+    code, out, err, _ = _child(exe, tmp_path, ["check", str(path)], **cache)
     assert code == 1 and "DM119" in out + err and "ljust(200000)" in out + err
     raised = {**cache, "DECISION_MAP_TEMPLATE_LIMITS": "max_value=300000"}
-    code, out, err, _ = _child(tmp_path, ["check", str(path)], **raised)
+    code, out, err, _ = _child(exe, tmp_path, ["check", str(path)], **raised)
     assert "DM119" not in out + err, out + err
 
 
@@ -265,11 +262,11 @@ def test_shipped_texts_render_as_plain_jinja_renders_them(path):
 
 
 @pytest.mark.parametrize("case", ["loops over strings, three deep", "ljust"])
-def test_hostile_text_fails_fast_in_a_batch(tmp_path, case):
+def test_hostile_text_fails_fast_in_a_batch(exe, tmp_path, case):
     text, limit = next((t, lim) for c, t, lim in HOSTILE if c == case)
     responses = tmp_path / "r.csv"
     responses.write_text("member,team,q\nAna,t1,1000000000\nBen,t1,0\nCy,t2,1\n")
-    code, _, err, _ = _child(tmp_path, ["run", str(_map(tmp_path, text)), "--responses",
+    code, _, err, _ = _child(exe, tmp_path, ["run", str(_map(tmp_path, text)), "--responses",
                                         str(responses), "--group-by", "team",
                                         "--member-column", "member"])
     assert code == 1, err
