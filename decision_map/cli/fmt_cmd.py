@@ -1,0 +1,49 @@
+"""`fmt`: rewrite maps in the one canonical layout (decision_map/io/canonical.py), or with
+`--check` only say which would change, for CI and the pre-commit hook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .main import app
+from .output import clean
+
+
+@app.command("fmt")
+def fmt_cmd(
+    maps: list[Path] = typer.Argument(..., metavar="MAP...", help="Map files to format."),
+    check: bool = typer.Option(False, "--check",
+                               help="Change nothing; exit 1 when a file would change."),
+) -> None:
+    """Rewrite maps in one layout (key order, yes/no quoting, indentation), comments kept;
+    the meaning is proven unchanged before anything is written."""
+    from ..errors import DecisionMapError
+    from ..io.atomic import write_atomic
+    from ..io.canonical import canonical_text
+    from ..io.yaml_source import MAX_BYTES, read_text
+
+    changed = failed = 0
+    for path in maps:
+        try:
+            text = read_text(str(path), MAX_BYTES)
+            new = canonical_text(text, str(path))
+        except DecisionMapError as e:
+            typer.echo(f"decision-map: {clean(e)}", err=True)
+            failed += 1
+            continue
+        if new == text:
+            continue
+        changed += 1
+        if check:
+            typer.echo(f"would reformat {clean(path)}")
+        else:
+            write_atomic(str(path), new)
+            typer.echo(f"reformatted {clean(path)}")
+    verb = "would be reformatted" if check else "reformatted"
+    typer.echo(f"{len(maps)} map(s): {changed} {verb}, {len(maps) - changed - failed} "
+               f"already canonical" + (f", {failed} not formatted (errors above)"
+                                       if failed else ""))
+    if failed or (check and changed):
+        raise typer.Exit(1)
