@@ -14,20 +14,20 @@ defaults:
 nodes:
   shared-goal:
     ask: Do we share a goal that none of us can reach alone?
-    help: A coalition forms around a goal bigger than what divides us.
     choices:
       yes: go-ahead
       no: not-now
     otherwise: not-now        # a tie or no majority lands here
+    help: A coalition forms around a goal bigger than what divides us.
   go-ahead:
     ask: Shall we plan a first joint action?
-    help: Consensus lets anyone stand aside or block, with a reason.
     rule: consensus
     choices:
       yes: first-action
       no: not-now
     on_block: shared-goal     # a block sends us back to the goal
     otherwise: not-now
+    help: Consensus lets anyone stand aside or block, with a reason.
   first-action:
     outcome: Plan a first joint action
     verdict: act
