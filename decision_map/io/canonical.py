@@ -118,9 +118,9 @@ def _arrange(data: Any, kinds: dict[str, str]) -> None:
     """Put every mapping of the map in its canonical key order and unquote yes/no."""
     if not isinstance(data, CommentedMap):
         return
-    _reorder(data, TOP_ORDER)
+    reorder_keys(data, TOP_ORDER)
     if isinstance(data.get("defaults"), CommentedMap):
-        _reorder(data["defaults"], DEFAULTS_ORDER)
+        reorder_keys(data["defaults"], DEFAULTS_ORDER)
     nodes = data.get("nodes")
     if isinstance(nodes, CommentedMap):
         for nid, node in nodes.items():
@@ -130,25 +130,25 @@ def _arrange(data: Any, kinds: dict[str, str]) -> None:
 
 
 def _arrange_node(node: CommentedMap, kind: str) -> None:
-    _reorder(node, NODE_ORDER[kind])
+    reorder_keys(node, NODE_ORDER[kind])
     choices = node.get("choices")
     if kind == "choice" and isinstance(choices, CommentedMap):
         for spec in choices.values():
             if isinstance(spec, CommentedMap):
-                _reorder(spec, CHOICE_ORDER)
+                reorder_keys(spec, CHOICE_ORDER)
     if kind == "number" and isinstance(node.get("number"), CommentedMap):
-        _reorder(node["number"], NUMBER_ORDER)
+        reorder_keys(node["number"], NUMBER_ORDER)
     for key in ("check", "branches"):
         if kind in ("check", "number") and isinstance(node.get(key), CommentedSeq):
             for route in node[key]:
                 if isinstance(route, CommentedMap):
-                    _reorder(route, ROUTE_ORDER)
+                    reorder_keys(route, ROUTE_ORDER)
                     _arrange_condition(route.get("when"))
 
 
 def _arrange_condition(cond: Any) -> None:
     if isinstance(cond, CommentedMap):
-        _reorder(cond, CONDITION_ORDER)
+        reorder_keys(cond, CONDITION_ORDER)
         for value in cond.values():
             _arrange_condition(value)
     elif isinstance(cond, CommentedSeq):
@@ -199,7 +199,9 @@ def _rename(m: CommentedMap, old: Any, new: str) -> None:
 # mapping's last key, after the mapping), so it is taken off its entry and put back.
 
 
-def _reorder(m: CommentedMap, order: Sequence[str]) -> None:
+def reorder_keys(m: CommentedMap, order: Sequence[str]) -> None:
+    """Put the keys of `m` in `order` (keys not named keep their order, after those named),
+    each own-line comment staying just above the key it stood above."""
     keys = list(m)
     rank = {k: i for i, k in enumerate(order)}
     wanted = sorted(keys, key=lambda k: (rank.get(k, len(order)), keys.index(k)))
