@@ -57,6 +57,8 @@ FIGURES = [
     ("paths", "`decision-map paths MAP --json > /dev/null` on the generated {paths}-node map",
      "none (absolute); growth from the smallest map in the next table",
      "< 5 s CPU; <= 12x"),
+    ("watch_save", "`decision-map watch` on the {watch}-node map: from a save to the "
+     "answer's last line", "`decision-map check` of that map as a process", "< 1 s"),
 ]
 
 
@@ -328,6 +330,84 @@ def fig_check_process(cfg) -> dict:
             "no_cache_s": mc, "no_cache_ratio": mc / mb, "no_cache_runs_s": c}
 
 
+WATCH_WAIT_S = 60  # the longest any line of `watch` is waited for
+WATCH_SETTLE_S = 1.0  # after the first answer, the watcher is up within this long
+
+
+def _watch_size(cfg) -> int:
+    return 1000 if 1000 in cfg["maps"] else max(n for n in cfg["maps"] if n <= 1000)
+
+
+def fig_watch(cfg, inp) -> dict:
+    """`watch` as a process on a copy of the generated map and a one-case scenario file:
+    each save rewrites the map with a changed title, and the time runs from the end of
+    the write to the summary line (`= ...`) the watch prints for that save."""
+    import queue
+    import shutil
+    import tempfile
+    import threading
+
+    n = _watch_size(cfg)
+    exe = str(Path(sys.executable).parent / "decision-map")
+    work = Path(tempfile.mkdtemp(prefix="bench-watch-"))
+    src = Path(inp["maps"][n])
+    shutil.copy(src.parent / "sub.yaml", work / "sub.yaml")
+    map_file = work / src.name
+    text = src.read_text(encoding="utf-8")
+    map_file.write_text(text, encoding="utf-8")
+    (work / "cases.yaml").write_text(
+        "cases:\n  - name: the first question stops a group with no answers\n"
+        "    group: [Ana, Ben, Cy]\n    answers: {}\n    expect: {stopped: true}\n",
+        encoding="utf-8")
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1",
+           "DECISION_MAP_CACHE": str(work / "cache")}
+    lines: queue.Queue[str] = queue.Queue()
+    proc = subprocess.Popen([exe, "watch", map_file.name, "cases.yaml"], cwd=work, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
+
+    def summary() -> str:
+        deadline = time.perf_counter() + WATCH_WAIT_S
+        while True:
+            line = lines.get(timeout=max(0.01, deadline - time.perf_counter()))
+            if line.startswith("= "):
+                return line.strip()
+
+    def check_once() -> float:
+        t = time.perf_counter()
+        p = subprocess.run([exe, "check", "--no-cache", map_file.name], cwd=work, env=env,
+                           capture_output=True)
+        assert p.returncode == 0, p.stdout.decode()[-500:]
+        return time.perf_counter() - t
+
+    times, said = [], []
+    try:
+        first = summary()
+        assert "1 of 1 case(s) pass" in first, first
+        time.sleep(WATCH_SETTLE_S)
+        for i in range(max(3, cfg["proc_runs"])):
+            new = text.replace(f"title: Generated map of {n} nodes",
+                               f"title: Generated map of {n} nodes, save {i}", 1)
+            with open(map_file, "w", encoding="utf-8") as fh:
+                fh.write(new)
+            t = time.perf_counter()
+            line = summary()
+            times.append(time.perf_counter() - t)
+            said.append(line)
+            assert "1 of 1 case(s) pass" in line, line
+            time.sleep(0.2)
+        floor_runs = [check_once() for _ in range(max(1, cfg["proc_runs"] // 2))]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
+    m, floor_s = statistics.median(times), statistics.median(floor_runs)
+    return {"watch_save": {"floor_s": floor_s, "measured_s": m, "ratio": m / floor_s,
+                           "target": 1.0, "met": m < 1.0, "runs_s": times, "nodes": n,
+                           "answers": said[:3]}}
+
+
 def fig_render(cfg, inp) -> dict:
     import pygraphviz
     from decision_map_render.dot import to_dot
@@ -444,7 +524,8 @@ def write_report(res: dict, out: Path, smoke: bool) -> None:
     for key, title, floor_name, target in FIGURES:
         f = figs.get(key)
         t = title.format(big=f"{big:,}", dot=f"{dotn:,}", groups=f"{groups:,}",
-                         members=members, paths=f"{max(cfg.get('paths_maps', [0])):,}")
+                         members=members, paths=f"{max(cfg.get('paths_maps', [0])):,}",
+                         watch=f"{_watch_size(cfg):,}")
         if f is None or "error" in (f or {}):
             lines.append(f"| {t} | {floor_name} | not measured: {(f or {}).get('error')} "
                          f"| — | {target} | no |")
@@ -566,6 +647,9 @@ def main(argv: list[str] | None = None) -> dict:
     r = step("paths", lambda: fig_paths(cfg, data))
     if r:
         figs["paths"] = r
+    r = step("watch", lambda: fig_watch(cfg, inp))
+    if r:
+        figs.update(r if "error" not in r else {"watch_save": r})
     res = {"machine": machine(), "smoke": args.smoke,
            "config": {k: v for k, v in cfg.items()},
            "inputs": {"checks": {str(k): v for k, v in inp["checks"].items()},
