@@ -115,7 +115,33 @@ def stamps(files: set[str]) -> dict[str, tuple[int, int] | None]:
 
 
 def answer(map_path: str, scenarios: str, previous: State) -> State:
-    """Check and test the map as it is on disk now."""
+    """Check and test the map as it is on disk now, with the cyclic collector paused (it
+    runs after the answer is printed, see `tidy`)."""
+    from ..gcpause import paused
+
+    with paused():
+        return _answer(map_path, scenarios, previous)
+
+
+def tidy(state: State, map_path: str) -> None:
+    """Between saves: drop the loader's copies of earlier saves (every save of a large map
+    would otherwise stay in memory), then let the collector run while nobody waits."""
+    import gc
+
+    from ..io.loader import forget
+
+    forget(map_path, state.dm.sha256 if state.dm is not None else None)
+    maps = [state.dm] if state.dm is not None else []
+    while maps:
+        m = maps.pop()
+        for link in m.handoffs.values():
+            if link.loaded is not None:
+                forget(link.loaded.path, link.loaded.sha256)
+                maps.append(link.loaded)
+    gc.collect()
+
+
+def _answer(map_path: str, scenarios: str, previous: State) -> State:
     from ..errors import DecisionMapError, MapError
     from ..io.loader import load_map
     from ..walk.scenarios import run_scenarios
@@ -168,13 +194,14 @@ def changes(old: State, new: State, last_run: State | None) -> list[str]:
         was = before.get(name)
         if was is not None and was[0] == ok:
             continue
-        if ok and was is not None:
-            out.append(f"  now passing: {clean(name)}")
-        elif ok:
-            out.append(f"  new case passing: {clean(name)}")
-        else:
-            why = f" ({clean(problems[0])})" if problems else ""
-            out.append(f"  {'now failing' if was else 'failing'}: {clean(name)}{why}")
+        why = f" ({clean(problems[0])})" if problems and not ok else ""
+        if was is not None:
+            state = "now passing" if ok else "now failing"
+        elif base is not None:
+            state = "new case passing" if ok else "new case failing"
+        else:  # the first save whose cases ran: say how each stands
+            state = "passing" if ok else "failing"
+        out.append(f"  {state}: {clean(name)}{why}")
     for name in before:
         if name not in new.cases:
             out.append(f"  case gone: {clean(name)}")
@@ -306,6 +333,7 @@ def watch_cmd(
                     last_run = new
                 if drawer is not None and new.dm is not None:
                     drawer.submit(new.dm)
+                tidy(new, map_path)
                 if new.files != wanted:
                     break  # a hand-off was added or removed: watch its folder too
     except KeyboardInterrupt:

@@ -214,6 +214,15 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
+def forget(path: str, keep_sha256: str | None = None) -> None:
+    """Forget the cached loads of `path` except the one of content `keep_sha256`: a watch
+    that re-reads one file on every save keeps only its latest version in memory."""
+    for key in [k for k in _MAPS if k[0] == path and k[1] != keep_sha256]:
+        del _MAPS[key]
+    for key in [k for k in _CACHE if k[0] == path and k[1] != keep_sha256]:
+        del _CACHE[key]
+
+
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
