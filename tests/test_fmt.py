@@ -225,3 +225,53 @@ def test_a_new_map_is_already_canonical(tmp_path):
     r = cli("fmt", "--check", "first.yaml", cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     assert os.path.exists(tmp_path / "first.yaml")
+
+
+def test_the_pre_commit_hook_runs_fmt_check_on_maps_only(tmp_path):
+    import re
+
+    import yaml
+
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    hook = hooks["decision-map-fmt"]
+    files = re.compile(hook["files"])
+    assert files.search("maps/coalition-formation.yaml")
+    assert files.search("team/maps/our-decision.yml")
+    assert not files.search("maps/scenarios/coalition-formation.yaml")
+    assert not files.search(".github/workflows/ci.yaml")
+    entry = hook["entry"].split()
+    assert entry[0] == "decision-map"
+    r = cli(*entry[1:], *map(str, SHIPPED))  # pre-commit passes the staged files last
+    assert r.returncode == 0, r.stdout + r.stderr
+    f = tmp_path / "maps" / "c.yaml"
+    f.parent.mkdir()
+    f.write_text(COMMENTED, encoding="utf-8")
+    r = cli(*entry[1:], str(f))
+    assert r.returncode == 1 and f"would reformat {f}" in r.stdout
+
+
+def test_the_authoring_walk_in_the_docs_works(tmp_path):
+    """docs/authoring.md: `new`, the scenario cases it shows, `test`, `fmt --check`."""
+    import re
+
+    doc = (ROOT / "docs" / "authoring.md").read_text(encoding="utf-8")
+    cases = [b for b in re.findall(r"```yaml\n(.*?)```", doc, re.S) if b.startswith("cases:")]
+    assert len(cases) == 1
+    (tmp_path / "maps" / "scenarios").mkdir(parents=True)
+    assert cli("new", "maps/our-decision.yaml", cwd=tmp_path).returncode == 0
+    (tmp_path / "maps" / "scenarios" / "our-decision.yaml").write_text(cases[0])
+    r = cli("test", "maps/our-decision.yaml", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "2 passed, 0 failed" in r.stdout
+    assert cli("fmt", "--check", "maps/our-decision.yaml", cwd=tmp_path).returncode == 0
+    assert cli("check", "--strict", "maps/our-decision.yaml", cwd=tmp_path).returncode == 0
+
+
+def test_the_example_map_in_the_readme_is_canonical():
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "nodes:" in b]
+    assert blocks
+    for b in blocks:
+        assert canonical_text(b, str(ROOT / "README.md")) == b
