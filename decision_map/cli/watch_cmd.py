@@ -230,7 +230,7 @@ class Drawer:
             self.wake.notify()
 
     def _run(self) -> None:
-        from decision_map_render import render
+        from decision_map_render.draw import picture
 
         from ..errors import DecisionMapError
         from ..io.atomic import write_atomic
@@ -244,9 +244,14 @@ class Drawer:
                 continue
             start = time.perf_counter()
             try:
-                write_atomic(str(self.output), render(dm, None, self.output.suffix[1:], None))
+                # within the drawing limits (docs/safety.md): a map too big to lay out in
+                # time is drawn as a summary, and the line says so
+                drawn = picture(dm, None, self.output.suffix[1:], None)
+                write_atomic(str(self.output), drawn.data)
                 self.drawn_sha = dm.sha256
-                line = f"  picture: {self.output} redrawn ({time.perf_counter() - start:.2f} s)"
+                note = f"; {clean(drawn.note)}" if drawn.note else ""
+                line = (f"  picture: {self.output} redrawn "
+                        f"({time.perf_counter() - start:.2f} s{note})")
             except (DecisionMapError, OSError) as e:
                 line = f"  picture: not drawn: {clean(e)}"
             with self.lock:
