@@ -103,6 +103,22 @@ def test_a_cached_map_is_never_stale_about_its_handoffs(tmp_path):
     assert again.handoffs["h"].loaded.nodes["e"].outcome == "New"
 
 
+def test_a_cached_map_sees_a_missing_or_broken_handoff_written_or_mended(tmp_path):
+    sub = "id: sub\ntitle: S\nversion: '1'\nstart: e\nnodes:\n  e: {outcome: A, next_steps: [x]}\n"
+    (tmp_path / "top.yaml").write_text(
+        "id: top\ntitle: T\nversion: '1'\nstart: h\nnodes:\n"
+        "  h: {map: sub.yaml, otherwise: e}\n  e: {outcome: End, next_steps: [x]}\n")
+    missing = load_map(tmp_path / "top.yaml")
+    assert missing.handoffs["h"].loaded is None
+    assert "does not exist" in missing.handoffs["h"].problem.message
+    (tmp_path / "sub.yaml").write_text(sub.replace("outcome: A", "outcome: ["))
+    broken = load_map(tmp_path / "top.yaml")
+    assert broken is not missing and "does not load" in broken.handoffs["h"].problem.message
+    (tmp_path / "sub.yaml").write_text(sub)
+    mended = load_map(tmp_path / "top.yaml")
+    assert mended.handoffs["h"].loaded.nodes["e"].outcome == "A"
+
+
 def test_loading_and_checking_leave_the_garbage_collector_as_they_found_it():
     """The loader and checker pause the collector for speed; they must give it back, on
     success and on a refused map alike, and not turn it on if the caller had it off."""

@@ -139,3 +139,27 @@ def test_bad_arguments_are_one_line(tmp_path, args, message):
     assert message in child.before
     assert child.exitstatus in (1, 2)
     assert "Traceback" not in child.before
+
+
+def test_a_new_hand_off_is_watched_from_the_save_that_names_it(tmp_path):
+    """A save that names a hand-off map not yet written: its line; writing that map in a
+    folder nobody watched before is a save too."""
+    map_file = copy_maps(tmp_path)
+    child = spawn(tmp_path, map_file.name)
+    child.expect(r"= 0 error\(s\)")
+    good = map_file.read_text(encoding="utf-8")
+    named = good.replace("map: common-ground.yaml", "map: later/more.yaml", 1)
+    assert named != good
+    save_in_place(map_file, named)
+    saved(child)
+    child.expect(r"new:   coalition-formation\.yaml:\d+:\d+: error DM111: node '[a-z-]+': "
+                 r"hand-off map 'later/more\.yaml' does not exist")
+    child.expect(r"= 1 error\(s\)")
+    (tmp_path / "later").mkdir()
+    shutil.copy(MAPS / "common-ground.yaml", tmp_path / "later" / "more.yaml")
+    child.expect(r"\] saved: later/more\.yaml")
+    child.expect(r"fixed: coalition-formation\.yaml:\d+:\d+: error DM111")
+    child.expect(r"= 0 error\(s\), 0 warning\(s\); 31 of 31 case\(s\) pass")
+    child.kill(signal.SIGINT)
+    child.expect(pexpect.EOF)
+    child.close()

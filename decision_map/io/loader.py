@@ -54,6 +54,9 @@ class _Budget:
     done: dict[str, DecisionMap | MapError] = field(default_factory=dict)
     suggest: Suggester = field(default_factory=Suggester)  # "did you mean" for missing maps
     listings: dict[str, list[str]] = field(default_factory=dict)  # folder -> names, read once
+    # hand-off files that were missing (None) or did not load (their hash then), so a
+    # cached load is not reused once one of them is written or mended
+    absent: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -202,6 +205,7 @@ def load_map(path: str | os.PathLike[str], options: LoadOptions | None = None) -
     with paused():
         dm = _build(text, path, options, (), budget)
     deps = tuple((f, m.sha256) for f, m in budget.done.items() if isinstance(m, DecisionMap))
+    deps += tuple(budget.absent.items())
     if len(_MAPS) > 32:
         _MAPS.clear()
     _MAPS[key] = (dm, deps)
@@ -343,6 +347,7 @@ def _resolve_handoffs(dm: DecisionMap, options: LoadOptions, stack: tuple[str, .
             )
             continue
         if not os.path.isfile(target):
+            budget.absent[target] = None
             folder = os.path.dirname(target)
             if folder not in budget.listings:
                 try:
@@ -362,6 +367,7 @@ def _resolve_handoffs(dm: DecisionMap, options: LoadOptions, stack: tuple[str, .
             budget.done[target] = _load(target, options, stack, budget)
         except MapError as e:
             budget.done[target] = e
+            budget.absent[target] = _file_sha(target)
         _link_to(link, budget.done[target], node_id, where)
 
 
