@@ -275,3 +275,15 @@ def test_the_example_map_in_the_readme_is_canonical():
     assert blocks
     for b in blocks:
         assert canonical_text(b, str(ROOT / "README.md")) == b
+
+
+def test_fmt_keeps_the_file_s_permissions_and_writes_through_a_symlink(tmp_path):
+    real = tmp_path / "real.yaml"
+    real.write_text(COMMENTED, encoding="utf-8")
+    real.chmod(0o644)
+    link = tmp_path / "link.yaml"
+    link.symlink_to(real)
+    assert cli("fmt", str(link)).returncode == 0
+    assert link.is_symlink()
+    assert real.read_text(encoding="utf-8") == COMMENTED_CANONICAL
+    assert real.stat().st_mode & 0o777 == 0o644

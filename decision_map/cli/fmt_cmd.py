@@ -20,7 +20,6 @@ def fmt_cmd(
     """Rewrite maps in one layout (key order, yes/no quoting, indentation), comments kept;
     the meaning is proven unchanged before anything is written."""
     from ..errors import DecisionMapError
-    from ..io.atomic import write_atomic
     from ..io.canonical import canonical_text
     from ..io.yaml_source import MAX_BYTES, read_text
 
@@ -39,7 +38,7 @@ def fmt_cmd(
         if check:
             typer.echo(f"would reformat {clean(path)}")
         else:
-            write_atomic(str(path), new)
+            _rewrite(path, new)
             typer.echo(f"reformatted {clean(path)}")
     verb = "would be reformatted" if check else "reformatted"
     typer.echo(f"{len(maps)} map(s): {changed} {verb}, {len(maps) - changed - failed} "
@@ -47,3 +46,16 @@ def fmt_cmd(
                                        if failed else ""))
     if failed or (check and changed):
         raise typer.Exit(1)
+
+
+def _rewrite(path: Path, text: str) -> None:
+    """Replace the file atomically, as it was: through a symlink to the file it names,
+    and with its permissions (a new temporary file would otherwise be private)."""
+    import os
+
+    from ..io.atomic import write_atomic
+
+    real = os.path.realpath(path)
+    mode = os.stat(real).st_mode & 0o7777
+    write_atomic(real, text)
+    os.chmod(real, mode)
