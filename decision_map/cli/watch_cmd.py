@@ -48,6 +48,7 @@ class State:
     dm: Any = None  # the loaded map, for the picture
 
     def summary(self) -> str:
+        """The one line that closes every answer: counts, cases, coverage."""
         errors = sum(d.severity == "error" for d in self.diagnostics.values())
         text = f"= {errors} error(s), {len(self.diagnostics) - errors} warning(s)"
         if self.cases is None:
@@ -60,10 +61,12 @@ class State:
 
 
 def _real(path: str) -> str:
+    """Symlinks resolved: an event names the real file, the command line may not."""
     return os.path.realpath(path)
 
 
 def _diagnostics(map_path: str) -> list[Any]:
+    """The check of the map, from the disk cache when its files have not changed."""
     from ..check import cache as checkcache
     from ..check.checks import check_file_with_deps
 
@@ -142,6 +145,7 @@ def tidy(state: State, map_path: str) -> None:
 
 
 def _answer(map_path: str, scenarios: str, previous: State) -> State:
+    """The answer itself, collector paused by the caller."""
     from ..errors import DecisionMapError, MapError
     from ..io.loader import load_map
     from ..walk.scenarios import run_scenarios
@@ -218,6 +222,7 @@ class Drawer:
     holds up the answer to the next save."""
 
     def __init__(self, output: Path, lock: threading.Lock) -> None:
+        """Start the drawing thread; it sleeps until a map is submitted."""
         self.output, self.lock = output, lock
         self.pending: Any = None
         self.drawn_sha: str | None = None
@@ -225,11 +230,13 @@ class Drawer:
         threading.Thread(target=self._run, daemon=True, name="watch-draw").start()
 
     def submit(self, dm: Any) -> None:
+        """Draw this map next, replacing any not drawn yet."""
         with self.wake:
             self.pending = dm
             self.wake.notify()
 
     def _run(self) -> None:
+        """Draw the newest submitted map, forever (a daemon thread)."""
         from decision_map_render.draw import picture
 
         from ..errors import DecisionMapError

@@ -76,10 +76,12 @@ class _TextResolver(VersionedResolver):
 
     @property
     def versioned_resolver(self) -> Any:
+        """No implicit types, in any YAML version."""
         return {}
 
 
 def _yaml() -> YAML:
+    """A round-trip YAML that reads every plain scalar as text and writes the layout."""
     y = YAML(typ="rt")
     y.Resolver = _TextResolver
     y.preserve_quotes = True
@@ -130,6 +132,7 @@ def _arrange(data: Any, kinds: dict[str, str]) -> None:
 
 
 def _arrange_node(node: CommentedMap, kind: str) -> None:
+    """One node in its kind's order, and the mappings it holds in theirs."""
     reorder_keys(node, NODE_ORDER[kind])
     choices = node.get("choices")
     if kind == "choice" and isinstance(choices, CommentedMap):
@@ -147,6 +150,7 @@ def _arrange_node(node: CommentedMap, kind: str) -> None:
 
 
 def _arrange_condition(cond: Any) -> None:
+    """A condition and the conditions inside it (all/any/not) in one order."""
     if isinstance(cond, CommentedMap):
         reorder_keys(cond, CONDITION_ORDER)
         for value in cond.values():
@@ -176,6 +180,7 @@ def _unquote(data: Any) -> None:
 
 
 def _is_bool_word(value: Any) -> bool:
+    """A quoted `yes`, `no`, `on`... whose quotes say nothing to our reader."""
     return (isinstance(value, (SingleQuotedScalarString, DoubleQuotedScalarString))
             and str(value) in BOOL_WORDS)
 
@@ -236,6 +241,7 @@ def _slot(owner: Any, key: Any) -> tuple[Any, Any, int]:
 
 
 def _block(value: Any) -> bool:
+    """A folded or literal scalar: comments after it carry no end-of-line part."""
     return isinstance(value, (FoldedScalarString, LiteralScalarString))
 
 
@@ -261,6 +267,7 @@ def _take_after(m: CommentedMap, key: Any) -> str:
 
 
 def _add_after(m: CommentedMap, key: Any, text: str) -> None:
+    """Hang own-line comments after entry `key` (after its deepest last entry)."""
     owner, k, i = _slot(m, key)
     item = owner.ca.items.setdefault(k, [None, None, None, None])
     while len(item) <= i:
@@ -286,6 +293,7 @@ def _comments(data: Any) -> Iterator[str]:
     seen: set[int] = set()
 
     def tokens(obj: Any) -> Iterator[CommentToken]:
+        """Each comment token once (ruamel may hold one in two places)."""
         if isinstance(obj, CommentToken):
             if id(obj) not in seen:
                 seen.add(id(obj))
@@ -295,6 +303,7 @@ def _comments(data: Any) -> Iterator[str]:
                 yield from tokens(x)
 
     def walk(obj: Any) -> Iterator[CommentToken]:
+        """Every comment token of a collection and of everything in it."""
         if isinstance(obj, (CommentedMap, CommentedSeq)):
             yield from tokens(obj.ca.comment)
             yield from tokens(list(obj.ca.items.values()))
