@@ -228,26 +228,26 @@ def test_a_new_map_is_already_canonical(tmp_path):
 
 
 def test_the_pre_commit_hook_runs_fmt_check_on_maps_only(tmp_path):
-    import re
-
     import yaml
 
     hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     hook = hooks["decision-map-fmt"]
-    files = re.compile(hook["files"])
-    assert files.search("maps/coalition-formation.yaml")
-    assert files.search("team/maps/our-decision.yml")
-    assert not files.search("maps/scenarios/coalition-formation.yaml")
-    assert not files.search(".github/workflows/ci.yaml")
+    assert hook["types"] == ["yaml"]
     entry = hook["entry"].split()
     assert entry[0] == "decision-map"
     r = cli(*entry[1:], *map(str, SHIPPED))  # pre-commit passes the staged files last
     assert r.returncode == 0, r.stdout + r.stderr
-    f = tmp_path / "maps" / "c.yaml"
-    f.parent.mkdir()
-    f.write_text(COMMENTED, encoding="utf-8")
-    r = cli(*entry[1:], str(f))
-    assert r.returncode == 1 and f"would reformat {f}" in r.stdout
+    assert f"{len(SHIPPED)} map(s): 0 would be reformatted" in r.stdout
+    messy = tmp_path / "messy.yaml"
+    messy.write_text("# yaml-language-server: $schema=decision-map.schema.json\n"
+                     + COMMENTED.split("\n", 1)[1], encoding="utf-8")
+    other = tmp_path / "workflow.yaml"  # YAML that declares no schema: no map
+    other.write_text("on: push\njobs: {}\n", encoding="utf-8")
+    r = cli(*entry[1:], str(messy), str(other))
+    assert r.returncode == 1 and f"would reformat {messy}" in r.stdout
+    assert "workflow" not in r.stdout + r.stderr
+    r = cli(*entry[1:], str(other))
+    assert r.returncode == 0 and r.stdout == ""
 
 
 def test_the_authoring_walk_in_the_docs_works(tmp_path):

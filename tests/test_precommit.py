@@ -1,8 +1,8 @@
 """The pre-commit hooks of `.pre-commit-hooks.yaml`, used as another repository uses them:
 pre-commit installs this repository into its own environment and runs the hooks on a
 temporary git repository holding a good map with scenarios, a broken map and a YAML file
-that is no map. The broken map fails the check, a wrong scenario fails the test, and the
-other YAML file is left alone.
+that is no map. The broken map fails the check, a wrong scenario fails the test, a map
+out of the canonical layout fails fmt, and the other YAML file is left alone.
 
 Needs the registry (or pip's cache): pre-commit installs the hooks' dependencies.
 """
@@ -56,7 +56,8 @@ def test_precommit_hooks_check_and_test_only_the_maps(tmp_path: Path):
     (repo / "scenarios").mkdir(parents=True)
     (repo / ".pre-commit-config.yaml").write_text(
         f"repos:\n  - repo: {hooks}\n    rev: {rev}\n    hooks:\n"
-        "      - id: decision-map-check\n      - id: decision-map-test\n")
+        "      - id: decision-map-check\n      - id: decision-map-test\n"
+        "      - id: decision-map-fmt\n")
     good = (ROOT / "maps" / "common-ground.yaml").read_text().splitlines(keepends=True)
     (repo / "good.yaml").write_text(SCHEMA_LINE + "".join(good[1:]))
     scenarios = (ROOT / "maps" / "scenarios" / "common-ground.yaml").read_text()
@@ -94,6 +95,16 @@ def test_precommit_hooks_check_and_test_only_the_maps(tmp_path: Path):
 
     (repo / "scenarios" / "good.yaml").write_text(
         scenarios.replace("map: ../common-ground.yaml", "map: ../good.yaml"))
+    # the same map with its first two keys swapped: it means the same, but fmt would move them
+    text = (repo / "good.yaml").read_text()
+    lines = text.splitlines(keepends=True)
+    (repo / "good.yaml").write_text("".join([lines[0], lines[2], lines[1], *lines[3:]]))
+    _git(repo, "add", "-A")
+    p = run()
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "would reformat good.yaml" in p.stdout, p.stdout
+
+    (repo / "good.yaml").write_text(text)
     _git(repo, "add", "-A")
     p = run()
     assert p.returncode == 0, p.stdout + p.stderr

@@ -59,3 +59,14 @@ def _rewrite(path: Path, text: str) -> None:
     mode = os.stat(real).st_mode & 0o7777
     write_atomic(real, text)
     os.chmod(real, mode)
+
+
+@app.command("hook-fmt", hidden=True)
+def hook_fmt(files: list[Path] = typer.Argument(None, help="Changed YAML files.")) -> None:
+    """`fmt --check` on the files among FILES that declare the schema (pre-commit): other
+    YAML files are no maps and are left alone."""
+    from ..io.schema import declares_schema
+
+    maps = [f for f in files or [] if declares_schema(str(f))]
+    if maps:
+        fmt_cmd(maps=maps, check=True)

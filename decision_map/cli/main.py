@@ -220,7 +220,7 @@ def _copy_from(source: str, file: Path, force: bool) -> list[Path]:
 COMMAND_MODULES = {"run": "run_cmd", "paths": "run_cmd", "test": "run_cmd",
                    "render": "render_cmd", "report": "render_cmd", "step": "step_cmd",
                    "maps": "maps_cmd", "hook-check": "hook_cmd", "hook-test": "hook_cmd",
-                   "fmt": "fmt_cmd", "watch": "watch_cmd"}
+                   "fmt": "fmt_cmd", "hook-fmt": "fmt_cmd", "watch": "watch_cmd"}
 OWN_COMMANDS = {"check", "schema", "new"}
 
 
