@@ -167,3 +167,22 @@ def test_outcome_text_can_read_each_question_status(tmp_path):
     w = Walk(load_map(m), ["Ana", "Ben"])
     w.submit([Ballot("Ana", "yes"), Ballot("Ben", "block", "no")])
     assert w.trace.outcome_text == "q was blocked"
+
+
+def test_a_map_with_a_dangling_route_is_refused_in_one_line(tmp_path, cli, one_line_error,
+                                                              shipped_maps):
+    """A walk never reaches a node that is not there: `run` and `test` on a map the
+    checker refuses (a typo'd `next`) say so in one line instead of an internal error."""
+    src = next(p for p in shipped_maps if p.stem == "working-through-dissent")
+    text = src.read_text()
+    start = text.index("next: ")
+    end = text.index("\n", start)
+    broken = tmp_path / "m.yaml"
+    broken.write_text(text[:start] + "next: nowhere-x" + text[end:])
+    answers = tmp_path / "a.yaml"
+    answers.write_text("group: [Ana]\nanswers: {}\n")
+    line = one_line_error(cli("run", str(broken), str(answers)))
+    assert "'nowhere-x', which is not a node of the map" in line
+    p = cli("test", str(broken), str(src.parent / "scenarios" / src.name))
+    assert p.returncode == 1 and "internal error" not in p.stderr + p.stdout
+    assert "nowhere-x" in p.stdout

@@ -123,6 +123,22 @@ class Router:
         self.limit = dm.model.defaults.max_revisits
         self.rows = {nid: Row(dm, nid, node) for nid, node in dm.nodes.items()}
         self._subs: dict[str, Router] = {}
+        self._refuse_dangling()
+
+    def _refuse_dangling(self) -> None:
+        """A map the checker would refuse (DM101/DM102) is refused here too, in one line,
+        before any group walks into a node that is not there."""
+        if self.start not in self.rows:
+            raise WalkError(f"map {self.dm.id!r}: start {self.start!r} is not a node of the "
+                            "map (run decision-map check)")
+        for nid, row in self.rows.items():
+            targets = [row.next, row.otherwise, *row.choices.values(), *row.statuses.values(),
+                       *(t for _, _, t in row.branches), *(t for _, _, t, _ in row.cases),
+                       *row.returns.values()]
+            for t in targets:
+                if t is not None and t not in self.rows:
+                    raise WalkError(f"map {self.dm.id!r}: node {nid!r} leads to {t!r}, which "
+                                    "is not a node of the map (run decision-map check)")
 
     def sub(self, node_id: str) -> Router:
         """The router of the map a hand-off node walks."""
