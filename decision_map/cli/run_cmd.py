@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from .main import app, fail
-from .output import clean, console, safe
+from .output import clean, console, error, safe
 
 if TYPE_CHECKING:
     from ..walk.routes import PathsReport
@@ -77,6 +77,8 @@ def run_cmd(
         if trace_out is not None:
             typer.echo(f"trace written to {trace_out}")
     if trace.stopped and not stop_at_missing:
+        if as_json:  # stdout is for the JSON: say on stderr why the exit code is 1
+            error(f"{answers_file}: the walk stopped: {trace.stopped}")
         raise typer.Exit(1)
 
 
@@ -198,6 +200,8 @@ def paths(
             con.print(safe(f"Stopped after {rep.cap} routes in all (raise --cap to see more).",
                            "yellow"))
     if rep.unreached:
+        if as_json:
+            error(f"no possible route reaches: {', '.join(rep.unreached)}")
         raise typer.Exit(1)
 
 
