@@ -89,19 +89,6 @@ def _map_of(trace, trace_file: Path, map_file: Optional[Path]) -> Path:
     return p
 
 
-def _session_walk(session_file: Path, map_file: Optional[Path]):
-    """The map and the walk of a session file (`step --session`), replayed as `step
-    --resume` would: the path so far, or the whole walk once it reached its outcome."""
-    from ..io.session import load
-    from ..walk.session import resume
-
-    got = resume(load(session_file), str(session_file), map_file)
-    if got.replay.problem:
-        _warn(f"{session_file}: the report stops where the map has changed: "
-              f"{got.replay.problem}")
-    return got.dm, got.walk.trace
-
-
 @app.command("render")
 def render_cmd(
     map_file: Path = typer.Argument(..., metavar="MAP", help="The map to draw."),
@@ -149,12 +136,10 @@ def render_cmd(
 @app.command("report")
 def report_cmd(
     trace_file: Path = typer.Argument(..., metavar="TRACE",
-                                      help="A trace from `run --trace`, or a session "
-                                           "file from `step`."),
+                                      help="A trace from `run --trace`."),
     output: Path = typer.Option(..., "-o", "--output", help="The report: .md or .html."),
     map_file: Optional[Path] = typer.Option(None, "--map",
-                                            help="The map (default: the trace's or the "
-                                                 "session's map.path)."),
+                                            help="The map (default: the trace's map.path)."),
     date: Optional[str] = typer.Option(None, "--date",
                                        help="The date printed on the report, YYYY-MM-DD "
                                             "(default: today)."),
@@ -178,15 +163,11 @@ def report_cmd(
             day = dt.date.fromisoformat(date)
         except ValueError:
             raise fail(f"--date must be YYYY-MM-DD, not {date!r}", 2) from None
-    from ..io.traces import SessionNotTrace, read_trace
+    from ..io.traces import read_trace
 
-    try:
-        trace = read_trace(trace_file)
-    except SessionNotTrace:
-        dm, trace = _session_walk(trace_file, map_file)
-    else:
-        dm = _load(_map_of(trace, trace_file, map_file))
-        _check_fits(dm, trace, trace_file)
+    trace = read_trace(trace_file)
+    dm = _load(_map_of(trace, trace_file, map_file))
+    _check_fits(dm, trace, trace_file)
     svg = _picture(dm, trace, "svg", focus,
                    _limits(max_layout_seconds, max_layout_nodes, max_layout_edges))
     if suffix == ".html":

@@ -19,11 +19,6 @@ MAX_TRACE_BYTES = 64 * 1024 * 1024
 SESSION_FORMAT = "decision-map-session"  # the `format` a session file names (io.session)
 
 
-class SessionNotTrace(InputError):
-    """A session file where a trace was wanted: a command that can walk the session
-    (`report`) catches this and reads it as one."""
-
-
 def read_trace(path: str | os.PathLike[str], max_bytes: int = MAX_TRACE_BYTES) -> Trace:
     """A trace from `path` (format 1 or 2), or an InputError naming the file and the one
     thing wrong: not JSON, a session instead, a format from the future, a broken field."""
@@ -34,7 +29,7 @@ def read_trace(path: str | os.PathLike[str], max_bytes: int = MAX_TRACE_BYTES) -
         raise InputError(e.diagnostic.message, where) from None
     data = parse_json(text, where, "a trace")
     if isinstance(data, dict) and data.get("format") == SESSION_FORMAT:
-        raise SessionNotTrace("a session file, not a trace: resume it with `decision-map step "
+        raise InputError("a session file, not a trace: resume it with `decision-map step "
                          f"--resume {where}` and write the report at its outcome", where)
     if not isinstance(data, dict) or not isinstance(data.get("map"), dict):
         raise InputError("not a trace: no `map` (write one with `decision-map run MAP "
