@@ -25,10 +25,18 @@ def _load(path: Path, allow_outside: bool = False):
     return load_map(resolve_map(path), LoadOptions(allow_outside=allow_outside))
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, data: str | bytes) -> None:
+    """Write `path` whole or not at all; a folder, or a place that cannot be written, is
+    one line naming `path` (not the temporary file beside it)."""
+    from ..errors import InputError
     from ..io.atomic import write_atomic
 
-    write_atomic(str(path), text)
+    if path.is_dir():
+        raise InputError("is a folder, not a file: name the file to write", str(path))
+    try:
+        write_atomic(str(path), data)
+    except OSError as e:
+        raise InputError(f"cannot write it ({e.strerror or e})", str(path)) from None
 
 
 @app.command("run")
