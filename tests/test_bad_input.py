@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,6 @@ from decision_map.walk.session import resume
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = ROOT / "tests" / "fixtures" / "engine"
-EXE = shutil.which("decision-map") or str(Path(sys.executable).parent / "decision-map")
 ESCAPES = ("\x1b", "\x07", "\x9b")
 
 # A walk through a hand-off and back to an outcome, with every kind of ballot the
@@ -55,12 +53,6 @@ answers:
 WRONG: list[Any] = [None, True, -1, 2**70, 1e308, "x\x1b]52;c;aGk=\x07", [], {},
                     [[[[]]]], {"a": {"b": 1}}]
 DELETE = object()
-
-
-def cli(*args: str, stdin: str = "", cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "DECISION_MAP_NO_CACHE": "1"}
-    return subprocess.run([EXE, *args], input=stdin, capture_output=True, text=True,
-                          timeout=60, cwd=str(cwd), env=env)
 
 
 def one_line(r: subprocess.CompletedProcess, *words: str) -> None:
@@ -185,7 +177,7 @@ def test_every_single_field_mutation_of_a_session_is_refused_in_one_line_or_resu
     '{"format": 2, "map": ' + '{"a": ' * 200 + "1" + "}" * 200 + "}",  # parses; too deep
 ])
 @pytest.mark.parametrize("command", ["report", "render", "step"])
-def test_deeply_nested_json_is_one_line(tmp_path, walked, text, command):
+def test_deeply_nested_json_is_one_line(cli, tmp_path, walked, text, command):
     folder, _ = walked
     f = tmp_path / "deep.json"
     f.write_text(text.replace('"format": 2', '"format": "decision-map-session"')
@@ -197,7 +189,7 @@ def test_deeply_nested_json_is_one_line(tmp_path, walked, text, command):
     one_line(cli(*args), str(f))
 
 
-def test_a_wrong_typed_session_field_through_step_resume(tmp_path, walked):
+def test_a_wrong_typed_session_field_through_step_resume(cli, tmp_path, walked):
     folder, _ = walked
     doc = json.loads((folder / "session.json").read_text(encoding="utf-8"))
     doc["submissions"][0]["ballots"][0]["member"] = ["Ana"]
@@ -231,14 +223,14 @@ nodes:
     (", min: nan", "10"), (", max: nan", "10"), ("", "nan"), ("", "1e400"),
     (", max: -inf", "10"),
 ])
-def test_a_bound_that_is_not_a_finite_number_is_refused_by_check(tmp_path, extra, bound):
+def test_a_bound_that_is_not_a_finite_number_is_refused_by_check(cli, tmp_path, extra, bound):
     f = tmp_path / "m.yaml"
     f.write_text(NUMBER_MAP % (extra, bound), encoding="utf-8")
     r = cli("check", str(f))
     assert r.returncode == 1 and "DM100" in r.stdout and "finite" in r.stdout, r.stdout
 
 
-def test_two_huge_votes_are_refused_not_summed_into_an_overflow(tmp_path):
+def test_two_huge_votes_are_refused_not_summed_into_an_overflow(cli, tmp_path):
     f = tmp_path / "m.yaml"
     f.write_text(NUMBER_MAP % ("", "10"), encoding="utf-8")
     a = tmp_path / "a.json"
@@ -250,7 +242,7 @@ def test_two_huge_votes_are_refused_not_summed_into_an_overflow(tmp_path):
 # ---------------------------------------------------------------- files
 
 
-def test_outputs_that_cannot_be_written_name_the_file(tmp_path, walked):
+def test_outputs_that_cannot_be_written_name_the_file(cli, tmp_path, walked):
     folder, _ = walked
     (tmp_path / "dir.svg").mkdir()
     (tmp_path / "dir.json").mkdir()
@@ -272,20 +264,20 @@ def test_outputs_that_cannot_be_written_name_the_file(tmp_path, walked):
         locked.chmod(0o755)
 
 
-def test_new_into_a_missing_folder_or_onto_a_folder_is_one_line(tmp_path):
-    one_line(cli("new", str(tmp_path / "nothere" / "m.yaml")), "does not exist")
+def test_new_into_a_missing_folder_or_onto_a_folder_is_one_line(cli, tmp_path):
+    one_line(cli("new", str(tmp_path / "nothere" / "m.yaml")), "nothere", "folder")
     one_line(cli("new", str(tmp_path)), "is a folder")
 
 
 @pytest.mark.parametrize("name", ["coalición.yaml", "連合.yaml", "_two words_.yaml"])
-def test_new_with_any_file_name_writes_a_map_that_passes_check(tmp_path, name):
+def test_new_with_any_file_name_writes_a_map_that_passes_check(cli, tmp_path, name):
     f = tmp_path / name
     assert cli("new", str(f)).returncode == 0
     r = cli("check", str(f))
     assert r.returncode == 0, r.stdout
 
 
-def test_a_group_file_that_is_not_utf8_is_one_line(tmp_path):
+def test_a_group_file_that_is_not_utf8_is_one_line(cli, tmp_path):
     g = tmp_path / "group.txt"
     g.write_bytes(b"Ana\n\xff\xfeBen\n")
     one_line(cli("step", str(ENGINE / "main.yaml"), "--group-file", str(g)), str(g))
@@ -319,7 +311,7 @@ nodes:
 EVIL = "B\x1b]52;c;aGk=\x07en"
 
 
-def test_choice_values_in_check_errors_are_cleaned(tmp_path):
+def test_choice_values_in_check_errors_are_cleaned(cli, tmp_path):
     f = tmp_path / "esc.yaml"
     f.write_text(ESC_MAP, encoding="utf-8")
     r = cli("check", str(f))
@@ -327,7 +319,7 @@ def test_choice_values_in_check_errors_are_cleaned(tmp_path):
     assert not any(e in r.stdout for e in ESCAPES), r.stdout
 
 
-def test_member_names_and_python_text_in_error_lines_are_cleaned(tmp_path):
+def test_member_names_and_python_text_in_error_lines_are_cleaned(cli, tmp_path):
     f = tmp_path / "esc.yaml"
     f.write_text(ESC_MAP.replace("      - when: {answer: goal, is: maybe}\n",
                                  "      - when: {answer: goal, is: no}\n"), encoding="utf-8")
@@ -344,7 +336,7 @@ def test_member_names_and_python_text_in_error_lines_are_cleaned(tmp_path):
     one_line(cli("run", str(f), str(ok)), "template failed", "Invalid format specifier")
 
 
-def test_the_map_path_of_a_session_or_a_trace_is_cleaned(tmp_path, walked):
+def test_the_map_path_of_a_session_or_a_trace_is_cleaned(cli, tmp_path, walked):
     folder, _ = walked
     gone = str(tmp_path / "gone\x1b]8;;http://x\x1b\\.yaml")
     s = json.loads((folder / "session.json").read_text(encoding="utf-8"))
@@ -361,7 +353,7 @@ def test_the_map_path_of_a_session_or_a_trace_is_cleaned(tmp_path, walked):
 # ---------------------------------------------------------------- --json stops
 
 
-def test_a_walk_that_stops_under_json_says_why_on_stderr(walked):
+def test_a_walk_that_stops_under_json_says_why_on_stderr(cli, walked):
     folder, _ = walked  # the answers object at red-lines every time: the walk stops
     a = str(folder / "answers.yaml")
     r = cli("run", str(folder / "main.yaml"), a, "--json")
