@@ -78,10 +78,10 @@ def test_ranked_ballots_survive_json(tmp_path):
     ('{"format": "other"}', "not a session file"),
     ('{"format": "decision-map-session", "format_version": 9}', "format 9 is newer"),
     ('{"format": "decision-map-session", "format_version": 1, "map": {"path": "m", "id": "x",'
-     ' "version": "1", "sha256": "ab"}, "group": [], "submissions": []}', '"group"'),
+     ' "version": "1", "sha256": "ab"}, "group": [], "submissions": []}', 'group: '),
     ('{"format": "decision-map-session", "format_version": 1, "map": {"path": "m", "id": "x",'
      ' "version": "1", "sha256": "ab"}, "group": ["A"], "submissions": [{"node": "q"}]}',
-     '"submissions[0]"'),
+     'submissions[0].'),
 ])
 def test_broken_files_give_one_located_line(tmp_path, text, words):
     p = tmp_path / "bad.json"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Optional
@@ -15,6 +16,7 @@ from typing import Optional
 import typer
 
 from ..errors import DecisionMapError
+from .output import clean, error
 
 app = typer.Typer(
     add_completion=True,
@@ -60,8 +62,8 @@ def map_arg(path: Path) -> str:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print one line to stderr and return the Exit to raise."""
-    typer.echo(f"decision-map: {message}", err=True)
+    """Print one cleaned line to stderr and return the Exit to raise."""
+    error(message)
     return typer.Exit(code)
 
 
@@ -120,7 +122,7 @@ def check(
                                "errors": errors, "warnings": warnings}, indent=2))
     else:
         for d in diags:
-            typer.echo(d.line())
+            typer.echo(clean(d.line(), one_line=True))
         files = f"{len(maps)} map{'s' if len(maps) != 1 else ''}"
         typer.echo(f"{files} checked: {errors} error(s), {warnings} warning(s)")
     if errors or (strict and warnings):
@@ -186,6 +188,8 @@ def new(
     """Write a small valid map to start from, or a copy of a shipped map."""
     from .starter import starter_map
 
+    if file.is_dir():
+        raise fail(f"{file}: is a folder; name the map file to write, e.g. {file / 'map.yaml'}")
     if file.exists() and not force:
         raise fail(f"{file}: already exists (use --force to overwrite)")
     if not file.resolve().parent.is_dir():
@@ -193,8 +197,11 @@ def new(
     if from_map is not None:
         written = _copy_from(map_arg(Path(from_map)), file, force)
     else:
-        map_id = "".join(c if c.isalnum() else "-" for c in file.stem.lower()).strip("-")
-        file.write_text(starter_map(map_id or "my-map", _schema_ref(file)), encoding="utf-8")
+        try:
+            file.write_text(starter_map(map_id_for(file.stem), _schema_ref(file)),
+                            encoding="utf-8")
+        except OSError as e:
+            raise fail(f"{file}: cannot write it ({e.strerror or e})") from None
         written = [file]
     typer.echo(f"wrote {', '.join(map(str, written))}; check it with: decision-map check {file}")
     if not Path(SCHEMA_NAME).exists():
@@ -215,6 +222,17 @@ def _copy_from(source: str, file: Path, force: bool) -> list[Path]:
                 handoffs.append(link.loaded.path)
                 todo.append(link.loaded)
     return copy_map(dm.path, file, _schema_ref, force, handoffs)
+
+
+def map_id_for(stem: str) -> str:
+    """A valid map id from a file name: accents dropped (coalición -> coalicion), any
+    other letter that is not ASCII, and any sign, a hyphen; "my-map" when nothing is
+    left."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", stem.lower())
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9_]+", "-", plain).strip("-_") or "my-map"
 
 
 COMMAND_MODULES = {"run": "run_cmd", "paths": "run_cmd", "test": "run_cmd",
@@ -255,20 +273,34 @@ def main(argv: Optional[list[str]] = None) -> None:
     except DecisionMapError as e:
         if debug:
             raise
-        typer.echo(f"decision-map: {e}", err=True)
+        error(e)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
-        typer.echo("decision-map: interrupted", err=True)
+        error("interrupted")
         sys.exit(130)
     except typer.Abort:
-        typer.echo("decision-map: aborted", err=True)
+        error("aborted")
         sys.exit(130)
+    except OSError as e:  # a file that cannot be written or read: the system says why
+        if debug:
+            raise
+        error(os_problem(e))
+        sys.exit(1)
     except Exception as e:  # usage errors (click's, vendored or not) and anything unforeseen
         if callable(getattr(e, "show", None)) and isinstance(getattr(e, "exit_code", None), int):
             e.show()  # type: ignore[attr-defined]
             sys.exit(e.exit_code)  # type: ignore[attr-defined]
         if debug:
             raise
-        typer.echo(f"decision-map: internal error: {type(e).__name__}: {e} "
-                   "(run with --debug for the traceback)", err=True)
+        error(f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback)")
         sys.exit(3)
+
+
+def os_problem(e: OSError) -> str:
+    """An OSError as `FILE: what the system said`, naming the file the user gave (the
+    target of a rename, not the temporary file written first)."""
+    name = e.filename2 if e.filename2 is not None else e.filename
+    why = e.strerror or str(e)
+    if isinstance(e, IsADirectoryError):
+        why = "is a folder, not a file"
+    return f"{os.fsdecode(name)}: {why}" if name is not None else why

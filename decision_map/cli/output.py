@@ -1,5 +1,10 @@
 """Printing for the command line: text from a map is untrusted, so control characters are
-stripped before it reaches a terminal, and Rich markup in it is never interpreted."""
+stripped before it reaches a terminal, and Rich markup in it is never interpreted.
+
+`clean` is the one function that does it, for normal output and for every error line
+(`error` prints those): a member's name, a choice value, a file path or Python's own
+words inside a message reach the terminal as plain text.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,24 @@ import os
 import re
 import sys
 
+import typer
 from rich.console import Console
 from rich.text import Text
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def clean(text: object) -> str:
-    """Drop escape sequences and other control characters (newlines and tabs stay)."""
-    return _CONTROL.sub("", str(text))
+def clean(text: object, one_line: bool = False) -> str:
+    """Drop escape sequences and other control characters (newlines and tabs stay, or
+    with `one_line` become spaces, so an error is one line however it was spelled)."""
+    out = _CONTROL.sub("", str(text))
+    return " ".join(out.split()) if one_line else out
+
+
+def error(message: object) -> None:
+    """One cleaned line on stderr, `decision-map: ...`: every error and warning goes
+    through here."""
+    typer.echo(f"decision-map: {clean(message, one_line=True)}", err=True)
 
 
 def safe(text: object, style: str = "") -> Text:

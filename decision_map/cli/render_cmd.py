@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from .main import app, fail
-from .output import clean
+from .output import clean, error
 from .run_cmd import _load, _write_atomic
 
 PICTURE_SUFFIXES = (".svg", ".png", ".pdf", ".dot", ".mmd")
@@ -26,7 +26,7 @@ def _suffix(path: Path, allowed: tuple[str, ...], what: str) -> str:
 
 
 def _warn(message: str) -> None:
-    typer.echo(f"decision-map: warning: {clean(message)}", err=True)
+    error(f"warning: {message}")
 
 
 # Drawing limits (defaults in decision_map_render.draw.DrawLimits; docs/safety.md).
@@ -108,8 +108,6 @@ def render_cmd(
     max_layout_edges: Optional[int] = MAX_EDGES_OPTION,
 ) -> None:
     """Draw a map, and the path of a walk, to a file; its suffix picks the format."""
-    from ..io.atomic import write_atomic
-
     suffix = _suffix(output, PICTURE_SUFFIXES, "format")
     if trace_file is not None and answers_file is not None:
         raise fail("give --trace or --answers, not both", 2)
@@ -127,7 +125,7 @@ def render_cmd(
         answers = load_answers(str(answers_file), dm)
         trace = run_answers(dm, answers, str(answers_file), stop_at_missing=True)
     limits = _limits(max_layout_seconds, max_layout_nodes, max_layout_edges)
-    write_atomic(str(output), _picture(dm, trace, suffix[1:], focus, limits))
+    _write_atomic(output, _picture(dm, trace, suffix[1:], focus, limits))
     typer.echo(f"wrote {clean(output)}")
     if trace is not None and trace.stopped:
         typer.echo(clean(f"the path is drawn as far as it goes: {trace.stopped}"))
@@ -154,8 +152,6 @@ def report_cmd(
     its reason, the picture of the path and, for a coalition, the charter."""
     from decision_map_render.report import report_html, report_markdown
 
-    from ..io.atomic import write_atomic
-
     suffix = _suffix(output, REPORT_SUFFIXES, "report format")
     day = None
     if date is not None:
@@ -176,6 +172,6 @@ def report_cmd(
         return
     picture = output.with_name(f"{output.stem}-path.svg")
     text = report_markdown(dm, trace, picture.name, date=day)
-    write_atomic(str(picture), svg)
+    _write_atomic(picture, svg)
     _write_atomic(output, text)
     typer.echo(f"wrote {clean(output)} and {clean(picture)}")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from .main import app, fail
-from .output import clean, console, safe
+from .output import clean, console, error, safe
 
 if TYPE_CHECKING:
     from ..walk.routes import PathsReport
@@ -25,10 +25,18 @@ def _load(path: Path, allow_outside: bool = False):
     return load_map(resolve_map(path), LoadOptions(allow_outside=allow_outside))
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, data: str | bytes) -> None:
+    """Write `path` whole or not at all; a folder, or a place that cannot be written, is
+    one line naming `path` (not the temporary file beside it)."""
+    from ..errors import InputError
     from ..io.atomic import write_atomic
 
-    write_atomic(str(path), text)
+    if path.is_dir():
+        raise InputError("is a folder, not a file: name the file to write", str(path))
+    try:
+        write_atomic(str(path), data)
+    except OSError as e:
+        raise InputError(f"cannot write it ({e.strerror or e})", str(path)) from None
 
 
 @app.command("run")
@@ -77,6 +85,8 @@ def run_cmd(
         if trace_out is not None:
             typer.echo(f"trace written to {trace_out}")
     if trace.stopped and not stop_at_missing:
+        if as_json:  # stdout is for the JSON: say on stderr why the exit code is 1
+            error(f"{answers_file}: the walk stopped: {trace.stopped}")
         raise typer.Exit(1)
 
 
@@ -198,6 +208,8 @@ def paths(
             con.print(safe(f"Stopped after {rep.cap} routes in all (raise --cap to see more).",
                            "yellow"))
     if rep.unreached:
+        if as_json:
+            error(f"no possible route reaches: {', '.join(rep.unreached)}")
         raise typer.Exit(1)
 
 

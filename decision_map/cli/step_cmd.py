@@ -17,7 +17,7 @@ import typer
 from rich.text import Text
 
 from .main import app, fail, map_arg
-from .output import safe
+from .output import error, safe
 from .prompting import VoteInputError, parse_group
 from .stepper import Stepper
 from .terminal import Quit, Signalled, Terminal
@@ -175,7 +175,7 @@ def _lock(lock_cls, path: Path):
 
 
 def _offer_backup(term: Terminal, path: Path, err: Exception, bak):
-    typer.echo(f"decision-map: {err}", err=True)
+    error(err)
     if bak is None:
         raise typer.Exit(1)
     n = len(bak.submissions)

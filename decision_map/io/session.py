@@ -43,6 +43,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import InputError
+from ..model.decision import Ballot
+from ..model.fields import MAX_DEPTH, FieldError, Fields, too_deep
 from ..model.submission import Submission
 from ..model.trace import MAX_SCOPE
 from ..model.versions import SESSION
@@ -159,52 +161,45 @@ class Session:
         problem = SESSION.problem(d.get("format_version"))
         if problem:
             raise SessionFormatError(problem, where)
-        m = d.get("map")
-        if not isinstance(m, dict):
-            raise bad("\"map\" is missing or not an object")
+        try:
+            return cls._read(Fields(d))
+        except FieldError as e:
+            raise bad(str(e)) from None
+
+    @classmethod
+    def _read(cls, f: Fields) -> Session:
+        """The session in `f` (format checked already), every field's type checked."""
+        m = f.obj("map")
         for key in ("path", "id", "version", "sha256"):
-            if not isinstance(m.get(key), str) or not m[key]:
-                raise bad(f"\"map.{key}\" is missing or not text")
-        group = d.get("group")
-        if not isinstance(group, list) or not group or not all(
-                isinstance(g, str) and g.strip() for g in group):
-            raise bad("\"group\" must be a non-empty list of names")
-        subs_raw = d.get("submissions")
-        if not isinstance(subs_raw, list):
-            raise bad("\"submissions\" is missing or not a list")
-        subs: list[Submission] = []
-        for i, s in enumerate(subs_raw):
-            try:
-                if not isinstance(s, dict) or not isinstance(s.get("ballots"), list):
-                    raise TypeError("not an object with a ballots list")
-                sub = Submission.from_json(s)
-                for b in sub.ballots:
-                    if b.member is not None and not isinstance(b.member, str):
-                        raise TypeError("a ballot's member is not text")
-                    if not isinstance(b.value, (str, int, float, tuple)):
-                        raise TypeError("a ballot's value is not text, a number or a list")
-                if not isinstance(sub.map_id, str) or not isinstance(sub.node, str):
-                    raise TypeError("map_id and node must be text")
-                if sub.scope is not None and (len(sub.scope) > MAX_SCOPE or not all(
-                        isinstance(x, str) for x in sub.scope)):
-                    raise TypeError(f"scope is not a list of at most {MAX_SCOPE} node ids")
-            except (KeyError, TypeError, AttributeError) as e:
-                raise bad(f"\"submissions[{i}]\" is broken ({e})") from None
-            # lists (approval and ranked ballots) come back from JSON as lists: keep tuples
-            subs.append(Submission(sub.map_id, sub.node, tuple(
-                type(b)(b.member, tuple(b.value) if isinstance(b.value, list) else b.value,
-                        b.reason) for b in sub.ballots), sub.scope))
-        mode = d.get("mode", "members")
+            if not m.text(key):
+                raise FieldError(f"{m.at(key)}: empty")
+        group = [g.strip() for g in f.texts("group")]
+        if not group or not all(group):
+            raise FieldError("group: must be a non-empty list of names")
+        subs = [_submission(s) for s in f.objects("submissions")]
+        mode = f.text("mode", "members")
+        outcome = f.data.get("outcome")
         return cls(
-            map_path=m["path"], map_id=m["id"], map_version=m["version"],
-            map_sha256=m["sha256"], map_title=str(m.get("title") or m["id"]),
-            group=[g.strip() for g in group], submissions=subs,
+            map_path=m.text("path"), map_id=m.text("id"), map_version=m.text("version"),
+            map_sha256=m.text("sha256"), map_title=m.text_or_none("title") or m.text("id"),
+            group=group, submissions=subs,
             mode=mode if mode in MODES else "members",
-            created=str(d.get("created") or now_iso()),
-            updated=str(d.get("updated") or now_iso()),
-            outcome=d.get("outcome") if isinstance(d.get("outcome"), str) else None,
-            set_aside=list(d.get("set_aside") or []),
+            created=f.text_or_none("created") or now_iso(),
+            updated=f.text_or_none("updated") or now_iso(),
+            outcome=outcome if isinstance(outcome, str) else None,
+            set_aside=[s.data for s in f.objects("set_aside", [])],
         )
+
+
+def _submission(f: Fields) -> Submission:
+    """One saved submission, its ballots checked (lists of choices come back as tuples)."""
+    scope = None
+    if f.data.get("scope") is not None:
+        scope = tuple(f.texts("scope"))
+        if len(scope) > MAX_SCOPE:
+            raise FieldError(f"{f.at('scope')}: hand-offs nest deeper than {MAX_SCOPE}")
+    return Submission(f.text("map_id"), f.text("node"), tuple(
+        Ballot.from_json(b, path) for path, b in f.items("ballots")), scope)
 
 
 # ---------------------------------------------------------------- files
@@ -262,6 +257,11 @@ def load(path: str | os.PathLike[str]) -> Session:
         cut = "; the file looks cut short" if not text.rstrip().endswith("}") else ""
         raise SessionError(f"broken JSON at line {e.lineno}, column {e.colno} ({e.msg}{cut})",
                            p) from None
+    except RecursionError:
+        data = None
+    if data is None or too_deep(data):
+        raise SessionError(f"not a session file: lists and objects nest deeper than "
+                           f"{MAX_DEPTH}", p)
     return Session.from_json(data, p)
 
 

@@ -11,6 +11,7 @@ import json
 import os
 
 from ..errors import InputError, MapError
+from ..model.fields import MAX_DEPTH, FieldError, too_deep
 from ..model.trace import Trace, TraceFormatError
 from .yaml_source import read_text
 
@@ -26,11 +27,7 @@ def read_trace(path: str | os.PathLike[str], max_bytes: int = MAX_TRACE_BYTES) -
         text = read_text(where, max_bytes)
     except MapError as e:
         raise InputError(e.diagnostic.message, where) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(f"not a trace: not JSON ({e.msg} at line {e.lineno}, column "
-                         f"{e.colno})", where) from None
+    data = parse_json(text, where, "a trace")
     if isinstance(data, dict) and data.get("format") == SESSION_FORMAT:
         raise InputError("a session file, not a trace: resume it with `decision-map step "
                          f"--resume {where}` and write the report at its outcome", where)
@@ -39,7 +36,21 @@ def read_trace(path: str | os.PathLike[str], max_bytes: int = MAX_TRACE_BYTES) -
                          "ANSWERS --trace FILE`)", where)
     try:
         return Trace.from_json(data)
-    except TraceFormatError as e:
+    except (TraceFormatError, FieldError) as e:
         raise InputError(str(e), where) from None
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
-        raise InputError(f"not a trace: {type(e).__name__} {e}", where) from None
+
+
+def parse_json(text: str, where: str, what: str) -> object:
+    """JSON text as data, or an InputError: not JSON, or nested deeper than MAX_DEPTH
+    (refused before any reader walks it, and never a RecursionError)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"not {what}: not JSON ({e.msg} at line {e.lineno}, column "
+                         f"{e.colno})", where) from None
+    except RecursionError:
+        data = None
+    else:
+        if not too_deep(data):
+            return data
+    raise InputError(f"not {what}: lists and objects nest deeper than {MAX_DEPTH}", where)

@@ -7,7 +7,9 @@ without importing any logic.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
+
+from .fields import FieldError, Fields, is_number
 
 # What a member may give instead of a choice (spelled in vocabulary.py).
 from .vocabulary import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE
@@ -38,10 +40,17 @@ class Ballot:
         return d
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> Ballot:
-        value = d["value"]
-        return cls(d.get("member"), tuple(value) if isinstance(value, list) else value,
-                   d.get("reason"))
+    def from_json(cls, d: Any, path: str = "ballot") -> Ballot:
+        """A ballot from JSON with every field checked: a FieldError names the one wrong."""
+        f = Fields(d, path)
+        value = f.data.get("value")
+        if isinstance(value, list):
+            if not all(isinstance(v, str) for v in value):
+                raise FieldError(f"{f.at('value')}: a list of choices must be all text")
+            value = tuple(value)
+        elif not isinstance(value, str) and not is_number(value):
+            raise f.fail("value", "text, a finite number or a list of text", value)
+        return cls(f.text_or_none("member"), value, f.text_or_none("reason"))
 
 
 @dataclass(frozen=True)
@@ -72,19 +81,31 @@ class Decision:
         return d
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> Decision:
+    def from_json(cls, d: Any, path: str = "decision") -> Decision:
+        """A decision from JSON with every field checked: a FieldError names the one
+        wrong, so what a reader gets back is safe to print and draw."""
+        f = Fields(d, path)
+        status = f.text("status")
+        if status not in _STATUSES:
+            raise FieldError(f"{f.at('status')}: {status!r} is not one of "
+                             f"{', '.join(_STATUSES)}")
         return cls(
-            status=d["status"],
-            rule=d["rule"],
-            value=d["value"],
-            tally=dict(d["tally"]),
-            explanation=d["explanation"],
-            members=d["members"],
-            participating=d["participating"],
-            abstained=tuple(d.get("abstained", ())),
-            stood_aside=tuple(d.get("stood_aside", ())),
-            blocks=tuple((b["member"], b["reason"]) for b in d.get("blocks", ())),
-            absent=tuple(d.get("absent", ())),
-            texts=tuple((t["member"], t["text"]) for t in d.get("texts", ())),
-            details=dict(d.get("details", {})),
+            status=status,  # type: ignore[arg-type]  # checked just above
+            rule=f.text("rule"),
+            value=f.value("value"),
+            tally=f.mapping("tally", is_number, "a number"),
+            explanation=f.text("explanation"),
+            members=f.whole("members"),
+            participating=f.whole("participating"),
+            abstained=tuple(f.texts("abstained", [])),
+            stood_aside=tuple(f.texts("stood_aside", [])),
+            blocks=tuple((b.text_or_none("member"), b.text_or_none("reason"))
+                         for b in f.objects("blocks", [])),
+            absent=tuple(f.texts("absent", [])),
+            texts=tuple((t.text_or_none("member"), t.text("text"))
+                        for t in f.objects("texts", [])),
+            details=f.mapping("details", lambda _: True, "", {}),
         )
+
+
+_STATUSES: tuple[str, ...] = get_args(DecisionStatus)

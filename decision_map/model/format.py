@@ -37,6 +37,9 @@ RuleName = Literal[
 Aggregate = Literal["sum", "mean", "median", "min", "max"]
 Status = Literal["decided", "blocked", "no_quorum", "tie", "no_agreement"]
 STATUSES: tuple[str, ...] = ("decided", "blocked", "no_quorum", "tie", "no_agreement")
+# The largest number a member may give (either sign), so that summing a billion of them
+# stays far inside a float: 1e308 twice is an overflow, not an answer (docs/safety.md).
+MAX_NUMBER = 1e15
 
 NodeId = Annotated[
     str,
@@ -52,7 +55,7 @@ Scalar = Union[str, int, float, bool]
 class Strict(BaseModel):
     """Base for every model: unknown keys are errors, so typos are caught."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 # ---------------------------------------------------------------- conditions

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .decision import Ballot, Decision
+from .fields import Fields
 from .versions import TRACE
 
 TRACE_FORMAT = TRACE.current
@@ -104,28 +105,28 @@ class Step:
         }
 
     @classmethod
-    def from_json(cls, d: dict[str, Any], scope: Scope | None = None) -> Step:
+    def from_json(cls, d: Any, scope: Scope | None = None, path: str = "step") -> Step:
         """A step from format 2 JSON, or from format 1 with `scope` worked out by the
-        caller (format 1 steps have none)."""
+        caller (format 1 steps have none). Every field is checked: a FieldError names
+        the one that is wrong."""
+        f = Fields(d, path)
         if scope is None:
-            raw = d.get("scope", [])
-            if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-                raise TraceFormatError("`scope` is not a list of node ids")
-            scope = tuple(raw)
+            scope = tuple(f.texts("scope", []))
         if len(scope) > MAX_SCOPE:
-            raise TraceFormatError(f"hand-offs nest deeper than {MAX_SCOPE}")
+            raise TraceFormatError(f"{path}: hand-offs nest deeper than {MAX_SCOPE}")
+        decision = f.obj_or_none("decision")
         return cls(
-            map_id=d["map_id"],
-            node=d["node"],
-            kind=d["kind"],
+            map_id=f.text("map_id"),
+            node=f.text("node"),
+            kind=f.text("kind"),
             scope=scope,
-            visit=d.get("visit", 1),
-            ballots=tuple(Ballot.from_json(b) for b in d.get("ballots", ())),
-            decision=Decision.from_json(d["decision"]) if d.get("decision") else None,
-            route_kind=d.get("route_kind"),
-            route_value=d.get("route_value"),
-            next=d.get("next"),
-            explanation=d.get("explanation", ""),
+            visit=f.whole("visit", 1, minimum=1),
+            ballots=tuple(Ballot.from_json(b, p) for p, b in f.items("ballots", [])),
+            decision=Decision.from_json(decision.data, decision.path) if decision else None,
+            route_kind=f.text_or_none("route_kind"),
+            route_value=f.text_or_none("route_value"),
+            next=f.text_or_none("next"),
+            explanation=f.text("explanation", ""),
         )
 
 
@@ -195,33 +196,34 @@ class Trace:
     def from_json(cls, d: dict[str, Any]) -> Trace:
         """Read format 1 or 2 (upgrading 1 as it reads); a newer format is a
         TraceFormatError that names both versions."""
-        if "format" not in d:
+        if not isinstance(d, dict) or "format" not in d:
             raise TraceFormatError("not a trace: no `format` number")
         problem = TRACE.problem(d["format"])
         if problem:
             raise TraceFormatError(problem)
-        raw_steps = d.get("steps", [])
-        if not isinstance(raw_steps, list):
-            raise TraceFormatError("`steps` is not a list")
+        f = Fields(d)
+        raw_steps = [step for _, step in f.items("steps", [])]
         if d["format"] == 1:
-            steps = [Step.from_json(s, scope) for s, scope in zip(
-                raw_steps, scopes_of_format_1(raw_steps), strict=True)]
+            scopes: list[Scope | None] = list(scopes_of_format_1(raw_steps))
         else:
-            steps = [Step.from_json(s) for s in raw_steps]
-        m = d["map"]
+            scopes = [None] * len(raw_steps)
+        steps = [Step.from_json(s, scope, f"steps[{i}]")
+                 for i, (s, scope) in enumerate(zip(raw_steps, scopes, strict=True))]
+        m = f.obj("map")
+        map_id = m.text("id")
         return cls(
-            map_id=m["id"],
-            map_version=m["version"],
-            map_sha256=m["sha256"],
-            map_title=m.get("title", m["id"]),
-            map_path=m.get("path"),
-            group=list(d.get("group", [])),
+            map_id=map_id,
+            map_version=m.text("version"),
+            map_sha256=m.text("sha256"),
+            map_title=m.text("title", map_id),
+            map_path=m.text_or_none("path"),
+            group=f.texts("group", []),
             steps=steps,
-            outcome=d.get("outcome"),
-            verdict=d.get("verdict"),
-            outcome_text=d.get("outcome_text"),
-            next_steps=list(d.get("next_steps", [])),
-            stopped=d.get("stopped"),
+            outcome=f.text_or_none("outcome"),
+            verdict=f.text_or_none("verdict"),
+            outcome_text=f.text_or_none("outcome_text"),
+            next_steps=f.texts("next_steps", []),
+            stopped=f.text_or_none("stopped"),
         )
 
     def _repr_svg_(self) -> str | None:
@@ -242,6 +244,8 @@ def scopes_of_format_1(steps: list[dict[str, Any]]) -> list[Scope]:
     out: list[Scope] = []
     stack: list[str] = []
     for i, s in enumerate(steps, start=1):
+        if not isinstance(s, dict):
+            raise TraceFormatError(f"step {i} is not an object")
         depth = s.get("depth", 0)
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
             raise TraceFormatError(f"step {i}: `depth` is not a whole number >= 0")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import WalkError
 from ..model.conditions import num
 from ..model.decision import ABSTAIN, STAND_ASIDE, Ballot
-from ..model.format import ChoiceQuestion, NumberQuestion, TextQuestion
+from ..model.format import MAX_NUMBER, ChoiceQuestion, NumberQuestion, TextQuestion
 from ..model.vocabulary import BLOCK_VOTES, FINGERS, written_special
 from .params import QuestionT
 
@@ -152,6 +152,11 @@ def parse(qid: str, question: QuestionT, rule: Rule, b: Ballot) -> Vote:
         if x is None:
             raise WalkError(
                 f"{b.value!r} is not a number at question {qid!r}, {_from(b.member)}"
+            )
+        if abs(x) > MAX_NUMBER:
+            raise WalkError(
+                f"{b.value!r} is too large at question {qid!r} (numbers go up to "
+                f"{MAX_NUMBER:.0e} either way), {_from(b.member)}"
             )
         spec = question.number
         if spec.min is not None and x < spec.min:
