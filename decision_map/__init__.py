@@ -6,9 +6,9 @@ or drawing. The public API is re-exported lazily so that `import decision_map` i
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-__version__ = "0.1.0"
 __all__ = ["load_map", "Walk", "run", "check_map", "Trace", "Ballot", "Decision"]
 
 _WHERE = {
@@ -22,7 +22,21 @@ _WHERE = {
 }
 
 
+@functools.cache
+def package_version() -> str:
+    """The installed package's version, from its metadata (one place: pyproject.toml);
+    traces record it beside the map's hash."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("decision-map")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        return package_version()
     if name in _WHERE:
         import importlib
 

@@ -243,3 +243,15 @@ def test_a_format_2_session_tells_two_handoffs_into_the_same_map_apart(tmp_path)
                             "submissions": [{k: v for k, v in s.to_json().items()
                                              if k != "scope"} for s in session.submissions]})
     assert resume(v1, "s.json", top).replay.problem is None
+
+
+def test_a_trace_records_the_package_version_beside_the_maps_hash(tmp_path, cli):
+    """Which decision-map walked a trace travels with it, next to the map's hash."""
+    out = tmp_path / "t.json"
+    scenario = ROOT / "tests" / "fixtures" / "format1" / "answers.yaml"
+    p = cli("run", "coalition-formation", str(scenario), "--trace", str(out))
+    assert p.returncode == 0, p.stderr
+    version = cli("--version").stdout.split()[-1]
+    m = json.loads(out.read_text())["map"]
+    assert m["decision_map_version"] == version != "unknown"
+    assert m["sha256"]

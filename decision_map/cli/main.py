@@ -29,13 +29,10 @@ STATE = {"debug": False}
 
 
 def package_version() -> str:
-    """The installed package's version, from its metadata (one place: pyproject.toml)."""
-    from importlib.metadata import PackageNotFoundError, version
+    """The installed package's version (the core keeps the one function that reads it)."""
+    from .. import package_version as read
 
-    try:
-        return version("decision-map")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
+    return read()
 
 
 def _show_version(value: bool) -> None:

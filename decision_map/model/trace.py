@@ -11,7 +11,7 @@ Format 2 (written; `decision_map.model.versions.TRACE` says what is read):
 
     {"format": 2,
      "map": {"id": "...", "version": "1.0", "sha256": "...", "title": "...",
-             "path": "/abs/map.yaml"},
+             "path": "/abs/map.yaml", "decision_map_version": "0.1.0"},
      "group": ["Ana", "Ben"],
      "steps": [{"map_id": "...", "node": "...", "key": "map-id/node",
                 "scope": ["hand-off-node"], "depth": 1, "kind": "choice", "visit": 1,
@@ -147,6 +147,7 @@ class Trace:
     next_steps: list[str] = field(default_factory=list)
     stopped: str | None = None
     map_path: str | None = None
+    written_by: str | None = None  # the decision-map version that walked it
 
     @property
     def finished(self) -> bool:
@@ -179,6 +180,7 @@ class Trace:
                 "sha256": self.map_sha256,
                 "title": self.map_title,
                 "path": self.map_path,
+                "decision_map_version": self.written_by,
             },
             "group": list(self.group),
             "steps": [s.to_json() for s in self.steps],
@@ -217,6 +219,7 @@ class Trace:
             map_sha256=m.text("sha256"),
             map_title=m.text("title", map_id),
             map_path=m.text_or_none("path"),
+            written_by=m.text_or_none("decision_map_version"),
             group=f.texts("group", []),
             steps=steps,
             outcome=f.text_or_none("outcome"),

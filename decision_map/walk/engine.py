@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .. import package_version
 from ..errors import WalkError
 from ..io.loader import DecisionMap
 from ..model.decision import Ballot, Decision
@@ -73,7 +74,7 @@ class Walk:
     def _reset(self) -> None:
         m = self.dm
         self.trace = Trace(m.id, m.version, m.sha256, m.model.title, list(self.group),
-                           map_path=os.path.abspath(m.path))
+                           map_path=os.path.abspath(m.path), written_by=package_version())
         self.submissions: list[Submission] = []
         self._stack: list[Frame] = [Frame(router_for(m))]
         advance(self._stack, self.group, self)
