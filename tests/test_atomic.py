@@ -15,20 +15,12 @@ from decision_map.io.atomic import write_atomic
 
 
 def _reader(fifo: Path, got: list[bytes]) -> threading.Thread:
-    """Read a FIFO to its end in a thread (opened without blocking, so it is open before
-    the writer comes)."""
-    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    """Read a FIFO to its end in a thread; its open waits for the writer (a daemon thread,
+    so a writer that never comes fails the test at the join instead of hanging it)."""
 
     def run() -> None:
-        os.set_blocking(fd, True)
-        chunks = []
-        while True:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        os.close(fd)
-        got.append(b"".join(chunks))
+        with open(fifo, "rb") as fh:
+            got.append(fh.read())
 
     t = threading.Thread(target=run, daemon=True)
     t.start()
