@@ -9,6 +9,11 @@ draws from its own pool, and the output is streamed and capped. Macros, includes
 imports are refused, since recursion could grow text without bound. What can be refused
 without running (a width, count or loop nest over constants past a limit) is refused when
 the template is parsed, so `check` reports it.
+
+An answer given only on some paths (`answers.hours` when the walk never asked `hours`)
+reads as empty: false in an `if`, "" when printed, `is defined` false, `default(...)`
+applies. A name that is not one of TEMPLATE_NAMES at all is still an error (and `check`
+finds it first).
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from .errors import DecisionMapError
 
 # Names an outcome's text may use.
 TEMPLATE_NAMES = frozenset({"answers", "statuses", "texts", "group", "map", "outcome", "range"})
+# The ones keyed by question: a question the walk did not ask is missing from them.
+BY_QUESTION = ("answers", "statuses", "texts")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +97,14 @@ _DIGITS = re.compile(r"\d+")
 
 class TemplateError(DecisionMapError):
     """A template that does not parse, uses a missing name, or tries something unsafe."""
+
+
+class _Heard(dict):  # type: ignore[type-arg]
+    """What the group said, by question: a question not asked on this path reads as
+    jinja2's plain Undefined (empty), not as an error."""
+
+    def __missing__(self, key: object) -> jinja2.Undefined:
+        return jinja2.Undefined(name=str(key))
 
 
 class LimitExceeded(SecurityError):
@@ -750,7 +765,8 @@ def render_text(source: str, context: dict[str, Any], where: str) -> str:
     """Render an author's template; any failure is one TemplateError line naming `where`."""
     try:
         template = _compiled(source)
-        return _capped(template.generate(**context), current_limits().max_output)
+        heard = {k: _Heard(context[k]) for k in BY_QUESTION if isinstance(context.get(k), dict)}
+        return _capped(template.generate(**{**context, **heard}), current_limits().max_output)
     except jinja2.TemplateSyntaxError as e:
         raise TemplateError(f"{where}: template line {e.lineno}: {e.message}") from None
     except jinja2.UndefinedError as e:

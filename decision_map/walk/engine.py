@@ -21,6 +21,7 @@ from ..model.format import ChoiceQuestion, NumberQuestion, Outcome, TextQuestion
 from ..model.submission import Submission
 from ..model.trace import Scope, Step, Trace, node_key
 from ..rules.deciders import decide
+from ..templating import TemplateError
 from .router import (
     MAX_STEPS,
     QUESTION_TYPES,
@@ -59,12 +60,20 @@ class Walk:
     """A group's walk through a map. Drive it with `current()`, `submit()` and `back()`.
 
     The moves are the map's router (router.py); the Walk is the recorder that keeps them
-    as a trace and the submissions that replay it."""
+    as a trace and the submissions that replay it.
+
+    An outcome text that fails to render raises TemplateError, unless `keep_text_error`:
+    then the walk still ends at its outcome and `text_error` says why there is no text
+    (a group at a meeting, and a saved session, must never be lost to an author's text).
+    """
 
     def __init__(self, dm: DecisionMap, group: Sequence[str],
-                 submissions: Sequence[Submission] = ()) -> None:
+                 submissions: Sequence[Submission] = (), *,
+                 keep_text_error: bool = False) -> None:
         self.dm = dm
         self.group = group_names(group)
+        self.keep_text_error = keep_text_error
+        self.text_error: str | None = None
         self._reset()
         for s in submissions:
             self.submit(s.ballots, expect=s)
@@ -76,8 +85,9 @@ class Walk:
         self.trace = Trace(m.id, m.version, m.sha256, m.model.title, list(self.group),
                            map_path=os.path.abspath(m.path), written_by=package_version())
         self.submissions: list[Submission] = []
+        self.text_error = None
         self._stack: list[Frame] = [Frame(router_for(m))]
-        advance(self._stack, self.group, self)
+        self._moving(lambda: advance(self._stack, self.group, self))
 
     @property
     def finished(self) -> bool:
@@ -120,8 +130,18 @@ class Walk:
         self.submissions.append(Submission(pos.map_id, pos.node_id, tuple(ballots), pos.scope))
         index = len(self.trace.steps)
         # the step may be rewritten on the way (a bounded loop takes otherwise)
-        answer(self._stack, self.group, self, decision, tuple(ballots))
+        self._moving(lambda: answer(self._stack, self.group, self, decision, tuple(ballots)))
         return self.trace.steps[index]
+
+    def _moving(self, move: Callable[[], object]) -> None:
+        """Make a move; an outcome text that fails there (the walk has already ended at
+        its outcome) is kept as `text_error` when the walk keeps them, else raised."""
+        try:
+            move()
+        except TemplateError as e:
+            if not self.keep_text_error:
+                raise
+            self.text_error = str(e)
 
     def back(self) -> bool:
         """Undo the last submission exactly; False when there is nothing to undo."""

@@ -43,8 +43,9 @@ class Replay:
 
 def replay(dm: DecisionMap, session: Session) -> Replay:
     """Replay the session's submissions on `dm` one by one, stopping at the first that
-    no longer fits (the map changed): the ones before it are kept."""
-    walk = Walk(dm, session.group)
+    no longer fits (the map changed): the ones before it are kept. An outcome text that
+    fails never stops a replay (the walk keeps it as `text_error`)."""
+    walk = Walk(dm, session.group, keep_text_error=True)
     subs = session.submissions
     for i, s in enumerate(subs):
         pos = walk.current()
@@ -55,7 +56,7 @@ def replay(dm: DecisionMap, session: Session) -> Replay:
         try:
             walk.submit(s.ballots, expect=s)
         except WalkError as e:
-            walk = Walk(dm, session.group, subs[:i])
+            walk = Walk(dm, session.group, subs[:i], keep_text_error=True)
             return Replay(walk, i, len(subs),
                           f"saved step {i + 1} no longer fits at question {pos.key!r}: {e}",
                           pos.node_id)
