@@ -109,7 +109,7 @@ def step_cmd(
         from ..walk.engine import Walk
 
         try:
-            walk = Walk(dm, names)
+            walk = Walk(dm, names, keep_text_error=True)
         except WalkError as e:
             raise fail(str(e)) from None
         if session_file is not None:
@@ -128,38 +128,42 @@ def step_cmd(
         term.say("Everything is saved after each step. ? shows help at any prompt.", "dim")
     if tally:
         session.mode = "tally"
-    stepper = Stepper(term, walk, session, path)
+    stepper = Stepper(term, walk, session, path, lock)
     if not stepper.save():
+        lock.release()
         raise fail(f"{path}: cannot write the session file here; choose another with "
                    "--session FILE")
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGHUP, signal.SIGTERM)}
     try:
         code = stepper.run(fresh)
-    except Quit as q:
-        stepper.save()
+    except (Quit, EOFError) as e:
+        problem = stepper.leave()
         term.say()
-        term.say(q.why or "Stopped for now. Everything so far is saved.")
+        if problem:
+            term.say(f"NOT SAVED: {problem}.", "bold red")
+        elif isinstance(e, Quit):
+            term.say(e.why or "Stopped for now. Everything so far is saved.")
+        else:
+            term.say("End of input: stopped for now. Everything so far is saved.")
         term.say(f"Resume with: {stepper.resume_hint()}")
-        code = 0
-    except EOFError:
-        stepper.save()
-        term.say()
-        term.say("End of input: stopped for now. Everything so far is saved.")
-        term.say(f"Resume with: {stepper.resume_hint()}")
-        code = 0
+        code = 1 if problem else 0
     except (KeyboardInterrupt, Signalled) as e:
         for s, h in old.items():
             signal.signal(s, h)
-        stepper.save()
+        problem = stepper.leave()
         sys.stdout.write("\n")
         sys.stdout.flush()
-        typer.echo(f"Interrupted. Everything so far is saved. Resume with: "
-                   f"{stepper.resume_hint()}", err=True)
+        said = f"NOT SAVED: {problem}." if problem else "Everything so far is saved."
+        typer.echo(f"Interrupted. {said} Resume with: {stepper.resume_hint()}", err=True)
         code = 128 + e.signum if isinstance(e, Signalled) else 130
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-        lock.release()
+        if stepper.lock is not None:
+            stepper.lock.release()
+    if stepper.walk.text_error:  # shown in the outcome; the map needs mending: not 0
+        error(stepper.walk.text_error)
+        code = code or 1
     raise typer.Exit(code)
 
 
@@ -175,22 +179,37 @@ def _lock(lock_cls, path: Path):
 
 
 def _offer_backup(term: Terminal, path: Path, err: Exception, bak):
-    error(err)
+    """Offer the good backup of a broken or missing session file, and restore it."""
+    missing = not path.exists()
+    if bak is None or not missing:
+        error(err)
     if bak is None:
         raise typer.Exit(1)
     n = len(bak.submissions)
+    if missing:
+        term.say(f"{path} is not there, but its backup {path}.bak is (the program stopped "
+                 "while saving?).")
     term.say(f"The backup {path}.bak is good: {n} step{'s' if n != 1 else ''}, saved "
              f"{bak.updated}.")
+    kept = "" if missing else f" The broken file is kept as {path.name}.broken."
     try:
-        ans = term.ask("Continue from the backup? The broken file is kept as "
-                       f"{path.name}.broken. [y/N] ").strip().lower()
+        ans = term.ask(f"Continue from the backup?{kept} [y/N] ").strip().lower()
     except (EOFError, KeyboardInterrupt):
         ans = ""
     if ans not in ("y", "yes"):
         term.say(f"Nothing changed. To use the backup later: decision-map step --resume {path}"
                  " and answer y.")
         raise typer.Exit(1)
-    os.replace(path, str(path) + ".broken")
+    from ..io.atomic import write_atomic
+
+    try:
+        if missing:
+            write_atomic(str(path), Path(str(path) + ".bak").read_bytes())
+        else:
+            os.replace(path, str(path) + ".broken")
+    except OSError as e:
+        raise fail(f"{path}: cannot restore the backup ({e.strerror or e})") from None
+    term.say(f"Restored {path} from its backup." if missing else "Continuing from the backup.")
     return bak
 
 

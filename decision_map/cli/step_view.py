@@ -11,6 +11,7 @@ from rich.text import Text
 from ..model.decision import Decision
 from ..model.format import ChoiceQuestion, Outcome
 from ..model.trace import Step
+from ..model.vocabulary import AS_TYPED, is_command
 from ..rules.table import rule_in_words, rule_named
 from .output import safe
 from .prompting import Question, member_hint, tally_example
@@ -57,6 +58,10 @@ class StepView:
                 if label != value:
                     line.append(safe(f"  ({value})", "dim"))
                 self.t.say(line)
+            for i, value in enumerate(node.choices, 1):
+                if is_command(value) or is_command(node.choice_label(value)):
+                    self.t.say(safe(f"  ({value!r} is also a command: to vote it, type {i} "
+                                    f"or {AS_TYPED}{value})", "yellow"))
         self.t.say(Text.assemble(safe("Rule: ", "bold"), safe(rule_in_words(node, defaults))))
         tallying = tallying and q.tallies
         how = "by quick tally" if tallying else "member by member"
@@ -88,8 +93,9 @@ class StepView:
             elif q.tallies:
                 self.t.say(f"Quick tally: type t, then counts like {example}.")
         self.t.say("Commands at any prompt: ? this help · back undo the last step · "
-                   "path the steps so far · map write a picture of the path · save · quit "
-                   "(saved; resume later)")
+                   "path the steps so far · map write a picture of the path · save · "
+                   "save FILE.json save somewhere else from now on · quit (saved; resume "
+                   f"later) · {AS_TYPED}WORDS votes WORDS as typed, even a command's name")
 
     def path(self) -> None:
         """The decisions so far, one line each, hand-offs between them."""
@@ -122,8 +128,9 @@ class StepView:
                 who = f"{member}: " if member else ""
                 self.t.say(f"  {who}{words}")
 
-    def outcome(self, session_path: Path) -> None:
-        """Where the walk ended (or why it stopped), its text and next steps."""
+    def outcome(self, session_path: Path, saved: bool = True) -> None:
+        """Where the walk ended (or why it stopped), its text (or why the text failed)
+        and next steps; that the session is saved only when it is."""
         trace = self.walk.trace
         self.t.say()
         if trace.outcome:
@@ -136,6 +143,10 @@ class StepView:
                 while "\n\n\n" in text:
                     text = text.replace("\n\n\n", "\n\n")
                 self.t.say(text)
+            error = getattr(self.walk, "text_error", None)
+            if error:
+                self.t.say(safe(f"The outcome's text could not be shown: {error}",
+                                "bold red"))
             if trace.next_steps:
                 self.t.say()
                 self.t.say("Next steps:", "bold")
@@ -145,7 +156,8 @@ class StepView:
             self.t.rule("Stopped")
             self.t.say(safe(trace.stopped or "The walk ended.", "bold yellow"))
         self.t.say()
-        self.t.say(f"The session is saved: {session_path}", "dim")
+        if saved:
+            self.t.say(f"The session is saved: {session_path}", "dim")
 
     def write_picture(self, target: Path) -> Path | None:
         """A picture of the path so far, or a one-line note why not."""

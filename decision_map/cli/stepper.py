@@ -8,8 +8,10 @@ io/session.py.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from ..model.vocabulary import AS_TYPED, MODE_KEYS
 from .prompting import Question
 from .step_view import StepView, has_report
 from .terminal import Back, Quit, SwitchMode, Terminal
@@ -21,11 +23,14 @@ from .vote_collector import VoteCollector
 class Stepper:
     """One group's walk at the terminal: the loop, the commands, the session file."""
 
-    def __init__(self, term: Terminal, walk, session, path: Path) -> None:
+    def __init__(self, term: Terminal, walk, session, path: Path, lock=None) -> None:
         self.t = term
         self.walk = walk
         self.session = session
         self.path = path
+        self.lock = lock  # the SessionLock on `path`; moves with `save FILE.json`
+        self.unsaved: str | None = None  # why the last save failed; None when saved
+        self._warned_quit = False
         self.pos = None
         self.view = StepView(term, walk)
         self.votes = VoteCollector(term, self.read, walk.group, session.mode)
@@ -37,20 +42,84 @@ class Stepper:
 
     # ------------------------------------------------------------ saving
 
-    def save(self, quiet: bool = True) -> bool:
-        """Save the session; a failed save is said, and the walk goes on."""
+    def save(self, quiet: bool = True, pending=None) -> bool:
+        """Save the session, with `pending` (the group's ballots at the current question,
+        not yet submitted) as its last step. A failed save is said at once and loudly;
+        the votes stay in memory and the walk goes on."""
         from ..io.session import save
+        from ..model.submission import Submission
 
         self.session.update_from(self.walk, self.mode)
+        if pending is not None and self.pos is not None:
+            p = self.pos
+            self.session.submissions.append(
+                Submission(p.map_id, p.node_id, tuple(pending), p.scope))
         try:
             save(self.session, self.path)
         except OSError as e:
-            self.t.say(f"Could not save the session to {self.path}: {e.strerror or e}. "
-                       "Type save to try again.", "bold red")
+            self.unsaved = e.strerror or str(e)
+            self.t.say(f"NOT SAVED: cannot write {self.path} ({self.unsaved}). The votes "
+                       "are kept here and the walk goes on; type save to try again, or "
+                       "save FILE.json to save somewhere else.", "bold red")
             return False
+        self.unsaved = None
+        self._warned_quit = False
         if not quiet:
             self.t.say(f"Saved to {self.path}.", "dim")
         return True
+
+    def save_as(self, target: Path) -> bool:
+        """Save the session to `target` from now on (a new file, locked like the first);
+        the old file is left as it was."""
+        from ..io.session import SessionError, SessionLock
+
+        target = Path(os.path.expanduser(str(target)))
+        if target.resolve() == self.path.resolve():
+            return self.save(quiet=False)
+        if target.exists():
+            self.t.say(f"  {target} is already there; give a new file name.", "yellow")
+            return False
+        try:
+            lock = SessionLock(target).acquire()
+        except (SessionError, OSError) as e:
+            self.t.say(f"NOT SAVED: cannot use {target} ({getattr(e, 'strerror', None) or e})."
+                       " Try another place.", "bold red")
+            return False
+        old_path, old_lock = self.path, self.lock
+        self.path, self.lock = target, lock
+        if not self.save(quiet=False):
+            self.path, self.lock = old_path, old_lock
+            lock.release()
+            return False
+        if old_lock is not None:
+            old_lock.release()
+        return True
+
+    def leave(self) -> str | None:
+        """The last save before the program ends: None when everything is saved at
+        `path`, else what went wrong (after trying a rescue copy elsewhere)."""
+        if self.save():
+            return None
+        why = f"cannot write {self.path} ({self.unsaved})"
+        for folder in self._rescue_folders():
+            from ..io.session import new_session_path
+
+            try:
+                target = new_session_path(self.session.map_id, folder)
+            except OSError:
+                continue
+            if self.save_as(target):
+                return f"{why}; saved instead to {target}"
+        return f"{why}; nowhere else could be written either"
+
+    def _rescue_folders(self) -> list[Path]:
+        import tempfile
+
+        from ..io.session import default_session_dir
+
+        here = self.path.parent.resolve() if self.path.parent.exists() else self.path.parent
+        return [f for f in (default_session_dir(), Path(tempfile.gettempdir()))
+                if f != here]
 
     def resume_hint(self) -> str:
         return f"decision-map step --resume {self.path}"
@@ -59,11 +128,15 @@ class Stepper:
 
     def read(self, prompt: str, vote: bool = False) -> str:
         """A line, with the commands handled: ?, path, map, save act and ask again;
-        back, quit, t and m raise."""
+        back, quit, t and m raise. A line starting with = is a vote as typed after it."""
         while True:
             line = self.t.ask(prompt)
+            if line.lstrip().startswith(AS_TYPED):
+                return line.lstrip()[len(AS_TYPED):]
             cmd = line.strip().lower()
-            choices = self.q.choices if (vote and self.q is not None) else []
+            choices = [c.lower() for c in self.q.choices] if (vote and self.q is not None) \
+                else []
+            target = save_target(line)
             if cmd in ("?", "help"):
                 self.view.help(self.pos, self.q, self.mode == "tally")
             elif cmd == "path":
@@ -72,13 +145,21 @@ class Stepper:
                 self.write_picture()
             elif cmd == "save":
                 self.save(quiet=False)
+            elif target is not None:
+                self.save_as(target)
             elif cmd in ("quit", "exit"):
+                if self.unsaved and not self._warned_quit and not self.save():
+                    self._warned_quit = True
+                    self.t.say("The session is NOT saved. Type save FILE.json to keep it "
+                               "somewhere else, or quit again to leave (a copy is then "
+                               "tried in another folder).", "bold red")
+                    continue
                 raise Quit()
             elif cmd == "back":
                 raise Back()
-            elif vote and (cmd == "tally" or (cmd == "t" and "t" not in choices)):
+            elif vote and (cmd == "tally" or (cmd == MODE_KEYS[0] and cmd not in choices)):
                 raise SwitchMode("tally")
-            elif vote and (cmd == "members" or (cmd == "m" and "m" not in choices)):
+            elif vote and (cmd == "members" or (cmd == MODE_KEYS[1] and cmd not in choices)):
                 raise SwitchMode("members")
             else:
                 return line
@@ -105,7 +186,6 @@ class Stepper:
 
     def run(self, fresh: bool) -> int:
         from ..errors import WalkError
-        from ..templating import TemplateError
 
         if fresh:
             self.view.passed(self.walk.trace.steps)
@@ -133,13 +213,13 @@ class Stepper:
                         break
                     self.t.say("Vote again.", "dim")
                 before = len(self.walk.trace.steps)
-                try:
-                    self.walk.submit(ballots)
-                except TemplateError:
-                    self.save()  # the vote is kept: mend the text (or raise its limit), resume
-                    raise
-                saved = self.save()
-                self.t.say("Recorded." + (" Saved." if saved else ""), "dim")
+                # the vote is on disk before the walk moves on (and renders any outcome)
+                saved = self.save(pending=ballots)
+                self.walk.submit(ballots)
+                if saved and self.walk.finished:
+                    saved = self.save()
+                self.t.say("Recorded." + (" Saved." if saved else " NOT SAVED."),
+                           "dim" if saved else "bold red")
                 self.view.passed(self.walk.trace.steps[before + 1:])
             except Back:
                 self.go_back()
@@ -152,8 +232,8 @@ class Stepper:
             self.t.say("Nothing to undo yet: this is the first question.", "yellow")
 
     def finish(self) -> int:
-        self.save()
-        self.view.outcome(self.path)
+        """The outcome, the picture and report; 1 when the session could not be saved."""
+        self.view.outcome(self.path, saved=self.save())
         target = self.picture_path()
         report = self.report_path() if has_report() else None
         what = (f"the report ({report.name}) and the picture ({target.name})" if report
@@ -168,6 +248,20 @@ class Stepper:
             if ans in ("n", "no"):
                 break
             self.t.say("  Press Enter (or y) for yes, n for no.", "yellow")
+        problem = self.leave()
+        if problem:
+            self.t.say(f"NOT SAVED: {problem}.", "bold red")
+            return 1
         self.t.say("Done. Thank you all.")
         return 0
+
+
+def save_target(line: str) -> Path | None:
+    """The FILE of a typed `save FILE`: one word that ends in .json or holds a /, so that
+    a sentence such as "save the whales" stays a vote."""
+    parts = line.split()
+    if len(parts) != 2 or parts[0].lower() != "save":
+        return None
+    name = parts[1]
+    return Path(name) if name.lower().endswith(".json") or "/" in name else None
 

@@ -71,3 +71,24 @@ def typed_special(text: str) -> str | None:
     'object'
     """
     return TYPED.get(text.strip().lower())
+
+
+# What `decision-map step` takes as a command when a whole typed line is one of these
+# (any case), at any prompt, a vote's included; "-" passes over a member. `t` and `m`
+# (quick tally, member by member) give way to a choice spelled so, the others do not.
+STEPPER_COMMANDS: tuple[str, ...] = (
+    "?", "help", "back", "path", "map", "save", "quit", "exit", "tally", "members", "-")
+MODE_KEYS: tuple[str, ...] = ("t", "m")
+# A line starting with this is a vote as typed after it, never a command: `=back`.
+AS_TYPED = "="
+
+
+def is_command(text: str) -> bool:
+    """Whether a typed line (or a choice spelled so) is a stepper command.
+
+    >>> is_command(" Back ")
+    True
+    >>> is_command("backyard")
+    False
+    """
+    return text.strip().lower() in STEPPER_COMMANDS
