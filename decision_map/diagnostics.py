@@ -278,3 +278,11 @@ DM121 = _register(
             "  done: {outcome: Done, next_steps: [Celebrate]}\n",
             note="under majority nobody can block"),
 )
+DM122 = _register(
+    "DM122", "warning", "A choice spelled like a command of the stepper",
+    "at `decision-map step` the word typed alone is the command (back undoes a step); "
+    "members vote it by its number or as =word: rename it to spare them",
+    Example(_HEAD + "  q:\n    ask: Go ahead?\n    choices: {ahead: done, back: done}\n"
+            "    otherwise: done\n"
+            "  done: {outcome: Done, next_steps: [Celebrate]}\n"),
+)

@@ -214,3 +214,23 @@ def test_a_sentence_starting_with_save_is_still_a_vote():
     assert save_target("save the whales") is None and save_target("save money") is None
     assert save_target("save other.json") == Path("other.json")
     assert save_target("SAVE /tmp/x") == Path("/tmp/x")
+
+
+def test_check_strict_warns_about_a_choice_spelled_like_a_command():
+    out = subprocess.run([EXE, "check", "--strict", str(VOTES)], capture_output=True,
+                         text=True)
+    assert out.returncode == 1
+    assert "warning DM122: node 'go': choice 'back' is spelled like the stepper's command " \
+           "'back'" in out.stdout + out.stderr
+    assert "members vote it as 2 or =back" in out.stdout + out.stderr
+
+
+def test_every_command_the_stepper_takes_is_one_the_checker_knows():
+    """The stepper and the checker read one list; a word the stepper acts on that the
+    list lacks would be a choice nobody can vote and no check warns about."""
+    from decision_map.model.vocabulary import STEPPER_COMMANDS, is_command
+
+    for word in ("?", "help", "back", "path", "map", "save", "quit", "exit", "tally",
+                 "members", "-", " QUIT "):
+        assert is_command(word), word
+    assert "t" not in STEPPER_COMMANDS and "m" not in STEPPER_COMMANDS  # choices win

@@ -30,6 +30,7 @@ from ..diagnostics import (
     DM119,
     DM120,
     DM121,
+    DM122,
     Code,
 )
 from ..errors import Diagnostic, MapError
@@ -49,6 +50,7 @@ from ..model.format import (
 )
 from ..model.graph import STATUS_KEYS, edges_of
 from ..model.suggest import Suggester
+from ..model.vocabulary import AS_TYPED, is_command
 from ..rules.params import effective_rule
 from ..rules.table import possible_statuses, rule_named
 from ..rules.wording import count_word
@@ -450,3 +452,12 @@ def _choices(dm: DecisionMap) -> Iterator[Diagnostic]:
                          "only in case or spaces", ("nodes", node_id, "choices", value),
                          "a tally could not tell them apart: rename one", key=True)
             seen[folded] = value
+        for i, value in enumerate(node.choices, 1):
+            word = value if is_command(value) else node.choice_label(value)
+            if is_command(word):
+                yield _d(dm, DM122,
+                         f"node {node_id!r}: choice {value!r} is spelled like the stepper's "
+                         f"command {word.strip().lower()!r}",
+                         ("nodes", node_id, "choices", value),
+                         f"typed alone at `decision-map step` it is the command; members "
+                         f"vote it as {i} or {AS_TYPED}{value}: rename it to spare them")
