@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
 from pathlib import Path
 
 import pytest
@@ -14,29 +13,22 @@ import pytest
 from decision_map.io.atomic import write_atomic
 
 
-def _reader(fifo: Path, got: list[bytes]) -> threading.Thread:
-    """Read a FIFO to its end in a thread; its open waits for the writer (a daemon thread,
-    so a writer that never comes fails the test at the join instead of hanging it)."""
-
-    def run() -> None:
-        with open(fifo, "rb") as fh:
-            got.append(fh.read())
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t
+def _read_end(fifo: Path) -> int:
+    """The FIFO's reading end, open before anyone writes (so the writer does not wait)."""
+    return os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
 
 
 def test_a_fifo_is_written_through_not_replaced(tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    got: list[bytes] = []
-    t = _reader(fifo, got)
-    write_atomic(str(fifo), "hello\n", backup=True)
-    t.join(5)
+    fd = _read_end(fifo)
+    try:
+        write_atomic(str(fifo), "hello\n", backup=True)
+        got = os.read(fd, 65536)
+    finally:
+        os.close(fd)
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced by a regular file"
-    assert got == [b"hello\n"]
-    assert not (tmp_path / "pipe.bak").exists()
+    assert got == b"hello\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
 
 
@@ -46,12 +38,22 @@ def test_a_symlink_to_a_fifo_like_dev_stdout_is_written_through(tmp_path):
     os.mkfifo(fifo)
     link = tmp_path / "stdout"
     link.symlink_to(fifo)
-    got: list[bytes] = []
-    t = _reader(fifo, got)
-    write_atomic(str(link), "trace\n")
-    t.join(5)
+    fd = _read_end(fifo)
+    try:
+        write_atomic(str(link), "trace\n")
+        got = os.read(fd, 65536)
+    finally:
+        os.close(fd)
     assert link.is_symlink() and stat.S_ISFIFO(os.lstat(fifo).st_mode)
-    assert got == [b"trace\n"]
+    assert got == b"trace\n"
+
+
+def test_a_fifo_nobody_reads_is_an_error_at_once_not_a_hang(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError):
+        write_atomic(str(fifo), "lost\n")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="making a device node needs root")
@@ -115,3 +117,22 @@ def test_the_file_is_never_missing_while_its_backup_is_made(tmp_path):
     assert seen and "<missing>" not in seen, seen
     assert f.read_text() == "new\n" and Path(str(f) + ".bak").read_text() == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json", "s.json.bak"]
+
+
+def test_run_trace_to_a_fifo_nobody_reads_is_one_line_and_the_fifo_stays(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    exe = shutil.which("decision-map") or str(Path(sys.executable).parent / "decision-map")
+    picnic = Path(__file__).resolve().parent / "fixtures" / "step" / "picnic.yaml"
+    answers = tmp_path / "a.yaml"
+    answers.write_text('group: [Ana, Ben, Cy]\nanswers:\n  want: "no"\n')
+    fifo = tmp_path / "trace"
+    os.mkfifo(fifo)
+    r = subprocess.run([exe, "run", str(picnic), str(answers), "--trace", str(fifo)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    assert r.stderr.strip() == f"decision-map: {fifo}: cannot write it (No such device or " \
+                               "address)"
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)

@@ -49,8 +49,11 @@ def write_atomic(path: str, data: str | bytes, *, backup: bool = False) -> None:
 
 
 def _write_through(path: str, raw: bytes) -> None:
-    """Write to a special file (device, FIFO, terminal) as it is, without replacing it."""
-    with open(path, "wb") as fh:
+    """Write to a special file (device, FIFO, terminal) as it is, without replacing it.
+    Opened without waiting: a FIFO nobody reads is an error at once (ENXIO), not a hang."""
+    fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "wb") as fh:
         fh.write(raw)
         fh.flush()
 
