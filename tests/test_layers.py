@@ -51,13 +51,23 @@ def _imports(path: Path) -> set[str]:
             if node.level:
                 base = pkg[: len(pkg) - (node.level - 1)]
                 mod = ".".join(base + ([node.module] if node.module else []))
-                if not node.module:  # from . import x
-                    out |= {f"{mod}.{a.name}" for a in node.names}
+                if not node.module:  # from . import x: a module, or a name in mod
+                    for a in node.names:
+                        sub = f"{mod}.{a.name}"
+                        out.add(sub if _is_module(sub) else mod)
                     continue
             else:
                 mod = node.module or ""
             out.add(mod)
     return out
+
+
+def _is_module(name: str) -> bool:
+    parts = name.split(".")
+    if parts[0] == "decision_map_render":
+        parts[0] = "render"
+    base = ROOT.joinpath(*parts)
+    return base.with_suffix(".py").exists() or (base / "__init__.py").exists()
 
 
 def _core_files() -> list[Path]:
