@@ -71,11 +71,14 @@ CHARTER_SECTIONS: tuple[tuple[int, str, str], ...] = (
 
 # Which charter sections each of the coalition map's charter questions fills (the
 # questions' help texts name the same sections). One answer may cover several sections:
-# its words go under the first, the others point back to it.
+# its words go under the first, the others point back to it. Several answers may fill
+# one section: their words follow each other in this order.
 CHARTER_QUESTIONS: dict[str, tuple[int, ...]] = {
     "charter-problem": (1, 2),
+    "charter-shared-goal": (3,),
     "charter-goals": (3,),
     "charter-for-against": (4,),
+    "charter-risks": (4,),
     "charter-commitments": (7, 11),
     "charter-how-we-work": (5, 8, 9, 10),
     "charter-review": (12, 13, 14),
@@ -359,9 +362,10 @@ def charter_view(dm: DecisionMap, trace: Trace, date: str) -> dict[str, Any] | N
         if qid not in texts:
             continue
         first, *rest = numbers
-        sections[first]["words"] = _texts(dm.nodes.get(qid), texts[qid])
+        sections[first]["words"] += _texts(dm.nodes.get(qid), texts[qid])
         for n in rest:
-            sections[n]["see"] = first
+            if not sections[n]["words"]:
+                sections[n]["see"] = first
     sections[1]["extra"] = [f"Member groups: {', '.join(clean(g) for g in trace.group)}.",
                             f"Drafted on {date}."]
     more = [{"question": _flat(_node_text(dm.nodes.get(q), q)),

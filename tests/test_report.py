@@ -222,20 +222,26 @@ def test_coalition_report_markdown(coalition):
     assert "Jemez Principles. Rosa convenes, Priya coordinates" in charter
     assert "First review at 90 days, then yearly" in charter
     assert "Member groups: Rosa, Malik, Priya, Tom, Dolores." in charter
+    # the goal adopted in words opens section 3; the risks and funding red lines join 4
+    three = charter.split("### 3. Goals")[1].split("### 4.")[0]
+    assert three.index("Stop the county hospital suing patients") < three.index("In six months")
+    four = charter.split("### 4. What we are for and against")[1].split("### 5.")[0]
+    assert "- **Priya:** Patient data never leaves our server" in four
+    assert "- **Dolores:** For clean air and health care" in four
     # membership (6) is not asked as a text question: visibly open
     six = charter.split("### 6. Membership")[1].split("### 7.")[0]
     assert f"***{TO_BE_AGREED}.***" in six
     # steps: numbered, with the question, the sentence, tallies, stand-asides
     assert "**2. Is there a concrete goal" in md  # numbered as in the picture
     assert "1\\. Read out: *Welcome. Each person here speaks for one group" in md
-    assert "16\\. Coalition or task force?: *No case holds; otherwise.*" in md
+    assert "22\\. Coalition or task force?: *No case holds; otherwise.*" in md
     assert 'Consensus on "yes": 4 agree, 1 stands aside (Tom).' in md
     assert "- Stood aside: Tom." in md
     assert "- Tally: yes: 4, no: 1." in md
     assert "- Decided: 16 hours a week." in md
     assert "- Words for the charter, sections 5, 8, 9 and 10." in md
-    assert "**23. Do we go ahead with the proposal on the table?**" in md
-    assert "25\\. *Outcome: Form a coalition.*" in md
+    assert "**28. Do we go ahead with the proposal on the table?**" in md
+    assert "30\\. *Outcome: Form a coalition.*" in md
     assert "![The map with the path the group took](report-path.svg)" in md
     # golden-ish: the same walk and date give the same bytes
     assert report_markdown(dm, trace, "report-path.svg", date=DAY) == md
