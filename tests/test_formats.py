@@ -28,7 +28,8 @@ FORMAT1 = ROOT / "tests" / "fixtures" / "format1"
 TRACE_V1 = FORMAT1 / "trace-v1.json"
 SESSION_V1 = FORMAT1 / "session-v1.json"
 ANSWERS = FORMAT1 / "answers.yaml"
-COALITION = ROOT / "maps" / "coalition-formation.yaml"
+# The maps as they were when the format-1 files were written (the first edition).
+COALITION = FORMAT1 / "maps" / "coalition-formation.yaml"
 EXE = shutil.which("decision-map") or str(Path(sys.executable).parent / "decision-map")
 HANDOFF = ("find-common-ground",)  # the coalition map's hand-off into common-ground
 FUTURE_TRACE = ("trace format 3 is newer than this decision-map reads (2; it reads 1 to 2); "

@@ -320,22 +320,30 @@ def test_coalition_map_walk_by_tally_to_a_task_force(tmp_path, spawn, coalition_
     child.expect("Read out: Welcome")
     drive(child, [
         ("Tally", "yes 3"), (ACCEPT, ""),                       # shared-goal
+        ("sentence", "Close the incinerator by 2027"), (ACCEPT, ""),  # charter-shared-goal
         ("Tally", "yes 2, no 1"), (ACCEPT, ""),                 # own-base
         ("Tally", "no 2, not-sure 1"), (ACCEPT, ""),            # existing-coalition
+        *members("The county decides", "Nurses support", "The operator obstructs"),
+        (ACCEPT, ""),                                           # power-map
         ("Tally", "one-project 2, long-term 1"), (ACCEPT, ""),  # kind
         *members("For clean air", "Against the incinerator", "No party logos"),
         (ACCEPT, ""),                                           # charter-for-against
+        *members("No shared lists", "No photos", "No bank money"),
+        (ACCEPT, ""),                                           # charter-risks
     ])
     child.expect(r'consent: the proposal "I can live with it" passes unless someone objects')
     drive(child, [
         ("Tally", "agree 3"), (ACCEPT, ""),                     # red-lines
         ("Tally", "yes 2, stand-aside 1"), (ACCEPT, ""),        # at-the-table
+        *members("Ben by Friday", "Cy next week", "-"), (ACCEPT, ""),  # bridges
         ("Tally", "no 3"), (ACCEPT, ""),                        # bad-history
         ("Tally", "agree 3"), (ACCEPT, ""),                     # equal-voice
         *members("3", "2", "2"), (ACCEPT, ""),                  # hours: 7
+        *members("3 hours", "2 hours", "the hall"), (ACCEPT, ""),  # charter-commitments
         ("Tally", "agree 3"), (ACCEPT, ""),                     # benefits
         ("Tally", "yes 3"), (ACCEPT, ""),                       # decide-how
         ("Tally", "yes 3"), (ACCEPT, ""),                       # early-win
+        ("sentence", "The permit hearing is delayed"), (ACCEPT, ""),  # early-win-words
         ("Tally", "yes 3"), (ACCEPT, ""),                       # terms
     ])
     child.expect("Read out: Our answers point to a task force")
@@ -346,5 +354,5 @@ def test_coalition_map_walk_by_tally_to_a_task_force(tmp_path, spawn, coalition_
     finish(child)
     assert child.exitstatus == 0
     saved = load(sess)
-    assert saved.outcome == "task-force" and len(saved.submissions) == 15
+    assert saved.outcome == "task-force" and len(saved.submissions) == 21
     assert time.monotonic() - t0 < 20
