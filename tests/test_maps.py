@@ -92,3 +92,29 @@ def test_maps_readme_traces_every_need_to_nodes(shipped_maps):
         assert row is not None, f"maps/README.md has no row for need {n} ({title})"
         named = set(re.findall(r"`([A-Za-z0-9_./-]+)`", row))
         assert named and named <= ids, f"row for need {n} names no node, or a missing one"
+
+
+def _outcome_texts(name: str) -> dict[str, str]:
+    path = ROOT / "maps" / f"{name}.yaml"
+    report = run_scenarios(load_map(path), default_scenarios(str(path)))
+    return {r.name: r.trace.outcome_text or "" for r in report.results if r.trace}
+
+
+def test_outcomes_keep_what_the_walk_found():
+    """A booked hand-off says which conversation is booked; 'no common ground' keeps the
+    common ground written so far; the dissent map records what the conflict is."""
+    cf = _outcome_texts("coalition-formation")
+    assert "Next time we walk the common-ground map" in cf[
+        "an objection to the red lines: the common-ground talk is booked for next time"]
+    assert "Next time we walk the working-through-dissent map" in cf[
+        "a bad history: the dissent talk is booked for next time"]
+    assert "the facilitator both sides accept that the dissent map booked" in cf[
+        "a bad history with no facilitator both sides accept: book one, continue next time"]
+    cg = _outcome_texts("common-ground")
+    kept = next(t for n, t in cg.items() if n.startswith("an amended ground rule"))
+    assert "Common ground so far: We are against medical debt." in kept
+    assert "Statement 3: nobody disagreed." in cg["listening finds common ground"]
+    wd = _outcome_texts("working-through-dissent")
+    booked = wd["no facilitator both sides accept: book one"]
+    assert "The conflict: Whether the debt group may speak" in booked
+    assert "Who books it, and by when: Dolores asks" in booked
