@@ -250,7 +250,7 @@ def test_a_trace_records_the_package_version_beside_the_maps_hash(tmp_path, cli)
     """Which decision-map walked a trace travels with it, next to the map's hash."""
     out = tmp_path / "t.json"
     scenario = ROOT / "tests" / "fixtures" / "format1" / "answers.yaml"
-    p = cli("run", "coalition-formation", str(scenario), "--trace", str(out))
+    p = cli("run", str(COALITION), str(scenario), "--trace", str(out))  # the answers fit it
     assert p.returncode == 0, p.stderr
     version = cli("--version").stdout.split()[-1]
     m = json.loads(out.read_text())["map"]
