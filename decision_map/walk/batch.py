@@ -1,28 +1,44 @@
 """Many groups at once, from the spreadsheet organizers already have: one row per member,
-a column naming each member's group, and a column per question id."""
+a column naming each member's group, and a column per question id.
+
+The batch is a columnar computation on the core's router: a question's (status, value)
+for a group depends only on the group's size and the multiset of its cells there, not on
+the path. So each question is decided for every group at once: its distinct cells are
+read once (io/cells.py), tallied per group with array operations, and each distinct
+(size, tally) is decided once by the real rule. The map is then walked once per distinct
+path, not once per group: the set of groups is split at each question by the decision
+it gets. A group whose cells a rule refuses gets an error row; the others their results.
+"""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InputError, WalkError
+import numpy as np
+
+from ..errors import WalkError
 from ..gcpause import paused
+from ..io.cells import CellRule, ballot_from_cell
 from ..io.loader import DecisionMap
+from ..io.responses import MEMBER, Responses, from_groups
 from ..model.decision import ABSTAIN, Ballot
 from ..model.format import TextQuestion
 from ..rules.ballots import normal_special
 from ..rules.deciders import decide
+from ..templating import render_text, undeclared
 from .engine import Position, run
-from .router import MAX_STEPS, Frame, advance, answer, group_names, router_for
+from .router import MAX_STEPS, Frame, advance, answer, group_names, router_for, template_context
 
-_BLOCK = re.compile(r"^\s*(block|object)\s*[:\-]\s*(.+)$", re.IGNORECASE | re.DOTALL)
+__all__ = ["BatchReport", "GroupResult", "ballot_from_cell", "run_batch", "run_batch_engine"]
 
 
 @dataclass(frozen=True)
 class GroupResult:
+    """One group's result row; `error` is set (and the rest empty) for a group whose cells
+    a rule refused."""
+
     group: str
     members: int
     outcome: str | None
@@ -30,6 +46,7 @@ class GroupResult:
     steps: int
     decided_at: str | None
     stopped: str | None
+    error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -40,43 +57,23 @@ class BatchReport:
     results: list[GroupResult]
 
     def summary(self) -> Counter[str]:
-        return Counter(r.outcome or "(stopped)" for r in self.results)
+        return Counter("(error)" if r.error else r.outcome or "(stopped)"
+                       for r in self.results)
 
-
-def ballot_from_cell(member: str, raw: str) -> Ballot:
-    """A member's ballot from one responses cell: a number, `block: reason`, or words."""
-    raw = raw.strip()
-    m = _BLOCK.match(raw)
-    if m:
-        return Ballot(member, m.group(1).lower(), m.group(2).strip())
-    try:
-        num: float = float(raw)
-        return Ballot(member, int(num) if num.is_integer() else num)
-    except ValueError:
-        return Ballot(member, raw)
+    @property
+    def errors(self) -> list[str]:
+        """Each refused group's located line, in file order."""
+        return [r.error for r in self.results if r.error]
 
 
 @paused()
-def run_batch(dm: DecisionMap, groups: dict[str, list[tuple[int, dict]]], path: str) -> BatchReport:
-    """Walk the map once per group; a vote that does not fit names its file, row and question.
-
-    Each group walks the map's router (router.py), as `Walk` does, with a recorder that
-    counts steps instead of building a trace, and each question is decided once per
-    distinct pattern of votes in the batch (vote patterns repeat)."""
-    results: list[GroupResult] = []
-    batch = _Batch(dm)
-    for g, rows in groups.items():
-        members = [cells["\0member"] for _, cells in rows]
-        if len(set(members)) != len(members):
-            row_of = {cells["\0member"]: n for n, cells in rows}
-            dup = next(m for m in members if members.count(m) > 1)
-            raise InputError(f"group {g!r} lists member {dup!r} twice",
-                             f"{path}:row {row_of[dup]}")
-        try:
-            results.append(batch.run(g, members, rows))
-        except WalkError as e:
-            raise _located(g, e, rows, members, path) from None
-    return BatchReport(results)
+def run_batch(dm: DecisionMap, responses: Responses | dict[str, list[tuple[int, dict]]],
+              path: str) -> BatchReport:
+    """Decide every group; a vote that does not fit gives its group an error row naming
+    the file, row and question."""
+    if isinstance(responses, dict):
+        responses = from_groups(responses, path)
+    return _Columnar(dm, responses, path).run()
 
 
 def run_batch_engine(dm: DecisionMap, groups: dict[str, list[tuple[int, dict]]],
@@ -85,38 +82,55 @@ def run_batch_engine(dm: DecisionMap, groups: dict[str, list[tuple[int, dict]]],
     (the reference the batch is measured and tested against)."""
     results: list[GroupResult] = []
     for g, rows in groups.items():
-        members = [cells["\0member"] for _, cells in rows]
-        row_of = {cells["\0member"]: n for n, cells in rows}
-        if len(set(members)) != len(members):
-            dup = next(m for m in members if members.count(m) > 1)
-            raise InputError(f"group {g!r} lists member {dup!r} twice",
-                             f"{path}:row {row_of[dup]}")
+        members = [cells[MEMBER] for _, cells in rows]
+        error = _duplicate(g, rows, path)
+        if error:
+            results.append(_failed(g, len(members), error))
+            continue
         results.append(_engine_result(dm, g, rows, members, path))
     return BatchReport(results)
 
 
-def _located(g: str, e: WalkError, rows: list[tuple[int, dict]], members: list[str],
-             path: str) -> InputError:
+def _failed(g: str, size: int, error: str) -> GroupResult:
+    return GroupResult(g, size, None, None, 0, None, None, error)
+
+
+def _duplicate(g: str, rows: list[tuple[int, dict]], path: str) -> str | None:
+    """The located line for a group listing one member twice, or None."""
+    seen: set[str] = set()
+    for n, cells in rows:
+        m = cells[MEMBER]
+        if m in seen:
+            return f"{path}:row {n}: group {g!r} lists member {m!r} twice"
+        seen.add(m)
+    return None
+
+
+def _located(g: str, msg: str, rows: list[tuple[int, str]], path: str) -> str:
     """A group's walk error as one line naming the file and the row of the member it
-    names (else the group's first row)."""
-    row_of = {cells["\0member"]: n for n, cells in rows}
-    msg = str(e)
-    row = next((row_of[m] for m in members if f"from {m}" in msg or f"{m!r}" in msg),
-               rows[0][0])
-    return InputError(f"group {g!r}: {msg}", f"{path}:row {row}")
+    names (else the group's first row); `rows` is (row number, member) in file order."""
+    row = next((n for n, m in rows if f"from {m}" in msg or f"{m!r}" in msg), rows[0][0])
+    return f"{path}:row {row}: group {g!r}: {msg}"
 
 
 def _engine_result(dm: DecisionMap, g: str, rows: list[tuple[int, dict]], members: list[str],
                    path: str) -> GroupResult:
+    from ..io.answers import questions_of
+
+    found = questions_of(dm)
+
     def answers(pos: Position, rows=rows) -> list[Ballot] | None:
         key = pos.key
-        out = [ballot_from_cell(c["\0member"], c[key]) for _, c in rows if key in c]
+        m, _nid, node = found[key]
+        out = [ballot_from_cell(c[MEMBER], c[key], node, m.model.defaults)
+               for _, c in rows if key in c]
         return out or None
 
     try:
         trace = run(dm, members, answers, stop_at_missing=True)
     except WalkError as e:
-        raise _located(g, e, rows, members, path) from None
+        named = [(n, c[MEMBER]) for n, c in rows]
+        return _failed(g, len(members), _located(g, str(e), named, path))
     decided_at = next((s.node for s in reversed(trace.steps) if s.decision), None)
     return GroupResult(g, len(members), trace.outcome, trace.verdict,
                        len(trace.steps), decided_at, trace.stopped)
@@ -169,76 +183,243 @@ class _Count:
     def outcome_text(self, text: str) -> None:
         pass
 
+    def copy(self) -> _Count:
+        new = _Count()
+        new.steps, new.decided_at, new.stopped = self.steps, self.decided_at, self.stopped
+        return new
 
-class _Batch:
-    """Groups walked on one map's router, each question decided through a memo.
 
-    A question's (status, value) depends only on its rule, the group's size and the
-    multiset of cells given (names and order only reach the sentence), so it is
-    computed by rules.decide once per (question, size, sorted cells) and reused."""
+def _fork(stack: list[Frame]) -> list[Frame]:
+    """A copy of a hand-off stack, for one of the paths a set of groups splits into."""
+    out = []
+    for f in stack:
+        g = Frame.__new__(Frame)
+        g.router, g.dm, g.node, g.via = f.router, f.dm, f.node, f.via
+        g.decisions, g.visits = dict(f.decisions), dict(f.visits)
+        out.append(g)
+    return out
 
-    def __init__(self, dm: DecisionMap) -> None:
+
+# ---------------------------------------------------------------- deciding by column
+
+NONE, ERROR = -1, -2  # a group's decision at a question: nobody answered, a refused cell
+
+
+class _Question:
+    """One question decided for every group at once: `of_group[g]` indexes `decisions`
+    (a _D), or is NONE or ERROR."""
+
+    __slots__ = ("of_group", "decisions")
+
+    def __init__(self, of_group: np.ndarray, decisions: list[_D]) -> None:
+        self.of_group, self.decisions = of_group, decisions
+
+
+class _Columnar:
+    """The batch: each question decided by column on first use, the map walked once per
+    distinct path, groups split at each question by their decision."""
+
+    def __init__(self, dm: DecisionMap, r: Responses, path: str) -> None:
+        self.dm, self.r, self.path = dm, r, path
         self.router = router_for(dm)
         self.top_id = dm.id
-        self.memo: dict[tuple, tuple[str, Any]] = {}
-        self.kinds: dict[str, tuple[str, Any]] = {}
+        n_groups = len(r.groups)
+        self.order = np.argsort(r.group_of, kind="stable")  # rows, group by group
+        self.sizes = np.bincount(r.group_of, minlength=n_groups)
+        self.starts = np.concatenate(([0], np.cumsum(self.sizes)))
+        self.questions: dict[str, _Question] = {}
+        self.out: list[GroupResult | None] = [None] * n_groups
 
-    def _text_kind(self, raw: str) -> tuple[str, Any]:
-        """How a text question reads a cell: A(bstain), T(ext) or X (refused), and the
-        ballot's value."""
-        k = self.kinds.get(raw)
-        if k is None:
-            v = ballot_from_cell("", raw).value
-            k = ("A" if normal_special(v) == ABSTAIN else "T" if isinstance(v, str) else "X",
-                 v)
-            self.kinds[raw] = k
-        return k
+    # ------------------------------------------------------------ per group, when needed
 
-    def _decide(self, m: DecisionMap, qid: str, node: Any, members: list[str],
-                given: list[tuple[str, str]]) -> _D:
-        if isinstance(node, TextQuestion):
-            kinds = [(who, self._text_kind(raw)) for who, raw in given]
-            pattern = tuple(sorted(k[0] for _, k in kinds))
-            status, value = self._memo(m, qid, node, members, given, pattern)
-            if status != "decided":
-                return _D(status, value)
-            return _D(status, value, tuple((who, k[1]) for who, k in kinds if k[0] == "T"))
-        pattern = tuple(sorted([raw for _, raw in given]))
-        return _D(*self._memo(m, qid, node, members, given, pattern))
+    def rows_of(self, g: int) -> list[int]:
+        return self.order[self.starts[g]:self.starts[g + 1]].tolist()
 
-    def _memo(self, m: DecisionMap, qid: str, node: Any, members: list[str],
-              given: list[tuple[str, str]], pattern: tuple) -> tuple[str, Any]:
-        """(status, value) of the real rule, decided once per question, group size and
-        vote pattern: the patterns repeat across groups."""
-        key = (id(node), len(members), pattern)
-        hit = self.memo.get(key)
-        if hit is None:
-            d = decide(qid, node, m.model.defaults, members,
-                       [ballot_from_cell(who, raw) for who, raw in given])
-            hit = self.memo[key] = (d.status, d.value)
-        return hit
+    def members_of(self, g: int) -> list[str]:
+        return [self.r.members[i] for i in self.rows_of(g)]
 
-    def run(self, g: str, members: list[str], rows: list[tuple[int, dict]]) -> GroupResult:
-        """One group's walk, as `engine.run` with the group's cells as answers."""
-        members = group_names(members)
-        rec = _Count()
-        stack = [Frame(self.router)]
-        waiting = advance(stack, members, rec)
-        submissions = 0
-        while waiting:
-            if submissions >= MAX_STEPS:
-                raise WalkError(f"the walk did not end within {MAX_STEPS} steps")
-            f = stack[-1]
-            nid = f.node
-            row = f.router.rows[nid]
-            key = nid if f.dm.id == self.top_id else row.key  # as node_key names it
-            given = [(c["\0member"], c[key]) for _, c in rows if key in c]
-            if not given:
+    def cells_of(self, g: int, key: str) -> list[tuple[str, str]]:
+        """(member, cell) of the group's members who answered `key`, in file order."""
+        col = self.r.columns.get(key)
+        if col is None:
+            return []
+        return [(self.r.members[i], col.texts[c]) for i in self.rows_of(g)
+                if (c := int(col.codes[i])) >= 0]
+
+    def refused(self, g: int, key: str, qid: str, node: Any, dm: DecisionMap) -> str:
+        """The located line for a group whose cells at `key` a rule refuses."""
+        members = self.members_of(g)
+        rule = CellRule(node, dm.model.defaults)
+        ballots = [Ballot(m, *rule.value(t)) for m, t in self.cells_of(g, key)]
+        named = [(int(self.r.rows[i]), self.r.members[i]) for i in self.rows_of(g)]
+        try:
+            decide(qid, node, dm.model.defaults, members, ballots)
+        except WalkError as e:
+            return _located(self.r.groups[g], str(e), named, self.path)
+        return _located(self.r.groups[g], "a vote does not fit", named, self.path)
+
+    # ------------------------------------------------------------ one question, all groups
+
+    def question(self, key: str, qid: str, node: Any, dm: DecisionMap) -> _Question:
+        got = self.questions.get(key)
+        if got is None:
+            got = self.questions[key] = self._decide_all(key, qid, node, dm)
+        return got
+
+    def _decide_all(self, key: str, qid: str, node: Any, dm: DecisionMap) -> _Question:
+        n_groups = len(self.r.groups)
+        col = self.r.columns.get(key)
+        if col is None:
+            return _Question(np.full(n_groups, NONE, dtype=np.int32), [])
+        # each distinct cell read once, as a class of equal ballots
+        rule = CellRule(node, dm.model.defaults)
+        text_q = isinstance(node, TextQuestion)
+        classes: dict[Any, int] = {}
+        reps: list[tuple[Any, str | None]] = []
+        lut = np.empty(len(col.texts) + 1, dtype=np.int32)
+        lut[-1] = -1
+        for i, t in enumerate(col.texts):
+            value, reason = rule.value(t)
+            k: Any = ((ABSTAIN if normal_special(value) == ABSTAIN else "T") if text_q
+                      else (repr(value), reason))
+            c = classes.get(k)
+            if c is None:
+                c = classes[k] = len(reps)
+                reps.append((value, reason))
+            lut[i] = c
+        n_cls = max(len(reps), 1)
+        cls = lut[col.codes]  # -1 (empty) indexes lut[-1]
+        given = cls >= 0
+        tally = np.bincount(self.r.group_of[given].astype(np.int64) * n_cls + cls[given],
+                            minlength=n_groups * n_cls).reshape(n_groups, n_cls)
+        mat = np.hstack([self.sizes[:, None], tally])
+        uniq, inverse = np.unique(mat, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        codes = np.empty(len(uniq), dtype=np.int32)
+        decisions: list[_D] = []
+        for u, row in enumerate(uniq.tolist()):
+            size, counts = row[0], row[1:]
+            if not any(counts):
+                codes[u] = NONE
+                continue
+            members = [f"m{i}" for i in range(size)]
+            ballots: list[Ballot] = []
+            for c, n in enumerate(counts):
+                value, reason = reps[c]
+                ballots.extend(Ballot(members[len(ballots)], value, reason) for _ in range(n))
+            try:
+                d = decide(qid, node, dm.model.defaults, members, ballots)
+            except WalkError:
+                codes[u] = ERROR
+                continue
+            codes[u] = len(decisions)
+            decisions.append(_D(d.status, d.value))
+        return _Question(codes[inverse], decisions)
+
+    # ------------------------------------------------------------ the walk, once per path
+
+    def run(self) -> BatchReport:
+        r = self.r
+        live = []
+        for g in range(len(r.groups)):
+            members = self.members_of(g)
+            bad = self._bad_group(g, members)
+            if bad:
+                self.out[g] = _failed(r.groups[g], len(members), bad)
+            else:
+                live.append(g)
+        if live:
+            stack = [Frame(self.router)]
+            rec = _Count()
+            if advance(stack, [], rec, render=False):
+                work = [(stack, rec, np.array(live, dtype=np.int64), 0)]
+            else:
+                self._finish(stack, rec, np.array(live, dtype=np.int64))
+                work = []
+            while work:
+                self._step(work, *work.pop())
+        return BatchReport([x for x in self.out if x is not None])
+
+    def _bad_group(self, g: int, members: list[str]) -> str | None:
+        named = [(int(self.r.rows[i]), self.r.members[i]) for i in self.rows_of(g)]
+        seen: set[str] = set()
+        for n, m in named:
+            if m in seen:
+                return f"{self.path}:row {n}: group {self.r.groups[g]!r} lists member {m!r} twice"
+            seen.add(m)
+        try:
+            group_names(members)
+        except WalkError as e:
+            return _located(self.r.groups[g], str(e), named, self.path)
+        return None
+
+    def _step(self, work: list, stack: list[Frame], rec: _Count, gids: np.ndarray,
+              submissions: int) -> None:
+        """The groups `gids`, all at the same question with the same past, split by the
+        decision each gets there and moved on."""
+        if submissions >= MAX_STEPS:
+            for g in gids.tolist():
+                named = [(int(self.r.rows[i]), self.r.members[i]) for i in self.rows_of(g)]
+                self.out[g] = _failed(self.r.groups[g], int(self.sizes[g]), _located(
+                    self.r.groups[g], f"the walk did not end within {MAX_STEPS} steps",
+                    named, self.path))
+            return
+        f = stack[-1]
+        nid = f.node
+        row = f.router.rows[nid]
+        key = nid if f.dm.id == self.top_id else row.key  # as node_key names it
+        q = self.question(key, nid, row.node, f.dm)
+        got = q.of_group[gids]
+        kinds = np.unique(got)
+        for n, d in enumerate(kinds.tolist()):
+            sub = gids[got == d]
+            if d == NONE:
+                done = rec.copy()
                 where = nid if len(stack) == 1 else row.key
-                rec.stop(f"No answer for question {where!r}.")
-                break
-            d = self._decide(f.dm, nid, row.node, members, given)
-            submissions += 1
-            waiting = answer(stack, members, rec, d)
-        return GroupResult(g, len(members), rec.outcome, rec.verdict, rec.steps,
-                           rec.decided_at, rec.stopped)
+                done.stop(f"No answer for question {where!r}.")
+                self._finish(stack, done, sub)
+                continue
+            if d == ERROR:
+                for g in sub.tolist():
+                    self.out[g] = _failed(self.r.groups[g], int(self.sizes[g]),
+                                          self.refused(g, key, nid, row.node, f.dm))
+                continue
+            last = n == len(kinds) - 1
+            s2, r2 = (stack, rec) if last else (_fork(stack), rec.copy())
+            if answer(s2, [], r2, q.decisions[d], render=False):
+                work.append((s2, r2, sub, submissions + 1))
+            else:
+                self._finish(s2, r2, sub)
+
+    def _finish(self, stack: list[Frame], rec: _Count, gids: np.ndarray) -> None:
+        """Results for groups whose walk has ended; an outcome's text is rendered for each
+        group whose text can differ (a failing text fails the run, as in a `Walk`)."""
+        groups = self.r.groups
+        node = self.router.rows[rec.outcome].node if rec.outcome else None
+        if node is not None and node.text:
+            f = stack[0]
+            where = f"{f.dm.path}: outcome {rec.outcome!r}"
+            try:
+                per_group = bool({"group", "texts"} & undeclared(node.text))
+            except Exception:  # a text that does not parse: render_text says why, below
+                per_group = False
+            for g in (gids.tolist() if per_group else gids[:1].tolist()):
+                render_text(node.text, self._context(f, g, node), where)
+        for g in gids.tolist():
+            self.out[g] = GroupResult(groups[g], int(self.sizes[g]), rec.outcome, rec.verdict,
+                                      rec.steps, rec.decided_at, rec.stopped)
+
+    def _context(self, f: Frame, g: int, node: Any) -> dict[str, Any]:
+        """What group `g`'s outcome text reads: its names, and the words each decided text
+        question heard from it."""
+        decisions = dict(f.decisions)
+        for qid, d in f.decisions.items():
+            if d.status == "decided" and isinstance(f.router.rows[qid].node, TextQuestion):
+                heard = tuple((m, t.strip()) for m, t in self.cells_of(g, qid)
+                              if normal_special(t.strip()) != ABSTAIN)
+                decisions[qid] = _D(d.status, d.value, heard)
+        f2 = Frame.__new__(Frame)
+        f2.dm, f2.decisions = f.dm, decisions
+        return template_context(f2, self.members_of(g), node)
+
+

@@ -233,9 +233,11 @@ def go(f: Frame, rec: Recorder, target: str | None, row: Row) -> bool:
     return True
 
 
-def advance(stack: list[Frame], group: list[str], rec: Recorder) -> bool:
+def advance(stack: list[Frame], group: list[str], rec: Recorder, render: bool = True) -> bool:
     """Pass through everything that needs no vote (checks, info, hand-offs, outcomes);
-    True when a question waits, False when the walk has ended."""
+    True when a question waits, False when the walk has ended. With `render` False the
+    outcome text is left to the caller (the batch walks many groups' path at once and
+    renders each group's text itself)."""
     while True:
         f = stack[-1]
         nid = f.node
@@ -272,14 +274,14 @@ def advance(stack: list[Frame], group: list[str], rec: Recorder) -> bool:
         else:  # the outcome of the walk
             rec.record(nid, node, explanation=row.say)
             rec.end(nid, node)
-            if node.text:
+            if node.text and render:
                 rec.outcome_text(render_text(node.text, template_context(f, group, node),
                                              f"{f.dm.path}: outcome {nid!r}"))
             return False
 
 
 def answer(stack: list[Frame], group: list[str], rec: Recorder, decision: Any,
-           ballots: tuple = ()) -> bool:
+           ballots: tuple = (), render: bool = True) -> bool:
     """Take the group's decision at the current question and move on; True when another
     question waits. `decision` needs `status`, `value`, `texts` and `explanation`."""
     f = stack[-1]
@@ -289,7 +291,7 @@ def answer(stack: list[Frame], group: list[str], rec: Recorder, decision: Any,
     kind, value, target, note = row.route(decision.status, decision.value)
     rec.record(nid, row.node, ballots=ballots, decision=decision, route=(kind, value),
                target=target, explanation=decision.explanation + note)
-    return go(f, rec, target, row) and advance(stack, group, rec)
+    return go(f, rec, target, row) and advance(stack, group, rec, render)
 
 
 def template_context(f: Frame, group: list[str], node: Outcome) -> dict[str, Any]:
