@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 
 from decision_map.errors import WalkError
 from decision_map.io.answers import questions_of
+from decision_map.io.cells import ballot_from_cell
 from decision_map.io.loader import load_map, load_text
 from decision_map.model.format import ChoiceQuestion, Defaults, NumberQuestion, TextQuestion
 from decision_map.rules.params import effective_params
 from decision_map.rules.table import allowed_votes
-from decision_map.io.cells import ballot_from_cell
 from decision_map.walk.batch import GroupResult, run_batch
 from decision_map.walk.engine import Walk
 from decision_map.walk.router import MAX_STEPS

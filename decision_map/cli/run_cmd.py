@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -135,8 +136,8 @@ def _batch(dm, responses: Path, group_by: str, member_column: Optional[str],
         if not isinstance(mapping, dict):
             raise InputError("a header map is a mapping: CSV header -> question id",
                              str(header_map))
-    groups = read_responses(str(responses), dm, group_by, member_column, mapping)
-    report = run_batch(dm, groups, str(responses))
+    got = read_responses(str(responses), dm, group_by, member_column, mapping)
+    report = run_batch(dm, got, str(responses))
     rows = [r.to_json() for r in report.results]
     summary = dict(sorted(report.summary().items()))
     if output is not None:
@@ -144,26 +145,59 @@ def _batch(dm, responses: Path, group_by: str, member_column: Optional[str],
             text = json.dumps({"groups": rows, "summary": summary}, indent=2)
         elif output.suffix == ".csv":
             buf = io.StringIO()
-            w = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["group"])
-            w.writeheader()
-            w.writerows(rows)
+            w = csv.writer(buf)
+            w.writerow(list(rows[0]) if rows else ["group"])
+            w.writerows([spreadsheet_safe(v) for v in r.values()] for r in rows)
             text = buf.getvalue()
         else:
             raise fail(f"{output}: write .csv or .json", 2)
         _write_atomic(output, text)
     if as_json:
         typer.echo(json.dumps({"groups": rows, "summary": summary}, indent=2))
-        return
-    from rich.table import Table
+    else:
+        _print_batch(report, summary, output)
+    errors = report.errors
+    for line in errors[:MAX_ERROR_LINES]:
+        typer.echo(f"decision-map: {line}", err=True)
+    if len(errors) > MAX_ERROR_LINES:
+        typer.echo(f"decision-map: ... and {len(errors) - MAX_ERROR_LINES} more group(s) "
+                   "refused (each has its error in the results)", err=True)
+    if errors:
+        raise typer.Exit(1)
+
+
+MAX_ERROR_LINES = 20  # refused groups named on stderr; the rest are in the results
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A cell a spreadsheet will not run as a formula: text starting with = + - @, a tab
+    or a carriage return gets a leading ' (OWASP's advice for CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _print_batch(report, summary: dict, output: Optional[Path]) -> None:
+    """A table of every group when it fits a terminal screen and nothing is written to a
+    file; otherwise (with -o, to a pipe or file, or more groups than the screen has rows)
+    only the summary: printing 100,000 rows took longer than deciding them."""
+    import shutil
 
     con = console()
-    table = Table("group", "outcome", "verdict", "steps", "decided at", box=None)
-    for r in report.results:
-        table.add_row(*(clean(x) for x in (r.group, r.outcome or f"stopped: {r.stopped}",
-                                             r.verdict or "", r.steps, r.decided_at or "")))
-    con.print(table)
-    con.print(safe(f"{len(rows)} groups: " + ", ".join(f"{k} {v}" for k, v in
-                                                        summary.items())))
+    results = report.results
+    lines = shutil.get_terminal_size((80, 24)).lines
+    if output is None and sys.stdout.isatty() and len(results) <= max(lines - 3, 1):
+        from rich.table import Table
+
+        table = Table("group", "outcome", "verdict", "steps", "decided at", box=None)
+        for r in results:
+            where = r.outcome or (f"error: {r.error}" if r.error else f"stopped: {r.stopped}")
+            table.add_row(*(clean(x) for x in (r.group, where, r.verdict or "", r.steps,
+                                                 r.decided_at or "")))
+        con.print(table)
+    con.print(safe(f"{len(results)} groups: " + ", ".join(f"{k} {v}" for k, v in
+                                                           summary.items())))
     if output is not None:
         con.print(safe(f"results written to {output}"))
 
