@@ -145,8 +145,11 @@ def walk_group(dm, g: str, rows: list[tuple[int, dict]]) -> GroupResult:
 
 def assert_parity(dm, groups: dict[str, list[tuple[int, dict]]]) -> None:
     """run_batch equals Walk on every group; a group whose vote Walk refuses gets an error
-    row with Walk's message, naming one of its rows, and the other groups their results."""
-    report = run_batch(dm, groups, "responses.csv")
+    row with Walk's message, naming one of its rows, and the other groups their results.
+    Both ways the batch walks are held to it: sets of groups split by array operations at
+    each question (one_by_one=0), and one group at a time."""
+    report = run_batch(dm, groups, "responses.csv", one_by_one=0)
+    assert report == run_batch(dm, groups, "responses.csv", one_by_one=len(groups))
     assert [r.group for r in report.results] == list(groups)
     for got, (g, rows) in zip(report.results, groups.items(), strict=True):
         try:

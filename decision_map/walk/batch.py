@@ -68,12 +68,14 @@ class BatchReport:
 
 @paused()
 def run_batch(dm: DecisionMap, responses: Responses | dict[str, list[tuple[int, dict]]],
-              path: str) -> BatchReport:
+              path: str, one_by_one: int | None = None) -> BatchReport:
     """Decide every group; a vote that does not fit gives its group an error row naming
-    the file, row and question."""
+    the file, row and question. A set of at most `one_by_one` groups on one path is walked
+    a group at a time (default ONE_BY_ONE; the results are the same either way)."""
     if isinstance(responses, dict):
         responses = from_groups(responses, path)
-    return _Columnar(dm, responses, path).run()
+    return _Columnar(dm, responses, path,
+                     ONE_BY_ONE if one_by_one is None else one_by_one).run()
 
 
 def run_batch_engine(dm: DecisionMap, groups: dict[str, list[tuple[int, dict]]],
@@ -203,24 +205,43 @@ def _fork(stack: list[Frame]) -> list[Frame]:
 # ---------------------------------------------------------------- deciding by column
 
 NONE, ERROR = -1, -2  # a group's decision at a question: nobody answered, a refused cell
+ONE_BY_ONE = 16  # a set of groups this small is walked one group at a time, without arrays
 
 
 class _Question:
     """One question decided for every group at once: `of_group[g]` indexes `decisions`
-    (a _D), or is NONE or ERROR."""
+    (a _D), or is NONE or ERROR; `listed` is the same as a list, for walking one group."""
 
-    __slots__ = ("of_group", "decisions")
+    __slots__ = ("of_group", "decisions", "listed")
 
     def __init__(self, of_group: np.ndarray, decisions: list[_D]) -> None:
         self.of_group, self.decisions = of_group, decisions
+        self.listed: list[int] = of_group.tolist()
+
+
+def _unique_rows(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a non-negative integer matrix, and each row's index among
+    them: one integer per row where the counts fit 62 bits (a 1-D sort), else by rows."""
+    bases = mat.max(axis=0).astype(object) + 1 if len(mat) else []
+    total = 1
+    for b in bases:
+        total *= int(b)
+    if len(mat) and total < 2 ** 62:
+        key = np.zeros(len(mat), dtype=np.int64)
+        for j, b in enumerate(bases):
+            key = key * int(b) + mat[:, j]
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        return mat[first], inverse.reshape(-1)
+    uniq, inverse = np.unique(mat, axis=0, return_inverse=True)
+    return uniq, inverse.reshape(-1)
 
 
 class _Columnar:
     """The batch: each question decided by column on first use, the map walked once per
     distinct path, groups split at each question by their decision."""
 
-    def __init__(self, dm: DecisionMap, r: Responses, path: str) -> None:
-        self.dm, self.r, self.path = dm, r, path
+    def __init__(self, dm: DecisionMap, r: Responses, path: str, one_by_one: int) -> None:
+        self.dm, self.r, self.path, self.one_by_one = dm, r, path, one_by_one
         self.router = router_for(dm)
         self.top_id = dm.id
         n_groups = len(r.groups)
@@ -293,8 +314,7 @@ class _Columnar:
         tally = np.bincount(self.r.group_of[given].astype(np.int64) * n_cls + cls[given],
                             minlength=n_groups * n_cls).reshape(n_groups, n_cls)
         mat = np.hstack([self.sizes[:, None], tally])
-        uniq, inverse = np.unique(mat, axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
+        uniq, inverse = _unique_rows(mat)
         codes = np.empty(len(uniq), dtype=np.int32)
         decisions: list[_D] = []
         for u, row in enumerate(uniq.tolist()):
@@ -320,38 +340,41 @@ class _Columnar:
 
     def run(self) -> BatchReport:
         r = self.r
-        live = []
-        for g in range(len(r.groups)):
-            members = self.members_of(g)
-            bad = self._bad_group(g, members)
-            if bad:
-                self.out[g] = _failed(r.groups[g], len(members), bad)
-            else:
-                live.append(g)
-        if live:
+        bad = self._bad_groups()
+        for g, error in bad.items():
+            self.out[g] = _failed(r.groups[g], int(self.sizes[g]), error)
+        live = np.array([g for g in range(len(r.groups)) if g not in bad], dtype=np.int64)
+        if len(live):
             stack = [Frame(self.router)]
             rec = _Count()
             if advance(stack, [], rec, render=False):
-                work = [(stack, rec, np.array(live, dtype=np.int64), 0)]
+                work = [(stack, rec, live, 0)]
             else:
-                self._finish(stack, rec, np.array(live, dtype=np.int64))
+                self._finish(stack, rec, live.tolist())
                 work = []
             while work:
                 self._step(work, *work.pop())
         return BatchReport([x for x in self.out if x is not None])
 
-    def _bad_group(self, g: int, members: list[str]) -> str | None:
-        named = [(int(self.r.rows[i]), self.r.members[i]) for i in self.rows_of(g)]
-        seen: set[str] = set()
-        for n, m in named:
-            if m in seen:
-                return f"{self.path}:row {n}: group {self.r.groups[g]!r} lists member {m!r} twice"
-            seen.add(m)
-        try:
-            group_names(members)
-        except WalkError as e:
-            return _located(self.r.groups[g], str(e), named, self.path)
-        return None
+    def _bad_groups(self) -> dict[int, str]:
+        """Groups listing a member twice, or a member with no name: {group: located line}."""
+        r = self.r
+        seen: set[tuple[int, str]] = set()
+        bad: dict[int, str] = {}
+        for i, (g, m) in enumerate(zip(r.group_of.tolist(), r.members, strict=True)):
+            if g in bad:
+                continue
+            if (g, m) in seen:
+                bad[g] = (f"{self.path}:row {int(r.rows[i])}: group {r.groups[g]!r} "
+                          f"lists member {m!r} twice")
+            seen.add((g, m))
+            if not m.strip() or m != m.strip():
+                try:
+                    group_names(self.members_of(g))
+                except WalkError as e:
+                    named = [(int(r.rows[j]), r.members[j]) for j in self.rows_of(g)]
+                    bad[g] = _located(r.groups[g], str(e), named, self.path)
+        return bad
 
     def _step(self, work: list, stack: list[Frame], rec: _Count, gids: np.ndarray,
               submissions: int) -> None:
@@ -363,6 +386,10 @@ class _Columnar:
                 self.out[g] = _failed(self.r.groups[g], int(self.sizes[g]), _located(
                     self.r.groups[g], f"the walk did not end within {MAX_STEPS} steps",
                     named, self.path))
+            return
+        if len(gids) <= self.one_by_one:
+            for g in gids.tolist():
+                self._walk_one(_fork(stack), rec.copy(), g, submissions)
             return
         f = stack[-1]
         nid = f.node
@@ -377,7 +404,7 @@ class _Columnar:
                 done = rec.copy()
                 where = nid if len(stack) == 1 else row.key
                 done.stop(f"No answer for question {where!r}.")
-                self._finish(stack, done, sub)
+                self._finish(stack, done, sub.tolist())
                 continue
             if d == ERROR:
                 for g in sub.tolist():
@@ -389,9 +416,37 @@ class _Columnar:
             if answer(s2, [], r2, q.decisions[d], render=False):
                 work.append((s2, r2, sub, submissions + 1))
             else:
-                self._finish(s2, r2, sub)
+                self._finish(s2, r2, sub.tolist())
 
-    def _finish(self, stack: list[Frame], rec: _Count, gids: np.ndarray) -> None:
+    def _walk_one(self, stack: list[Frame], rec: _Count, g: int, submissions: int) -> None:
+        """One group walked on from where its set split off, its decisions looked up."""
+        while True:
+            if submissions >= MAX_STEPS:
+                named = [(int(self.r.rows[i]), self.r.members[i]) for i in self.rows_of(g)]
+                self.out[g] = _failed(self.r.groups[g], int(self.sizes[g]), _located(
+                    self.r.groups[g], f"the walk did not end within {MAX_STEPS} steps",
+                    named, self.path))
+                return
+            f = stack[-1]
+            nid = f.node
+            row = f.router.rows[nid]
+            key = nid if f.dm.id == self.top_id else row.key
+            q = self.question(key, nid, row.node, f.dm)
+            d = q.listed[g]
+            if d == NONE:
+                where = nid if len(stack) == 1 else row.key
+                rec.stop(f"No answer for question {where!r}.")
+                break
+            if d == ERROR:
+                self.out[g] = _failed(self.r.groups[g], int(self.sizes[g]),
+                                      self.refused(g, key, nid, row.node, f.dm))
+                return
+            submissions += 1
+            if not answer(stack, [], rec, q.decisions[d], render=False):
+                break
+        self._finish(stack, rec, [g])
+
+    def _finish(self, stack: list[Frame], rec: _Count, gids: list[int]) -> None:
         """Results for groups whose walk has ended; an outcome's text is rendered for each
         group whose text can differ (a failing text fails the run, as in a `Walk`)."""
         groups = self.r.groups
@@ -403,9 +458,9 @@ class _Columnar:
                 per_group = bool({"group", "texts"} & undeclared(node.text))
             except Exception:  # a text that does not parse: render_text says why, below
                 per_group = False
-            for g in (gids.tolist() if per_group else gids[:1].tolist()):
+            for g in (gids if per_group else gids[:1]):
                 render_text(node.text, self._context(f, g, node), where)
-        for g in gids.tolist():
+        for g in gids:
             self.out[g] = GroupResult(groups[g], int(self.sizes[g]), rec.outcome, rec.verdict,
                                       rec.steps, rec.decided_at, rec.stopped)
 
