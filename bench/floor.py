@@ -322,3 +322,21 @@ def run(map_path: str, csv_path: str, group_col: str = "group") -> dict[str, tup
             return [c for r in rows if (c := r[i]) != ""]
         out[g] = walk(top, cells_of, len(rows))
     return out
+
+
+def main(argv: list[str]) -> None:
+    """As a process: python -m bench.floor MAP CSV OUT.csv writes the result rows."""
+    map_path, csv_path, out_path = argv
+    res = run(map_path, csv_path)
+    with open(out_path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["group", "outcome", "verdict", "steps", "decided_at", "stopped"])
+        for g, (o, v, s, d, stop) in res.items():
+            w.writerow([g, o or "", v or "", s, d or "", "yes" if stop else ""])
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])

@@ -33,11 +33,13 @@ COALITION = ROOT / "maps" / "coalition-formation.yaml"
 FULL = {"maps": [100, 1000, 10_000], "responses": [(1000, 3), (10_000, 12), (100_000, 7)],
         "decide": (100_000, 7), "dot_map": 1000, "reps": 5, "load_reps": 3, "decide_reps": 3,
         "proc_runs": 10, "layout_reps": 3, "step_reps": 30, "engine_sample": 2000,
-        "paths_maps": [1000, 2000, 3000, 10_000], "paths_reps": 3}
+        "paths_maps": [1000, 2000, 3000, 10_000], "paths_reps": 3,
+        "batch_proc": (100_000, 7), "batch_big": (300_000, 7), "batch_proc_runs": 3}
 SMOKE = {"maps": [40, 100, 200], "responses": [(30, 3), (40, 12), (60, 7)],
          "decide": (60, 7), "dot_map": 100, "reps": 1, "load_reps": 1, "decide_reps": 1,
          "proc_runs": 1, "layout_reps": 1, "step_reps": 1, "engine_sample": None,
-         "paths_maps": [40, 100, 200], "paths_reps": 1}
+         "paths_maps": [40, 100, 200], "paths_reps": 1,
+         "batch_proc": (60, 7), "batch_big": (120, 7), "batch_proc_runs": 1}
 
 FIGURES = [
     ("load_check", "load, validate, build the graph and run every check on the {big}-node map",
@@ -105,7 +107,7 @@ def make_inputs(cfg: dict, data: Path) -> dict:
         assert checks[n]["errors"] == 0, f"generated map {p} has check errors: {diags[:3]}"
     dm = load_map(str(COALITION))
     csvs = {}
-    for groups, members in cfg["responses"]:
+    for groups, members in {*cfg["responses"], cfg["batch_proc"], cfg["batch_big"]}:
         p = data / f"responses-{groups}x{members}.csv"
         if not p.exists():
             gen.write_responses(str(p), dm, groups, members, seed=groups * 100 + members)
@@ -232,7 +234,8 @@ def fig_decide(cfg, inp) -> dict:
         bad = _agree(report, f_out)
         # the fast batch against the engine walking every group (or a sample, for time)
         sample = cfg["engine_sample"]
-        sub = rows if sample is None else dict(list(rows.items())[:sample])
+        by = rows.by_group()
+        sub = by if sample is None else dict(list(by.items())[:sample])
         t = time.perf_counter()
         ref = run_batch_engine(dm, sub, csv_path)
         engine_s = time.perf_counter() - t
@@ -427,6 +430,113 @@ def fig_watch(cfg, inp) -> dict:
                            "answers": said[:3]}}
 
 
+# Runs a command and reports its wall time and peak RSS; a small launcher, as a child
+# forked from this (large) bench process would count the bench's pages in its peak.
+_LAUNCH = ("import os, resource, subprocess, sys, time\n"
+           "t = time.perf_counter()\n"
+           "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+           "dt = time.perf_counter() - t\n"
+           "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+           "print(f'@@ {dt} {rss} {p.returncode}', file=sys.stderr)\n")
+
+
+def _proc(cmd: list[str], cwd: Path = ROOT) -> tuple[float, int, int]:
+    """(wall seconds, peak RSS in KiB, exit code) of one command run as a process."""
+    env = {**os.environ, "NO_COLOR": "1"}
+    p = subprocess.run([sys.executable, "-c", _LAUNCH, *cmd], cwd=cwd, env=env,
+                       capture_output=True, text=True)
+    lines = p.stderr.strip().splitlines()
+    last = lines[-1].split() if lines else []
+    if len(last) != 4 or last[0] != "@@" or last[3] != "0":
+        raise RuntimeError(f"{' '.join(cmd)}: {p.stderr[-300:]}")
+    return float(last[1]), int(last[2]), 0
+
+
+def _side_by_side(cmds: dict[str, list[str]], runs: int) -> dict[str, dict]:
+    """Each command run `runs` times, interleaved: median wall time and peak RSS."""
+    got: dict[str, list[tuple[float, int, int]]] = {k: [] for k in cmds}
+    for _ in range(runs):
+        for k, c in cmds.items():
+            got[k].append(_proc(c))
+    return {k: {"s": statistics.median(x[0] for x in v),
+                "peak_mib": max(x[1] for x in v) / 1024, "runs_s": [x[0] for x in v]}
+            for k, v in got.items()}
+
+
+def fig_processes(cfg, inp, data: Path) -> dict:
+    """The commands as users type them, each beside its floor run as a process in the
+    same loop: the batch with -o, check with and without its cache, --help."""
+    exe = str(Path(sys.executable).parent / "decision-map")
+    py = sys.executable
+    out: dict = {}
+    groups, members = cfg["batch_proc"]
+    csv_path = inp["csvs"][(groups, members)]
+    ours_csv = data / "batch-out.csv"
+    batch = [exe, "run", str(COALITION), "--responses", csv_path, "--group-by", "group",
+             "--member-column", "member", "-o", str(ours_csv)]
+    vec = [py, "-m", "bench.floor_vec", str(COALITION), csv_path, str(data / "vec-out.csv")]
+    plain = [py, "-m", "bench.floor", str(COALITION), csv_path, str(data / "floor-out.csv")]
+    r = _side_by_side({"batch": batch, "vec": vec, "plain": plain}, cfg["batch_proc_runs"])
+    agree = _agree_files(ours_csv, data / "vec-out.csv")
+    out["batch_process"] = {
+        "groups": groups, "members": members,
+        "floor_s": r["vec"]["s"], "measured_s": r["batch"]["s"],
+        "ratio": r["batch"]["s"] / r["vec"]["s"], "target": 1.5,
+        "mem_ratio": r["batch"]["peak_mib"] / r["vec"]["peak_mib"], "mem_target": 1.2,
+        "met": r["batch"]["s"] / r["vec"]["s"] <= 1.5
+        and r["batch"]["peak_mib"] / r["vec"]["peak_mib"] <= 1.2,
+        "peak_mib": r["batch"]["peak_mib"], "floor_peak_mib": r["vec"]["peak_mib"],
+        "plain_floor_s": r["plain"]["s"], "plain_floor_peak_mib": r["plain"]["peak_mib"],
+        "plain_ratio": r["batch"]["s"] / r["plain"]["s"],
+        "floor_agrees_on_every_group": not agree, "disagreements": agree[:5],
+        "runs": r}
+    bg, bm = cfg["batch_big"]
+    big_csv = inp["csvs"][(bg, bm)]
+    dt, rss, _ = _proc([exe, "run", str(COALITION), "--responses", big_csv, "--group-by",
+                        "group", "--member-column", "member", "-o", str(data / "big-out.csv")])
+    out["batch_big"] = {"groups": bg, "members": bm, "floor_s": None, "measured_s": dt,
+                        "ratio": None, "peak_mib": rss / 1024, "target": "< 1.5 GB",
+                        "met": rss * 1024 < 1.5e9}
+    big_map = inp["maps"][max(cfg["maps"])]
+    load = [py, "-c", "import sys, yaml; yaml.load(open(sys.argv[1], 'rb'), "
+            "yaml.CSafeLoader)", big_map]
+    nocache = [exe, "check", "--no-cache", big_map]
+    r = _side_by_side({"check": nocache, "yaml": load}, cfg["proc_runs"])
+    out["check_nocache_process"] = {
+        "floor_s": r["yaml"]["s"], "measured_s": r["check"]["s"],
+        "ratio": r["check"]["s"] / r["yaml"]["s"], "target": 1.0,
+        "met": r["check"]["s"] / r["yaml"]["s"] <= 1.0, "runs": r}
+    cached = [exe, "check", str(COALITION)]
+    _proc(cached)  # fill the cache
+    r = _side_by_side({"cached": cached, "help": [exe, "--help"],
+                       "pass": [py, "-c", "pass"]}, cfg["proc_runs"])
+    out["check_cached_process"] = {
+        "floor_s": r["pass"]["s"], "measured_s": r["cached"]["s"],
+        "ratio": r["cached"]["s"] / r["pass"]["s"], "target": 3.0,
+        "met": r["cached"]["s"] / r["pass"]["s"] <= 3.0,
+        "help_s": r["help"]["s"], "help_ratio": r["help"]["s"] / r["pass"]["s"], "runs": r}
+    return out
+
+
+def _agree_files(ours: Path, floor_csv: Path) -> list[str]:
+    """Groups whose (outcome, verdict, steps, decided_at, stopped?) differ between the
+    batch's -o file and a floor's."""
+    import csv as _csv
+
+    with open(ours, encoding="utf-8", newline="") as fh:
+        mine = {r["group"].removeprefix("'"): (r["outcome"], r["verdict"], r["steps"],
+                                               r["decided_at"], "yes" if r["stopped"] else "")
+                for r in _csv.DictReader(fh)}
+    with open(floor_csv, encoding="utf-8", newline="") as fh:
+        theirs = {r["group"]: (r["outcome"], r["verdict"], r["steps"], r["decided_at"],
+                               r["stopped"]) for r in _csv.DictReader(fh)}
+    bad = [f"{g}: batch {v}, floor {theirs.get(g)}" for g, v in mine.items()
+           if theirs.get(g) != v]
+    if len(mine) != len(theirs):
+        bad.append(f"{len(theirs)} groups in the floor, {len(mine)} in the batch")
+    return bad
+
+
 def fig_render(cfg, inp) -> dict:
     import pygraphviz
     from decision_map_render.dot import to_dot
@@ -525,6 +635,41 @@ def _fmt_s(x: float | None) -> str:
     return f"{x * 1000:.1f} ms" if x < 1 else f"{x:.2f} s"
 
 
+def _process_section(pr: dict | None) -> list[str]:
+    """The commands as users run them, each against its floor as a process."""
+    lines = ["", "## As the commands users run: whole processes, side by side in one loop", ""]
+    if not pr or "error" in pr:
+        return lines + [f"Not measured: {(pr or {}).get('error', 'not run')}."]
+    yn = {True: "yes", False: "**no**"}
+    lines += ["| command | floor (as a process) | measured | ratio | target | met? |",
+              "|---|---|---|---|---|---|"]
+    b = pr["batch_process"]
+    lines.append(
+        f"| `run coalition-formation.yaml --responses {b['groups']:,}x{b['members']}.csv "
+        f"--group-by group --member-column member -o out.csv` | vectorised floor "
+        f"(bench/floor_vec.py, polars + numpy): {_fmt_s(b['floor_s'])}, peak "
+        f"{b['floor_peak_mib']:.0f} MiB; plain floor (bench/floor.py): "
+        f"{_fmt_s(b['plain_floor_s'])}, peak {b['plain_floor_peak_mib']:.0f} MiB | "
+        f"{_fmt_s(b['measured_s'])}, peak {b['peak_mib']:.0f} MiB; floors agree on every "
+        f"group: {'yes' if b['floor_agrees_on_every_group'] else 'NO'} | "
+        f"{b['ratio']:.2f}x time, {b['mem_ratio']:.2f}x memory ({b['plain_ratio']:.2f}x the "
+        f"plain floor) | <= 1.5x time, <= 1.2x memory | {yn[b['met']]} |")
+    g = pr["batch_big"]
+    lines.append(f"| the same, {g['groups']:,} groups of {g['members']} | none (absolute) | "
+                 f"{_fmt_s(g['measured_s'])}, peak {g['peak_mib']:.0f} MiB | — | < 1.5 GB "
+                 f"peak | {yn[g['met']]} |")
+    c = pr["check_nocache_process"]
+    lines.append(f"| `check --no-cache` of the 10,000-node map | `python -c` `yaml.load` "
+                 f"(CSafeLoader) of it: {_fmt_s(c['floor_s'])} | {_fmt_s(c['measured_s'])} | "
+                 f"{c['ratio']:.2f}x | <= 1.0x | {yn[c['met']]} |")
+    c = pr["check_cached_process"]
+    lines.append(f"| `check maps/coalition-formation.yaml` (cached) | `python -c pass`: "
+                 f"{_fmt_s(c['floor_s'])} | {_fmt_s(c['measured_s'])} (`--help`: "
+                 f"{_fmt_s(c['help_s'])}, {c['help_ratio']:.1f}x) | {c['ratio']:.2f}x | "
+                 f"<= 3x | {yn[c['met']]} |")
+    return lines
+
+
 def write_report(res: dict, out: Path, smoke: bool) -> None:
     cfg = res["config"]
     big, dotn = max(cfg["maps"]), cfg["dot_map"]
@@ -593,6 +738,7 @@ def write_report(res: dict, out: Path, smoke: bool) -> None:
                      f"{'yes' if d['floor_agrees_on_every_group'] else 'NO'}"
                      f" | {d['engine_groups_checked']:,} groups walked by the engine, "
                      f"{d['engine_mismatches']} differ ({d['engine_per_group_ms']:.2f} ms/group) |")
+    lines += _process_section(figs.get("processes"))
     fp = figs.get("paths")
     if fp and "sizes" in fp:
         lines += ["", "## `paths` on generated maps, every size", "",
@@ -663,6 +809,9 @@ def main(argv: list[str] | None = None) -> dict:
     r = step("check_process", lambda: fig_check_process(cfg))
     if r:
         figs["check_process"] = r
+    r = step("processes", lambda: fig_processes(cfg, inp, data))
+    if r:
+        figs["processes"] = r
     r = step("render", lambda: fig_render(cfg, inp))
     if r:
         figs.update(r if "error" not in r else {"dot": r, "focus_draw": r})
