@@ -62,9 +62,6 @@ def run_cmd(
                                          help="End the trace at an unanswered question."),
 ) -> None:
     """Walk a map with a group's answers, or many groups' responses from a CSV."""
-    from ..io.answers import load_answers
-    from ..walk.replay import run_answers
-
     dm = _load(map_file)
     if responses is not None:
         if answers_file is not None:
@@ -75,6 +72,9 @@ def run_cmd(
         return
     if answers_file is None:
         raise fail("give an answers file, or --responses FILE.csv --group-by COLUMN", 2)
+    from ..io.answers import load_answers
+    from ..walk.replay import run_answers
+
     answers = load_answers(str(answers_file), dm)
     trace = run_answers(dm, answers, str(answers_file), stop_at_missing=stop_at_missing)
     if trace_out is not None:
