@@ -249,6 +249,7 @@ class _Columnar:
         self.sizes = np.bincount(r.group_of, minlength=n_groups)
         self.starts = np.concatenate(([0], np.cumsum(self.sizes)))
         self.questions: dict[str, _Question] = {}
+        self.heard: dict[str, list[str | None]] = {}
         self.out: list[GroupResult | None] = [None] * n_groups
 
     # ------------------------------------------------------------ per group, when needed
@@ -458,23 +459,38 @@ class _Columnar:
                 per_group = bool({"group", "texts"} & undeclared(node.text))
             except Exception:  # a text that does not parse: render_text says why, below
                 per_group = False
+            # what every group on this path shares, built once (the sandbox is immutable)
+            base = template_context(f, [], node)
+            asked = [qid for qid, d in f.decisions.items() if d.status == "decided"
+                     and isinstance(f.router.rows[qid].node, TextQuestion)]
             for g in (gids if per_group else gids[:1]):
-                render_text(node.text, self._context(f, g, node), where)
+                render_text(node.text, self._context(base, f, asked, g), where)
         for g in gids:
             self.out[g] = GroupResult(groups[g], int(self.sizes[g]), rec.outcome, rec.verdict,
                                       rec.steps, rec.decided_at, rec.stopped)
 
-    def _context(self, f: Frame, g: int, node: Any) -> dict[str, Any]:
-        """What group `g`'s outcome text reads: its names, and the words each decided text
-        question heard from it."""
-        decisions = dict(f.decisions)
-        for qid, d in f.decisions.items():
-            if d.status == "decided" and isinstance(f.router.rows[qid].node, TextQuestion):
-                heard = tuple((m, t.strip()) for m, t in self.cells_of(g, qid)
-                              if normal_special(t.strip()) != ABSTAIN)
-                decisions[qid] = _D(d.status, d.value, heard)
-        f2 = Frame.__new__(Frame)
-        f2.dm, f2.decisions = f.dm, decisions
-        return template_context(f2, self.members_of(g), node)
+    def _heard(self, key: str) -> list[str | None]:
+        """Per distinct cell of a text question's column: the words as heard (None for an
+        abstention), worked out once per column."""
+        got = self.heard.get(key)
+        if got is None:
+            col = self.r.columns[key]
+            got = self.heard[key] = [None if normal_special(t.strip()) == ABSTAIN else t.strip()
+                                     for t in col.texts]
+        return got
 
-
+    def _context(self, base: dict[str, Any], f: Frame, asked: list[str],
+                 g: int) -> dict[str, Any]:
+        """What group `g`'s outcome text reads: the path's answers and statuses, its names,
+        and the words each decided text question heard from it."""
+        rows = self.rows_of(g)
+        members = self.r.members
+        texts = {k: v for k, v in base["texts"].items() if k not in asked}
+        for qid in asked:
+            heard = self._heard(qid)
+            codes = self.r.columns[qid].codes
+            said = [[members[i], w] for i in rows
+                    if (c := int(codes[i])) >= 0 and (w := heard[c]) is not None]
+            if said:
+                texts[qid] = said
+        return {**base, "texts": texts, "group": [members[i] for i in rows]}
