@@ -88,18 +88,49 @@ def from_groups(groups: dict[str, list[tuple[int, dict]]], path: str) -> Respons
 def read_responses(path: str, dm: DecisionMap, group_by: str, member_column: str | None = None,
                    header_map: dict[str, str] | None = None) -> Responses:
     """The responses file by column; a file that does not fit names its row."""
-    raw = _read_bytes(path)
-    if not raw.strip():
+    head, quotes, blank, source = _scan(path)
+    if blank:
         raise InputError("the responses file is empty", path)
-    header = next(csv.reader(io.StringIO(raw[:raw.find(b"\n") + 1 or len(raw)]
-                                          .decode("utf-8", "replace"), newline="")), [])
+    header = next(csv.reader(io.StringIO(head.decode("utf-8", "replace"), newline="")), [])
     picks, gi, mi = _columns(path, dm, header, group_by, member_column, header_map)
     got = None
-    if raw.count(b'"') % 2 == 0:  # an odd count is a quote left open: csv.reader names it
-        got = _fast(path, raw, header, picks, gi, mi)
+    if quotes % 2 == 0:  # an odd count is a quote left open: csv.reader names it
+        got = _fast(path, source, header, picks, gi, mi)
     if got is None:
         got = _slow(path, picks, gi, mi, group_by, len(header))
     return got
+
+
+CHUNK = 16 * 1024 * 1024  # bytes read at a time when scanning a file for its quotes
+
+
+def _scan(path: str) -> tuple[bytes, int, bool, Any]:
+    """The first line, the number of `"` in the file, whether it is blank, and what the
+    columnar reader reads: the path of a regular file (scanned in chunks, so it is never
+    held whole in memory twice), else the bytes read."""
+    try:
+        regular = os.path.isfile(path)
+        size = os.stat(path).st_size if regular else 0
+    except (OSError, ValueError):
+        regular, size = False, 0
+    if size > MAX_RESPONSES_BYTES:
+        raise InputError(f"the file is larger than {MAX_RESPONSES_BYTES} bytes "
+                         f"({INPUT_SIZE_HINT})", path)
+    if not regular:
+        import pyarrow as pa
+
+        raw = _read_bytes(path)
+        first = raw[:raw.find(b"\n") + 1 or len(raw)]
+        return first, raw.count(b'"'), not raw.strip(), pa.py_buffer(raw)
+    quotes, blank, head = 0, True, b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            if not head:
+                head = chunk[3:] if chunk.startswith(b"\xef\xbb\xbf") else chunk
+                head = head[:head.find(b"\n") + 1 or len(head)]
+            quotes += chunk.count(b'"')
+            blank = blank and chunk.isspace()
+    return head, quotes, blank, path
 
 
 def _read_bytes(path: str) -> bytes:
@@ -143,7 +174,7 @@ def _columns(path: str, dm: DecisionMap, header: list[str], group_by: str,
     return picks, last[group_by], last[member_column] if member_column else None
 
 
-def _fast(path: str, raw: bytes, header: list[str], picks: list[tuple[int, str]], gi: int,
+def _fast(path: str, source: Any, header: list[str], picks: list[tuple[int, str]], gi: int,
           mi: int | None) -> Responses | None:
     """The file read by column with pyarrow; None for anything it refuses (the slow
     reader then names the row)."""
@@ -155,7 +186,7 @@ def _fast(path: str, raw: bytes, header: list[str], picks: list[tuple[int, str]]
     dict_t = pa.dictionary(pa.int32(), pa.string())
     try:
         table = pcsv.read_csv(
-            pa.py_buffer(raw),
+            source,
             read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pcsv.ParseOptions(newlines_in_values=True),
             convert_options=pcsv.ConvertOptions(
