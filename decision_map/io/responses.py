@@ -197,11 +197,20 @@ def _fast(path: str, source: Any, header: list[str], picks: list[tuple[int, str]
         return None
     n = table.num_rows
 
+    done: dict[int, tuple[np.ndarray, list[str]]] = {}
+
     def column(i: int) -> tuple[np.ndarray, list[str]]:
-        arr = table.column(names[i]).combine_chunks() if n else pa.array([], dict_t)
-        if isinstance(arr, pa.ChunkedArray):  # pragma: no cover - older pyarrow
-            arr = arr.combine_chunks()
-        return _codes(arr.indices), arr.dictionary.to_pylist()
+        """Column i as codes and texts; its Arrow copy is dropped at once (peak memory)."""
+        nonlocal table
+        got = done.get(i)
+        if got is None:
+            arr = table.column(names[i]).combine_chunks() if n else pa.array([], dict_t)
+            if isinstance(arr, pa.ChunkedArray):  # pragma: no cover - older pyarrow
+                arr = arr.combine_chunks()
+            table = table.drop_columns([names[i]])
+            texts = arr.dictionary.to_pylist()
+            got = done[i] = (_codes(arr.indices, len(texts)), texts)
+        return got
 
     gcodes, gtexts = column(gi)
     stripped = [t.strip() for t in gtexts]
@@ -229,13 +238,15 @@ def _fast(path: str, source: Any, header: list[str], picks: list[tuple[int, str]
     return Responses(path, list(order), group_of, members, rows, columns)
 
 
-def _codes(indices) -> np.ndarray:
-    """A dictionary column's int32 codes as a numpy array, -1 where the cell is empty,
-    read from the Arrow buffers (pyarrow.compute takes longer to import than this takes)."""
+def _codes(indices, distinct: int) -> np.ndarray:
+    """A dictionary column's codes as a numpy array, -1 where the cell is empty, read from
+    the Arrow buffers (pyarrow.compute takes longer to import than this takes); int16 when
+    the column has fewer than 32,767 distinct cells, as nearly every question's has."""
     n, off = len(indices), indices.offset
     validity, data = indices.buffers()[:2]
-    codes = np.frombuffer(data, dtype=np.int32, count=off + n)[off:].copy() if n else \
-        np.empty(0, dtype=np.int32)
+    small = np.int16 if distinct < 32767 else np.int32
+    codes = np.frombuffer(data, dtype=np.int32, count=off + n)[off:].astype(small) if n \
+        else np.empty(0, dtype=small)
     if validity is not None and indices.null_count:
         bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
         codes[bits[off:off + n] == 0] = -1
