@@ -23,9 +23,14 @@ from . import floor
 
 def _factor(s: pl.Series) -> tuple[np.ndarray, list[str]]:
     """Codes (-1 for empty) and the distinct values of one string column."""
-    texts = s.drop_nulls().unique().sort()
-    codes = s.rank("dense").fill_null(0).to_numpy().astype(np.int64) - 1
-    return codes, texts.to_list()
+    phys = s.cast(pl.Categorical).to_physical().fill_null(2 ** 32 - 1).to_numpy()
+    ids, first, codes = np.unique(phys, return_index=True, return_inverse=True)
+    codes = codes.reshape(-1).astype(np.int64)
+    texts = s.gather(first).to_list()
+    if len(ids) and ids[-1] == 2 ** 32 - 1:  # the empty cells' id sorts last
+        codes[codes == len(ids) - 1] = -1
+        texts = texts[:-1]
+    return codes, texts
 
 
 def _unique_rows(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
