@@ -29,6 +29,12 @@ def test_bench_smoke_writes_every_figure_and_the_floor_agrees(tmp_path):
                 "DOT built", "focus mode"):
         assert key in table, key
     assert "AMD" in table or "Intel" in table or "cores" in table
+    # the commands as processes beside their floors; the batch's -o file agrees with the
+    # vectorised floor on every group
+    pr = data["figures"]["processes"]
+    assert "error" not in pr, pr
+    assert pr["batch_process"]["floor_agrees_on_every_group"], pr["batch_process"]
+    assert "whole processes" in table
     # generated maps pass the checker with no errors
     assert all(c["errors"] == 0 for c in data["inputs"]["checks"].values())
     # the floor agrees with the engine on every group of every responses file, and the
