@@ -158,10 +158,10 @@ def _batch(dm, responses: Path, group_by: str, member_column: Optional[str],
         _print_batch(report, summary, output)
     errors = report.errors
     for line in errors[:MAX_ERROR_LINES]:
-        typer.echo(f"decision-map: {line}", err=True)
+        error(line)
     if len(errors) > MAX_ERROR_LINES:
-        typer.echo(f"decision-map: ... and {len(errors) - MAX_ERROR_LINES} more group(s) "
-                   "refused (each has its error in the results)", err=True)
+        error(f"... and {len(errors) - MAX_ERROR_LINES} more group(s) refused (each has its "
+              "error in the results)")
     if errors:
         raise typer.Exit(1)
 
