@@ -125,6 +125,12 @@ def template_limits(**changes: int) -> Iterator[TemplateLimits]:
         _LIMITS.reset(token)
 
 
+def limits_block() -> TemplateLimits | None:
+    """The limits of the `template_limits` block in force, if any (the check cache keys
+    on it beside the environment variable)."""
+    return _LIMITS.get()
+
+
 def current_limits() -> TemplateLimits:
     """The limits in force: a `template_limits` block's, else the defaults as the
     environment variable changes them (the way to raise one from the command line)."""

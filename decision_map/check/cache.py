@@ -13,12 +13,12 @@ import hashlib
 import json
 import os
 import stat
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from ..errors import Diagnostic, Where
-from ..templating import current_limits
 
 MAX_HASH_BYTES = 64 * 1024 * 1024  # bigger files are not cached (io.yaml_source's input limit)
 
@@ -69,11 +69,24 @@ def _folder() -> Path:
     return Path(os.environ.get("DECISION_MAP_CACHE") or user_cache_dir("decision-map")) / "check"
 
 
+# templating.LIMITS_VARIABLE, spelled here so that a cached answer never imports Jinja2
+LIMITS_VARIABLE = "DECISION_MAP_TEMPLATE_LIMITS"
+
+
+def _limits_key() -> Any:
+    """What can change DM119: the outcome-text limits in force. Until the sandbox is
+    imported no `template_limits` block can be active, so the variable alone tells, and a
+    cached check answers without importing Jinja2."""
+    sandbox = sys.modules.get("decision_map.templating")
+    block = sandbox.limits_block() if sandbox is not None else None
+    return [os.environ.get(LIMITS_VARIABLE, ""), dataclasses.astuple(block) if block else None]
+
+
 def _key(path: str, options_key: str) -> str | None:
     content = _sha_file(path)
     if content is None:
         return None
-    limits = dataclasses.astuple(current_limits())  # DECISION_MAP_TEMPLATE_LIMITS changes DM119
+    limits = _limits_key()
     raw = json.dumps([FORMAT, _code_fingerprint(), os.getcwd(), path, content, options_key,
                       limits])
     return hashlib.sha256(raw.encode()).hexdigest()
