@@ -6,16 +6,19 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench schema diagnostics clean
+.PHONY: run live test lint bench schema diagnostics clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,live]'
 	touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/decision-map step maps/coalition-formation.yaml $(ARGS)
+
+live: $(STAMP)
+	$(BIN)/decision-map serve maps/coalition-formation.yaml $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -255,6 +255,20 @@ def _register_optional(args: list[str]) -> None:
         except ModuleNotFoundError as e:
             if e.name != f"{__package__}.{name}":
                 raise
+    _register_plugins(command)
+
+
+def _register_plugins(command: str | None) -> None:
+    """Commands from optional packages (`serve` from the live room) come in through the
+    `decision_map.commands` entry point, so the core never imports them."""
+    if command in COMMAND_MODULES:
+        return
+    from importlib.metadata import entry_points
+
+    found = {ep.name: ep for ep in entry_points(group="decision_map.commands")}
+    # the one asked for, or all of them for help or an unknown word
+    for name in [command] if command in found else sorted(found):
+        found[name].load()(app)
 
 
 def main(argv: Optional[list[str]] = None) -> None:

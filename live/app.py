@@ -1,0 +1,498 @@
+"""The live room's web app: Starlette routes over the store, one room state per room kept in
+step with the log, server-rendered pages, plain form posts and Server-Sent Events.
+
+Roles: a member holds a cookie for a claimed roster name, the facilitator and the projector
+each a cookie swapped for a one-time link's key. Every page and post checks its role here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from decision_map.errors import DecisionMapError
+from decision_map.io.loader import DecisionMap, load_map
+from decision_map.walk.engine import Walk
+
+from . import security as sec
+from .ballots import VoteError, ballot_from_form, form_for, said
+from .room import RoomState, replay
+from .store import Store, StoreError
+
+HERE = Path(__file__).parent
+HEARTBEAT = 15.0  # seconds between SSE heartbeats (each carries the current seq)
+MAX_STREAMS = 500  # open SSE streams per process
+
+
+@dataclass
+class Live:
+    """What the app shares between requests: the store, the rooms' states, the wake-ups."""
+
+    store: Store
+    secret: bytes
+    rooms: dict[str, tuple[DecisionMap, RoomState]] = field(default_factory=dict)
+    wake: dict[str, asyncio.Event] = field(default_factory=dict)
+    pictures: dict[tuple[str, int], bytes] = field(default_factory=dict)
+    stopping: asyncio.Event | None = None
+    streams: int = 0
+
+    def state(self, room: str) -> tuple[DecisionMap, RoomState]:
+        """The room's map and state, caught up with its log."""
+        if room not in self.rooms:
+            events = self.store.events(room)
+            if not events:
+                raise KeyError(room)
+            dm = load_map(events[0].payload["map_path"])
+            self.rooms[room] = (dm, replay(dm, events))
+        dm, st = self.rooms[room]
+        for e in self.store.events(room, after=st.seq):
+            st.apply(e)
+        return dm, st
+
+    def publish(self, room: str) -> None:
+        """Wake every stream of the room (they reread the state themselves)."""
+        ev = self.wake.pop(room, None)
+        if ev is not None:
+            ev.set()
+
+    def waiter(self, room: str) -> asyncio.Event:
+        return self.wake.setdefault(room, asyncio.Event())
+
+
+templates = Environment(loader=FileSystemLoader(HERE / "templates"),
+                        autoescape=select_autoescape(default=True, default_for_string=True))
+
+
+def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    html = templates.get_template(name).render(request=request, **ctx)
+    return HTMLResponse(html, status_code=status)
+
+
+def live(request: Request) -> Live:
+    return request.app.state.live
+
+
+def cookie_name(role: str, room: str) -> str:
+    return f"dm_{role}_{room[:8]}"
+
+
+def role_of(request: Request, room: str) -> tuple[str, str | None]:
+    """Who is asking: ("facilitator"|"projector"|"member"|"stranger", member name)."""
+    lv = live(request)
+    info = lv.store.room(room)
+    if info is None:
+        return "stranger", None
+    f = request.cookies.get(cookie_name("f", room))
+    if f and sec.token_hash(f) == info["facilitator_key_hash"]:
+        return "facilitator", None
+    m = request.cookies.get(cookie_name("m", room))
+    if m:
+        name = lv.store.member_for(room, sec.token_hash(m))
+        if name:
+            return "member", name
+    p = request.cookies.get(cookie_name("p", room))
+    if p and sec.token_hash(p) == info["projector_key_hash"]:
+        return "projector", None
+    return "stranger", None
+
+
+def _csrf_bound(request: Request, room: str, role: str) -> str:
+    short = {"facilitator": "f", "member": "m", "projector": "p"}.get(role)
+    cookie = request.cookies.get(cookie_name(short, room)) if short else None
+    return f"{room}:{role}:{cookie or ''}"
+
+
+def csrf(request: Request, room: str, role: str) -> str:
+    return sec.form_token(live(request).secret, _csrf_bound(request, room, role))
+
+
+async def posted(request: Request, room: str, role: str) -> dict[str, Any] | Response:
+    """The posted form, or the refusal of a cross-site post or a missing form token."""
+    headers = {k.decode().lower(): v.decode() for k, v in request.scope["headers"]}
+    if not sec.same_origin(headers, request.headers.get("host", ""), request.url.scheme):
+        return PlainTextResponse("cross-site post refused", status_code=403)
+    form = await request.form(max_files=0, max_fields=50)
+    data: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+    data["choices"] = [v for v in form.getlist("choices") if isinstance(v, str)]
+    if not sec.form_token_ok(live(request).secret, _csrf_bound(request, room, role),
+                             data.get("csrf", "")):
+        return PlainTextResponse("the form is stale or forged: reload the page",
+                                 status_code=403)
+    return data
+
+
+def _set_cookie(resp: Response, name: str, value: str, room: str) -> None:
+    resp.set_cookie(name, value, path=f"/r/{room}", httponly=True, samesite="lax",
+                    max_age=60 * 60 * 24 * 60)
+
+
+def forbidden() -> PlainTextResponse:
+    return PlainTextResponse("not allowed here: open your own link", status_code=403)
+
+
+def go(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# ---------------------------------------------------------------- joining
+
+
+async def home(request: Request) -> Response:
+    return page(request, "home.html")
+
+
+async def join_code(request: Request) -> Response:
+    form = await request.form(max_files=0, max_fields=5)
+    code = str(form.get("code") or "")[:12]
+    room = live(request).store.room_by_code(code)
+    if room is None:
+        return page(request, "home.html", 404, error="No open room has that code.")
+    return go(f"/r/{room}/join")
+
+
+async def join_link(request: Request) -> Response:
+    room = live(request).store.room_by_code(request.path_params["code"])
+    return go(f"/r/{room}/join") if room else page(request, "home.html", 404,
+                                                     error="That join link is not open.")
+
+
+async def join(request: Request) -> Response:
+    room = request.path_params["room"]
+    lv = live(request)
+    role, name = role_of(request, room)
+    if lv.store.room(room) is None:
+        return PlainTextResponse("no such room", status_code=404)
+    if role == "member":
+        return go(f"/r/{room}/me")
+    dm, st = lv.state(room)
+    if request.method == "POST":
+        data = await posted(request, room, "stranger")
+        if isinstance(data, Response):
+            return data
+        wanted = str(data.get("name") or "")
+        if wanted not in st.group:
+            return page(request, "join.html", 400, dm=dm, st=st, room=room,
+                        csrf=csrf(request, room, "stranger"), error="Choose a name from the list.")
+        token = sec.new_token()
+        if not lv.store.add_member(room, wanted, sec.token_hash(token)):
+            return page(request, "join.html", 409, dm=dm, st=st, room=room,
+                        csrf=csrf(request, room, "stranger"),
+                        error=f"{wanted} has already joined. Ask the facilitator if that's wrong.")
+        lv.store.append(room, "member_claimed", {"member": wanted}, actor=wanted)
+        lv.publish(room)
+        resp = go(f"/r/{room}/me")
+        _set_cookie(resp, cookie_name("m", room), token, room)
+        return resp
+    return page(request, "join.html", dm=dm, st=st, room=room,
+                csrf=csrf(request, room, "stranger"))
+
+
+async def key_link(request: Request) -> Response:
+    """The one-time facilitator or projector link: the key becomes an HttpOnly cookie."""
+    room, who = request.path_params["room"], request.path_params["who"]
+    info = live(request).store.room(room)
+    key = request.query_params.get("k", "")
+    column = {"f": "facilitator_key_hash", "p": "projector_key_hash"}.get(who)
+    if info is None or column is None or sec.token_hash(key) != info[column]:
+        return forbidden()
+    resp = go(f"/r/{room}/{'facilitate' if who == 'f' else 'projector'}")
+    _set_cookie(resp, cookie_name(who, room), key, room)
+    return resp
+
+
+# ---------------------------------------------------------------- pages
+
+
+def _common(request: Request, room: str, role: str) -> dict[str, Any]:
+    dm, st = live(request).state(room)
+    pos = st.position
+    form = form_for(pos.node, pos_defaults(st)) if pos else None
+    return {"dm": dm, "st": st, "pos": pos, "form": form, "room": room, "role": role,
+            "csrf": csrf(request, room, role), "said": said, "public": st.public()}
+
+
+def pos_defaults(st: RoomState) -> Any:
+    return st.walk.frame.dm.model.defaults
+
+
+async def member_page(request: Request) -> Response:
+    room = request.path_params["room"]
+    role, name = role_of(request, room)
+    if role != "member":
+        return go(f"/r/{room}/join") if live(request).store.room(room) else forbidden()
+    ctx = _common(request, room, role)
+    cast = ctx["st"].casts.get(name)
+    return page(request, "member.html", me=name, cast=cast,
+                error=request.query_params.get("error", "")[:200], **ctx)
+
+
+async def vote(request: Request) -> Response:
+    room = request.path_params["room"]
+    role, name = role_of(request, room)
+    if role != "member" or name is None:
+        return forbidden()
+    data = await posted(request, room, role)
+    if isinstance(data, Response):
+        return data
+    return _cast(request, room, name, data, None, f"/r/{room}/me")
+
+
+def _cast(request: Request, room: str, member: str, data: dict[str, Any],
+          entered_by: str | None, back: str) -> Response:
+    lv = live(request)
+    _, st = lv.state(room)
+    pos = st.position
+    if st.phase != "open" or pos is None or str(st.round) != str(data.get("round")):
+        return go(f"{back}?error=The+vote+has+closed%3B+your+vote+was+not+counted.")
+    try:
+        ballot = ballot_from_form(pos.node, pos_defaults(st), member, data)
+    except VoteError as e:
+        from urllib.parse import quote
+
+        return go(f"{back}?error={quote(str(e))}")
+    payload = {"round": st.round, "member": member, "ballot": ballot.to_json()}
+    if entered_by:
+        payload["entered_by"] = entered_by
+    lv.store.append(room, "ballot_cast", payload, actor=entered_by or member)
+    lv.publish(room)
+    return go(back)
+
+
+async def facilitate(request: Request) -> Response:
+    room = request.path_params["room"]
+    role, _ = role_of(request, room)
+    if role != "facilitator":
+        return forbidden()
+    ctx = _common(request, room, role)
+    st: RoomState = ctx["st"]
+    leads = None
+    if st.phase == "closed" and st.decision is not None:
+        leads = await run_in_threadpool(_leads_to, ctx["dm"], st)
+    info = live(request).store.room(room)
+    return page(request, "facilitate.html", leads=leads, join_code=info["join_code"],
+                error=request.query_params.get("error", "")[:200], **ctx)
+
+
+def _leads_to(dm: DecisionMap, st: RoomState) -> str:
+    """Where accepting the closed vote would take the group (a trial walk, thrown away)."""
+    trial = Walk(dm, st.group, st.walk.submissions)
+    trial.submit(st.ballots())
+    nxt = trial.current()
+    if nxt is not None:
+        return f"the next question: {nxt.node.ask.strip()}"
+    t = trial.trace
+    return f"the end: {t.outcome}" if t.outcome else "the end of the walk"
+
+
+ACTIONS = {"open", "close", "accept", "revote", "back"}
+
+
+async def act(request: Request) -> Response:
+    room = request.path_params["room"]
+    role, _ = role_of(request, room)
+    if role != "facilitator":
+        return forbidden()
+    data = await posted(request, room, role)
+    if isinstance(data, Response):
+        return data
+    lv = live(request)
+    _, st = lv.state(room)
+    action = data.get("action", "")
+    try:
+        expected = int(data.get("seq", "-1"))
+    except ValueError:
+        expected = -1
+    back = f"/r/{room}/facilitate"
+    if action not in ACTIONS:
+        return go(f"{back}?error=unknown+action")
+    try:
+        if action == "open" and st.phase == "waiting":
+            lv.store.append(room, "vote_opened", {"round": st.round + 1}, "facilitator",
+                            expected)
+        elif action == "close" and st.phase == "open":
+            lv.store.append(room, "vote_closed", {"round": st.round}, "facilitator", expected)
+        elif action == "revote" and st.phase == "closed":
+            lv.store.append(room, "revote", {"round": st.round + 1}, "facilitator", expected)
+        elif action == "accept" and st.phase == "closed":
+            lv.store.append(room, "step_submitted",
+                            {"ballots": [b.to_json() for b in st.ballots()]}, "facilitator",
+                            expected)
+        elif action == "back" and st.walk.submissions and st.phase in ("waiting", "finished"):
+            lv.store.append(room, "step_undone", {}, "facilitator", expected)
+        else:
+            return go(f"{back}?error=That+is+not+possible+now.")
+    except StoreError as e:
+        return go(f"{back}?error={str(e).replace(' ', '+')}")
+    lv.publish(room)
+    return go(back)
+
+
+async def enter_for(request: Request) -> Response:
+    """The facilitator enters a vote for a member without a phone (marked as such)."""
+    room = request.path_params["room"]
+    role, _ = role_of(request, room)
+    if role != "facilitator":
+        return forbidden()
+    data = await posted(request, room, role)
+    if isinstance(data, Response):
+        return data
+    _, st = live(request).state(room)
+    member = data.get("member", "")
+    if member not in st.group:
+        return go(f"/r/{room}/facilitate?error=not+a+member")
+    return _cast(request, room, member, data, "facilitator", f"/r/{room}/facilitate")
+
+
+async def projector(request: Request) -> Response:
+    room = request.path_params["room"]
+    role, _ = role_of(request, room)
+    if role not in ("projector", "facilitator"):
+        return forbidden()
+    return page(request, "projector.html", **_common(request, room, role))
+
+
+# ---------------------------------------------------------------- data for any role
+
+
+async def state_json(request: Request) -> Response:
+    room = request.path_params["room"]
+    role, _ = role_of(request, room)
+    if role == "stranger":
+        return forbidden()
+    _, st = live(request).state(room)
+    return JSONResponse(st.public(), headers={"cache-control": "no-store"})
+
+
+async def map_svg(request: Request) -> Response:
+    room = request.path_params["room"]
+    role, _ = role_of(request, room)
+    if role == "stranger":
+        return forbidden()
+    lv = live(request)
+    dm, st = lv.state(room)
+    key = (room, len(st.walk.trace.steps))
+    if key not in lv.pictures:
+        from decision_map_render.draw import picture
+
+        pic = await run_in_threadpool(picture, dm, st.walk.trace, "svg", True)
+        if len(lv.pictures) > 256:
+            lv.pictures.clear()
+        lv.pictures[key] = pic.data
+    return Response(lv.pictures[key], media_type="image/svg+xml",
+                    headers={"cache-control": "no-store"})
+
+
+async def report(request: Request) -> Response:
+    room = request.path_params["room"]
+    role, _ = role_of(request, room)
+    if role == "stranger":
+        return forbidden()
+    dm, st = live(request).state(room)
+    if not st.walk.finished:
+        return PlainTextResponse("the walk has not ended yet", status_code=409)
+    from decision_map_render.report import report_html
+
+    html = await run_in_threadpool(report_html, dm, st.walk.trace)
+    return HTMLResponse(html, headers={"content-security-policy": sec.REPORT_CSP})
+
+
+async def events(request: Request) -> Response:
+    """Server-Sent Events: the public frame with `id: seq` whenever the room moves, and a
+    heartbeat carrying the seq; a reconnect with Last-Event-ID gets the frame it missed."""
+    room = request.path_params["room"]
+    role, _ = role_of(request, room)
+    if role == "stranger":
+        return forbidden()
+    lv = live(request)
+    if lv.streams >= MAX_STREAMS:
+        return PlainTextResponse("too many open streams", status_code=503)
+    try:
+        last = int(request.headers.get("last-event-id", "-1"))
+    except ValueError:
+        last = -1
+
+    async def frames() -> AsyncIterator[str]:
+        nonlocal last
+        lv.streams += 1
+        try:
+            yield "retry: 2000\n\n"
+            while lv.stopping is None or not lv.stopping.is_set():
+                waiter = lv.waiter(room)
+                _, st = lv.state(room)
+                if st.seq != last:
+                    last = st.seq
+                    yield f"id: {st.seq}\ndata: {json.dumps(st.public())}\n\n"
+                try:
+                    await asyncio.wait_for(waiter.wait(), HEARTBEAT)
+                except asyncio.TimeoutError:
+                    yield f"event: heartbeat\ndata: {json.dumps({'seq': last})}\n\n"
+                if await request.is_disconnected():
+                    return
+        finally:
+            lv.streams -= 1
+
+    return StreamingResponse(frames(), media_type="text/event-stream",
+                             headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse("not found", status_code=404)
+
+
+async def room_missing(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse("no such room", status_code=404)
+
+
+async def map_failed(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse(f"the room's map cannot be read: {exc}", status_code=500)
+
+
+def create_app(store: Store, secret: bytes) -> Starlette:
+    """The ASGI app for one database."""
+    r = "/r/{room:str}"
+    routes = [
+        Route("/", home),
+        Route("/join", join_code, methods=["POST"]),
+        Route("/j/{code:str}", join_link),
+        Route(f"{r}/join", join, methods=["GET", "POST"]),
+        Route(r + "/{who:str}/go", key_link),
+        Route(f"{r}/me", member_page),
+        Route(f"{r}/vote", vote, methods=["POST"]),
+        Route(f"{r}/facilitate", facilitate),
+        Route(f"{r}/act", act, methods=["POST"]),
+        Route(f"{r}/enter", enter_for, methods=["POST"]),
+        Route(f"{r}/projector", projector),
+        Route(f"{r}/state", state_json),
+        Route(f"{r}/map.svg", map_svg),
+        Route(f"{r}/report", report),
+        Route(f"{r}/events", events),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    app = Starlette(routes=routes, exception_handlers={
+        KeyError: room_missing, DecisionMapError: map_failed})
+    app.state.live = Live(store, secret)
+    return app
+
+
+def guarded(app: Starlette) -> sec.Guard:
+    """The app behind the header and body-size guard (what uvicorn serves)."""
+    return sec.Guard(app)

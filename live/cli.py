@@ -1,0 +1,74 @@
+"""`decision-map serve`: the live room's command, added to the command line through the
+`decision_map.commands` entry point so the core never imports this package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve` to the command line."""
+    app.command("serve")(serve)
+
+
+def serve(
+    map_file: Path = typer.Argument(..., metavar="MAP", help="The map (a file or a shipped name)."),
+    group: Optional[str] = typer.Option(None, "--group", help='The members: "Ana, Ben, Cy".'),
+    host: str = typer.Option("127.0.0.1", "--host", help="The address to listen on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="The port to listen on."),
+    database: Optional[str] = typer.Option(
+        None, "--database", help="sqlite:///PATH (default: a file in your data folder)."),
+    lan: bool = typer.Option(False, "--lan", help="Listen on the local network and show a "
+                             "QR code for the join link."),
+) -> None:
+    """Open a live room for the map: members vote from their phones, a projector shows the
+    path. Prints the facilitator, projector and join links."""
+    import platformdirs
+
+    from decision_map.cli.main import fail, map_arg
+    from decision_map.cli.prompting import VoteInputError, parse_group
+    from decision_map.io.loader import load_map
+
+    try:
+        from .server import lan_address, open_room, prepare, server
+        from .store import StoreError, database_url
+    except ModuleNotFoundError as e:
+        raise fail(f"the live room needs its extra ({e.name} is missing): "
+                   "pip install 'decision-map[live]'") from None
+    if not group:
+        raise fail('give the members: --group "Ana, Ben, Cy"', 2)
+    try:
+        names = parse_group(group)
+    except VoteInputError as e:
+        raise fail(f"--group: {e}", 2) from None
+    dm = load_map(map_arg(map_file))
+    try:
+        url = database_url(database, Path(platformdirs.user_data_dir("decision-map")) / "live")
+        store, secret = prepare(url)
+    except StoreError as e:
+        raise fail(f"--database: {e}", 2) from None
+    bind = "0.0.0.0" if lan and host == "127.0.0.1" else host
+    srv = server(store, secret, bind, port)
+    shown = lan_address() if bind == "0.0.0.0" else host
+    links = open_room(store, dm, names, f"http://{shown}:{port}")
+    typer.echo(f"Facilitator: {links.facilitator}")
+    typer.echo(f"Projector: {links.projector}")
+    typer.echo(f"Join: {links.join} (code {links.code})")
+    if lan:
+        import segno
+
+        segno.make(links.join, error="m").terminal(compact=True)
+    import asyncio
+
+    srv.live.stopping = None
+    asyncio.run(_run(srv))
+
+
+async def _run(srv) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    srv.live.stopping = asyncio.Event()
+    await srv.serve()

@@ -1,0 +1,99 @@
+"""A room's state, rebuilt by replaying its event log through the core's Walk.
+
+There is no second engine: `step_submitted` calls `Walk.submit`, `step_undone` calls
+`Walk.back`, and at close `Walk.preview` gives the rule's sentence exactly as the terminal
+does. The vote in between (open, ballots, close, vote again) is the room's own small state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from decision_map.io.loader import DecisionMap
+from decision_map.model.decision import Ballot, Decision
+from decision_map.walk.engine import Position, Walk
+
+from .store import Event
+
+# Where the room is between questions: no vote yet, a vote open, a vote closed (its
+# sentence read out, waiting for the facilitator to accept or vote again), or the end.
+PHASES = ("waiting", "open", "closed", "finished")
+
+
+@dataclass(frozen=True)
+class Cast:
+    """One member's current ballot in an open vote, and who entered it."""
+
+    ballot: Ballot
+    entered_by: str | None = None  # "facilitator" when entered for someone without a phone
+
+
+@dataclass
+class RoomState:
+    """Everything the pages show, as of event `seq`."""
+
+    walk: Walk
+    seq: int = 0
+    round: int = 0
+    phase: str = "waiting"
+    casts: dict[str, Cast] = field(default_factory=dict)
+    claimed: set[str] = field(default_factory=set)
+    decision: Decision | None = None
+
+    @property
+    def group(self) -> list[str]:
+        return list(self.walk.group)
+
+    @property
+    def position(self) -> Position | None:
+        return self.walk.current()
+
+    def ballots(self) -> list[Ballot]:
+        """The ballots in the group's order (the order the terminal records them)."""
+        return [self.casts[m].ballot for m in self.group if m in self.casts]
+
+    def apply(self, e: Event) -> None:
+        """Move the state on by one event of the log."""
+        p = e.payload
+        if e.kind == "member_claimed":
+            self.claimed.add(p["member"])
+        elif e.kind in ("vote_opened", "revote"):
+            self.round, self.phase, self.casts, self.decision = p["round"], "open", {}, None
+        elif e.kind == "ballot_cast" and p["round"] == self.round and self.phase == "open":
+            self.casts[p["member"]] = Cast(Ballot.from_json(p["ballot"]), p.get("entered_by"))
+        elif e.kind == "vote_closed" and p["round"] == self.round:
+            self.phase = "closed"
+            self.decision = self.walk.preview(self.ballots())
+        elif e.kind == "step_submitted":
+            self.walk.submit([Ballot.from_json(b) for b in p["ballots"]])
+            self._between()
+        elif e.kind == "step_undone":
+            self.walk.back()
+            self._between()
+        self.seq = e.seq
+
+    def _between(self) -> None:
+        self.casts, self.decision = {}, None
+        self.phase = "finished" if self.walk.finished else "waiting"
+
+    def public(self) -> dict[str, Any]:
+        """The small, role-free frame every page may see (sent over SSE): no ballots."""
+        pos = self.position
+        return {
+            "seq": self.seq, "phase": self.phase, "round": self.round,
+            "step": pos.step if pos else len(self.walk.submissions),
+            "question": pos.key if pos else None,
+            "voted": len(self.casts), "members": len(self.group),
+            "who": [m for m in self.group if m in self.casts],
+        }
+
+
+def replay(dm: DecisionMap, events: list[Event]) -> RoomState:
+    """The room as of the last of `events` (the first must be `room_created`)."""
+    first = events[0]
+    assert first.kind == "room_created", first.kind
+    state = RoomState(Walk(dm, first.payload["group"]), seq=first.seq)
+    for e in events[1:]:
+        state.apply(e)
+    return state

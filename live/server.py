@@ -1,0 +1,127 @@
+"""Open a room and serve it: what `decision-map serve` does, without the command line, so
+the tests start the same server on a free port."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from decision_map.io.loader import DecisionMap
+
+from . import security as sec
+from .app import Live, create_app, guarded
+from .store import Store, upgrade
+
+SECRET_ENV = "DM_SECRET_KEY"
+
+
+@dataclass(frozen=True)
+class Links:
+    """What the facilitator is given when a room opens."""
+
+    room: str
+    facilitator: str
+    projector: str
+    join: str
+    code: str
+
+
+def secret_for(url: str) -> bytes:
+    """The key the form tokens are signed with: DM_SECRET_KEY, else a file made once beside
+    the SQLite database (so tokens outlive a restart)."""
+    if os.environ.get(SECRET_ENV):
+        return os.environ[SECRET_ENV].encode()
+    db = Path(url.split("sqlite:///", 1)[1])
+    path = db.with_name(db.name + ".secret")
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def open_room(store: Store, dm: DecisionMap, group: list[str], base: str) -> Links:
+    """A new room for the map and group, and its three links."""
+    room = secrets.token_hex(16)
+    fkey, pkey = sec.new_token(), sec.new_token()
+    payload = {"map_path": os.path.abspath(dm.path), "map_id": dm.id, "group": group,
+               "map_sha256": dm.sha256}
+    code = store.create_room(room, os.path.abspath(dm.path), dm.sha256, sec.token_hash(fkey),
+                             sec.token_hash(pkey), payload)
+    return Links(room, f"{base}/r/{room}/f/go?k={fkey}", f"{base}/r/{room}/p/go?k={pkey}",
+                 f"{base}/j/{code}", code)
+
+
+def prepare(url: str) -> tuple[Store, bytes]:
+    """The database migrated to the newest schema, and the signing key."""
+    upgrade(url)
+    return Store(url), secret_for(url)
+
+
+class LiveServer(uvicorn.Server):
+    """uvicorn, but open event streams end at once when the server is asked to stop."""
+
+    def __init__(self, config: uvicorn.Config, live: Live) -> None:
+        super().__init__(config)
+        self.live = live
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        stop_streams(self.live)
+        super().handle_exit(sig, frame)
+
+
+def stop_streams(live: Live) -> None:
+    if live.stopping is not None:
+        live.stopping.set()
+    for ev in list(live.wake.values()):
+        ev.set()
+
+
+def server(store: Store, secret: bytes, host: str, port: int) -> LiveServer:
+    app = create_app(store, secret)
+    live = app.state.live
+    config = uvicorn.Config(guarded(app), host=host, port=port, log_level="warning",
+                            timeout_graceful_shutdown=2, lifespan="off")
+    srv = LiveServer(config, live)
+    return srv
+
+
+def lan_address() -> str:
+    """This machine's address on the local network (no packet leaves: UDP connect only)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.connect(("10.255.255.255", 1))
+        return s.getsockname()[0]
+    except OSError:
+        return "127.0.0.1"
+    finally:
+        s.close()
+
+
+def serve_in_thread(srv: LiveServer, timeout: float = 10.0) -> threading.Thread:
+    """Start the server in a thread and wait until it listens (for tests and benches)."""
+    import asyncio
+    import time
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        srv.live.stopping = asyncio.Event()
+        loop.run_until_complete(srv.serve())
+        loop.close()
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    deadline = time.monotonic() + timeout
+    while not srv.started:
+        if time.monotonic() > deadline or not t.is_alive():
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.02)
+    return t

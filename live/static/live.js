@@ -1,0 +1,72 @@
+// The live room's only script: follow the room over Server-Sent Events and refresh the page's
+// main part when the room moves on. Forms work without it; it never moves focus, and it
+// leaves a form alone while the vote it belongs to is still open.
+(function () {
+  "use strict";
+  var body = document.body;
+  var room = body.getAttribute("data-room");
+  if (!room || !window.EventSource) { return; }
+  var live = document.getElementById("live");
+  var seq = parseInt(body.getAttribute("data-seq") || "0", 10);
+  var fetching = false;
+
+  function announce(text) { if (live) { live.textContent = text; } }
+
+  function said(frame) {
+    if (frame.phase === "open") { return "The vote is open."; }
+    if (frame.phase === "closed") { return "The vote is closed."; }
+    if (frame.phase === "finished") { return "The walk has ended."; }
+    return "Waiting for the next vote.";
+  }
+
+  function refresh(frame) {
+    if (fetching) { return; }
+    fetching = true;
+    fetch(window.location.pathname, { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.getElementById("main");
+        var main = document.getElementById("main");
+        if (fresh && main) {
+          main.innerHTML = fresh.innerHTML;
+          var key = doc.body.getAttribute("data-key");
+          if (key) { body.setAttribute("data-key", key); }
+          body.setAttribute("data-seq", doc.body.getAttribute("data-seq") || "0");
+          var sentence = main.querySelector(".sentence");
+          announce(said(frame) + (sentence ? " " + sentence.textContent : ""));
+        }
+      })
+      .catch(function () { /* the next frame or heartbeat tries again */ })
+      .then(function () { fetching = false; });
+  }
+
+  function onFrame(frame) {
+    if (typeof frame.seq !== "number" || frame.seq < seq) { return; }
+    seq = frame.seq;
+    var key = frame.phase + "-" + frame.round + "-" + frame.step;
+    if (key !== body.getAttribute("data-key")) { refresh(frame); return; }
+    var counts = document.querySelectorAll("[data-count]");
+    for (var i = 0; i < counts.length; i++) { counts[i].textContent = String(frame.voted); }
+  }
+
+  var source = new EventSource("/r/" + room + "/events");
+  source.onmessage = function (e) {
+    try { onFrame(JSON.parse(e.data)); } catch (err) { /* a malformed frame is skipped */ }
+  };
+  source.addEventListener("heartbeat", function (e) {
+    try {
+      if (JSON.parse(e.data).seq > seq) { catchUp(); }
+    } catch (err) { /* skipped */ }
+  });
+
+  function catchUp() {
+    fetch("/r/" + room + "/state", { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.json(); })
+      .then(onFrame)
+      .catch(function () { /* offline: the stream reconnects by itself */ });
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { catchUp(); }
+  });
+})();

@@ -1,0 +1,207 @@
+"""Where a room lives: SQLAlchemy Core tables, and the append-only event log with a per-room
+sequence number. The database holds the truth; everything a page shows is replayed from it.
+
+The schema is made by the Alembic migration in migrations/versions (never by `create_all`),
+so an existing database file is upgraded the same way a new one is created.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+rooms = sa.Table(
+    "rooms", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("map_path", sa.Text, nullable=False),
+    sa.Column("map_sha256", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("join_code", sa.String(6), nullable=False, unique=True),
+    sa.Column("facilitator_key_hash", sa.String(64), nullable=False),
+    sa.Column("projector_key_hash", sa.String(64), nullable=False),
+    sa.Column("head_seq", sa.Integer, nullable=False),
+    sa.Column("created", sa.Float, nullable=False),
+)
+
+room_events = sa.Table(
+    "room_events", metadata,
+    sa.Column("room_id", sa.String(32), sa.ForeignKey("rooms.id"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+)
+
+members = sa.Table(
+    "members", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("room_id", sa.String(32), sa.ForeignKey("rooms.id"), nullable=False),
+    sa.Column("roster_name", sa.String(100), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("claimed_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("room_id", "roster_name"),
+)
+
+# The join code's alphabet: capitals and digits without lookalikes (0/O, 1/I/L, 2/Z, 5/S):
+# 27 symbols, so 27**6 = 3.9e8 codes.
+CODE_ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
+# Every event a room's log may hold.
+EVENT_KINDS = frozenset({
+    "room_created", "member_claimed", "vote_opened", "ballot_cast", "vote_closed",
+    "revote", "step_submitted", "step_undone",
+})
+MAX_EVENTS_PER_ROOM = 100_000
+
+
+class StoreError(Exception):
+    """A write the log refuses (a stale sequence number, an unknown room, a full log)."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of a room's log."""
+
+    seq: int
+    kind: str
+    payload: dict[str, Any]
+    actor: str
+
+
+def new_code() -> str:
+    """A fresh 6-character join code."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+
+
+def database_url(value: str | None, data_dir: Path) -> str:
+    """The database to use: `value`, or a SQLite file in the user's data folder. A room must
+    outlive the process, so an in-memory database is refused."""
+    if not value:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{data_dir / 'live.sqlite3'}"
+    url = sa.engine.make_url(value)
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        raise StoreError("an in-memory database would lose the room when the server stops; "
+                         "give a file, e.g. --database sqlite:///meeting.sqlite3")
+    if url.get_backend_name() != "sqlite":
+        raise StoreError(f"{url.get_backend_name()} databases are not supported yet "
+                         "(milestone 1 is SQLite only)")
+    return value
+
+
+def upgrade(url: str) -> None:
+    """Bring the database's schema to the newest migration."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, "head")
+
+
+class Store:
+    """The rooms of one database. One process writes (SQLite); a lock orders the appends."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = sa.create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            @sa.event.listens_for(self.engine, "connect")
+            def _pragmas(conn: Any, _record: Any) -> None:
+                cur = conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA busy_timeout=5000")
+                cur.close()
+        self._lock = threading.Lock()
+
+    def create_room(self, room_id: str, map_path: str, map_sha256: str, facilitator_hash: str,
+                    projector_hash: str, payload: dict[str, Any]) -> str:
+        """A new room with its first event; returns its join code."""
+        with self._lock, self.engine.begin() as c:
+            for _ in range(20):  # codes are random; a clash is rare and retried
+                code = new_code()
+                if c.execute(sa.select(rooms.c.id).where(rooms.c.join_code == code)).first():
+                    continue
+                c.execute(rooms.insert().values(
+                    id=room_id, map_path=map_path, map_sha256=map_sha256, status="open",
+                    join_code=code, facilitator_key_hash=facilitator_hash,
+                    projector_key_hash=projector_hash, head_seq=1, created=time.time()))
+                c.execute(room_events.insert().values(
+                    room_id=room_id, seq=1, kind="room_created", payload=json.dumps(payload),
+                    actor="server", at=time.time()))
+                return code
+        raise StoreError("could not find a free join code")
+
+    def room(self, room_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(rooms).where(rooms.c.id == room_id)).mappings().first()
+        return dict(row) if row else None
+
+    def room_by_code(self, code: str) -> str | None:
+        with self.engine.connect() as c:
+            return c.execute(sa.select(rooms.c.id).where(
+                rooms.c.join_code == code.strip().upper())).scalar()
+
+    def head(self, room_id: str) -> int:
+        with self.engine.connect() as c:
+            return c.execute(sa.select(rooms.c.head_seq).where(rooms.c.id == room_id)
+                             ).scalar() or 0
+
+    def append(self, room_id: str, kind: str, payload: dict[str, Any], actor: str,
+               expected_seq: int | None = None) -> int:
+        """Add one event at `head + 1` in one transaction; a stale `expected_seq` (someone
+        else acted first) is refused."""
+        if kind not in EVENT_KINDS:
+            raise StoreError(f"unknown event kind {kind!r}")
+        with self._lock, self.engine.begin() as c:
+            head = c.execute(sa.select(rooms.c.head_seq).where(rooms.c.id == room_id)).scalar()
+            if head is None:
+                raise StoreError("no such room")
+            if expected_seq is not None and expected_seq != head:
+                raise StoreError("the room moved on meanwhile; look again")
+            if head >= MAX_EVENTS_PER_ROOM:
+                raise StoreError("this room's log is full")
+            seq = head + 1
+            c.execute(room_events.insert().values(
+                room_id=room_id, seq=seq, kind=kind, payload=json.dumps(payload), actor=actor,
+                at=time.time()))
+            c.execute(rooms.update().where(rooms.c.id == room_id).values(head_seq=seq))
+            return seq
+
+    def events(self, room_id: str, after: int = 0) -> list[Event]:
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(room_events).where(
+                room_events.c.room_id == room_id, room_events.c.seq > after
+            ).order_by(room_events.c.seq)).mappings().all()
+        return [Event(r["seq"], r["kind"], json.loads(r["payload"]), r["actor"]) for r in rows]
+
+    def add_member(self, room_id: str, name: str, token_hash: str) -> bool:
+        """Tie a roster name to a member token; False when the name is taken."""
+        with self._lock, self.engine.begin() as c:
+            taken = c.execute(sa.select(members.c.id).where(
+                members.c.room_id == room_id, members.c.roster_name == name)).first()
+            if taken:
+                return False
+            c.execute(members.insert().values(room_id=room_id, roster_name=name,
+                                              token_hash=token_hash, claimed_at=time.time()))
+            return True
+
+    def member_for(self, room_id: str, token_hash: str) -> str | None:
+        with self.engine.connect() as c:
+            return c.execute(sa.select(members.c.roster_name).where(
+                members.c.room_id == room_id, members.c.token_hash == token_hash)).scalar()
+
+    def latest_room(self) -> str | None:
+        """The room last opened (for reprinting links)."""
+        with self.engine.connect() as c:
+            return c.execute(sa.select(rooms.c.id).order_by(rooms.c.created.desc())).scalar()

@@ -1,0 +1,196 @@
+"""Fixtures for the live room's tests: a real uvicorn serving a fresh SQLite room on a free
+port (no ASGI transport: endless event streams need a real server), and HTTP clients that
+play the facilitator, the projector and the members."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("starlette", reason="the live room's extra is not installed: "
+                    "pip install -e '.[live]'")
+httpx = pytest.importorskip("httpx")
+
+from decision_map_live.server import (  # noqa: E402
+    Links,
+    open_room,
+    prepare,
+    serve_in_thread,
+    server,
+)
+
+from decision_map.io.loader import load_map  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+COALITION = ROOT / "maps" / "coalition-formation.yaml"
+GROUP = ["Rosa", "Malik", "Priya", "Tom", "Dolores"]
+TIMEOUT = 10.0  # seconds for any one HTTP request in these tests
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Running:
+    """A live server on a port, with the room it opened."""
+
+    base: str
+    links: Links
+    url: str
+    stop: Callable[[], None]
+
+
+def start(url: str, map_path: Path = COALITION, group: list[str] | None = None,
+          links: Links | None = None) -> Running:
+    """Serve the database at `url` (opening a room unless `links` names one)."""
+    store, secret = prepare(url)
+    port = free_port()
+    srv = server(store, secret, "127.0.0.1", port)
+    base = f"http://127.0.0.1:{port}"
+    if links is None:
+        links = open_room(store, load_map(map_path), list(group or GROUP), base)
+    else:  # the same room on a new port
+        links = Links(links.room, *(u.replace(u.split("/r/")[0].split("/j/")[0], base)
+                                    for u in (links.facilitator, links.projector, links.join)),
+                      links.code)
+    thread = serve_in_thread(srv)
+
+    def stop() -> None:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "the live server did not stop within 10 s"
+
+    return Running(base, links, url, stop)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'live.sqlite3'}"
+
+
+@pytest.fixture
+def live_server(db_url: str) -> Iterator[Running]:
+    """A server with a room for the coalition map and five members."""
+    r = start(db_url)
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def starter() -> Iterator[Callable[..., Running]]:
+    """Start more servers (a restart on the same file, another map); all stop at the end."""
+    running: list[Running] = []
+
+    def go(*args: object, **kw: object) -> Running:
+        r = start(*args, **kw)  # type: ignore[arg-type]
+        running.append(r)
+        return r
+
+    yield go
+    for r in running:
+        r.stop()
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert m, "no form token on the page"
+    return m.group(1)
+
+
+class Client:
+    """One browser-less person in the room: an httpx client with its own cookies."""
+
+    def __init__(self, base: str) -> None:
+        self.http = httpx.Client(base_url=base, follow_redirects=True, timeout=TIMEOUT)
+
+    def get(self, path: str) -> httpx.Response:
+        return self.http.get(path)
+
+    def post(self, path: str, data: dict[str, str], page: str | None = None) -> httpx.Response:
+        """Post a form with the token from `page` (default: the path's own page)."""
+        token = csrf_of(self.get(page or path).text)
+        return self.http.post(path, data={**data, "csrf": token})
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class Room:
+    """The facilitator, the projector and the five members of a room, each joined, and
+    the moves the tests repeat."""
+
+    def __init__(self, server: Running) -> None:
+        self.server, self.id, self.people = server, server.links.room, []
+        self.fac, self.proj = self.person(), self.person()
+        self.fac.get(server.links.facilitator)
+        self.proj.get(server.links.projector)
+        self.members: dict[str, Client] = {}
+        for name in GROUP:
+            m = self.person()
+            r = m.get(f"/j/{server.links.code}")
+            assert r.url.path == f"/r/{self.id}/join"
+            r = m.http.post(f"/r/{self.id}/join", data={"name": name, "csrf": csrf_of(r.text)})
+            assert r.url.path == f"/r/{self.id}/me", r.text
+            self.members[name] = m
+
+    def person(self) -> Client:
+        c = Client(self.server.base)
+        self.people.append(c)
+        return c
+
+    def act(self, action: str) -> str:
+        """The facilitator presses a button; the page it lands on."""
+        page = self.fac.get(f"/r/{self.id}/facilitate").text
+        seq = re.search(r'name="seq" value="(\d+)"', page).group(1)
+        r = self.fac.http.post(f"/r/{self.id}/act", data={"action": action, "seq": seq,
+                                                          "csrf": csrf_of(page)})
+        assert r.status_code == 200 and "error" not in str(r.url), r.url
+        return r.text
+
+    def round_of(self, name: str) -> str:
+        page = self.members[name].get(f"/r/{self.id}/me").text
+        return re.search(r'name="round" value="(\d+)"', page).group(1)
+
+    def vote(self, name: str, **fields: str) -> str:
+        """A member posts a vote in the open round; the page they land on."""
+        fields.setdefault("round", self.round_of(name))
+        r = self.members[name].post(f"/r/{self.id}/vote", fields, page=f"/r/{self.id}/me")
+        assert r.status_code == 200
+        return r.text
+
+    def step(self, votes: dict[str, dict[str, str]], accept: bool = True) -> str:
+        """Open the vote, let each member vote, close it; accept unless told not to."""
+        self.act("open")
+        for name, fields in votes.items():
+            self.vote(name, **fields)
+        closed = self.act("close")
+        if accept:
+            self.act("accept")
+        return closed
+
+    @staticmethod
+    def everyone(value: str) -> dict[str, dict[str, str]]:
+        return {n: {"value": value} for n in GROUP}
+
+
+@pytest.fixture
+def room(live_server: Running) -> Iterator[Room]:
+    """A joined room of five on a fresh server."""
+    r = Room(live_server)
+    yield r
+    for c in r.people:
+        c.close()
+
+
+@pytest.fixture(scope="session")
+def live_kit() -> dict[str, object]:
+    """The helpers a test may call: the group, an HTTP client class, the form token."""
+    return {"group": GROUP, "Client": Client, "csrf_of": csrf_of}
