@@ -227,7 +227,12 @@ def _common(request: Request, room: str, role: str) -> dict[str, Any]:
     pos = st.position
     form = form_for(pos.node, pos_defaults(st)) if pos else None
     return {"dm": dm, "st": st, "pos": pos, "form": form, "room": room, "role": role,
-            "csrf": csrf(request, room, role), "said": said, "public": st.public()}
+            "csrf": csrf(request, room, role), "said": said, "at": at_key(st)}
+
+
+def at_key(st: RoomState) -> str:
+    """Where the room stands, as far as a facilitator's button is concerned."""
+    return f"{st.phase}-{st.round}-{len(st.walk.submissions)}"
 
 
 def pos_defaults(st: RoomState) -> Any:
@@ -317,13 +322,15 @@ async def act(request: Request) -> Response:
     lv = live(request)
     _, st = lv.state(room)
     action = data.get("action", "")
-    try:
-        expected = int(data.get("seq", "-1"))
-    except ValueError:
-        expected = -1
     back = f"/r/{room}/facilitate"
     if action not in ACTIONS:
         return go(f"{back}?error=unknown+action")
+    # The facilitator acts on what they saw: another facilitator may have moved first.
+    # (Ballots arriving meanwhile do not count as moving; the check and the append run
+    # with no await between them, so nothing else happens in this process in between.)
+    if data.get("at") != at_key(st):
+        return go(f"{back}?error=The+room+moved+on+meanwhile%3B+look+again.")
+    expected = None  # the store's own check on the seq is for writers in other processes
     try:
         if action == "open" and st.phase == "waiting":
             lv.store.append(room, "vote_opened", {"round": st.round + 1}, "facilitator",

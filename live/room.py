@@ -49,6 +49,13 @@ class RoomState:
     def position(self) -> Position | None:
         return self.walk.current()
 
+    @property
+    def ending(self) -> str:
+        """The outcome's title once the walk has ended ("" before)."""
+        t = self.walk.trace
+        node = self.walk.frame.dm.nodes.get(t.outcome or "")
+        return str(getattr(node, "outcome", "") or t.outcome or t.stopped or "")
+
     def ballots(self) -> list[Ballot]:
         """The ballots in the group's order (the order the terminal records them)."""
         return [self.casts[m].ballot for m in self.group if m in self.casts]
@@ -84,7 +91,7 @@ class RoomState:
             "seq": self.seq, "phase": self.phase, "round": self.round,
             "step": pos.step if pos else len(self.walk.submissions),
             "question": pos.key if pos else None,
-            "voted": len(self.casts), "members": len(self.group),
+            "voted": len(self.casts), "members": len(self.group), "joined": len(self.claimed),
             "who": [m for m in self.group if m in self.casts],
         }
 

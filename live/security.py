@@ -17,7 +17,7 @@ REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
               "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 HEADERS = {
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",  # links with keys never leave the site,
     "x-frame-options": "DENY",
 }
 
@@ -42,9 +42,11 @@ def form_token_ok(secret: bytes, bound_to: str, given: str) -> bool:
 
 
 def same_origin(headers: dict[str, str], host: str, scheme: str) -> bool:
-    """False for a post another site made the browser send (Fetch metadata or Origin)."""
-    if headers.get("sec-fetch-site", "") == "cross-site":
-        return False
+    """False for a post another site made the browser send. Fetch metadata decides where the
+    browser sends it; older browsers are judged by Origin (absent: left to the form token)."""
+    site = headers.get("sec-fetch-site")
+    if site:
+        return site in ("same-origin", "none")
     origin = headers.get("origin")
     return origin is None or origin == f"{scheme}://{host}"
 

@@ -138,3 +138,12 @@ def test_maps_and_traces_show_as_svg_in_notebooks():
     w.submit([Ballot("Ana", "yes")])
     svg = w.trace._repr_svg_()
     assert svg.lstrip().startswith("<svg") and "Is there a shared goal?" in svg
+
+
+def test_nothing_below_the_live_room_imports_it():
+    """The live room sits on the core and render/; `serve` reaches the command line only
+    through the `decision_map.commands` entry point."""
+    for p in sorted(CORE.rglob("*.py")) + sorted((ROOT / "render").glob("*.py")):
+        bad = {m for m in _imports(p) if m.startswith("decision_map_live")}
+        assert not bad, f"{p.relative_to(ROOT)} imports {bad}"
+        assert "decision_map_live" not in p.read_text(), p.relative_to(ROOT)

@@ -44,7 +44,7 @@
   function onFrame(frame) {
     if (typeof frame.seq !== "number" || frame.seq < seq) { return; }
     seq = frame.seq;
-    var key = frame.phase + "-" + frame.round + "-" + frame.step;
+    var key = [frame.phase, frame.round, frame.step, frame.joined].join("-");
     if (key !== body.getAttribute("data-key")) { refresh(frame); return; }
     var counts = document.querySelectorAll("[data-count]");
     for (var i = 0; i < counts.length; i++) { counts[i].textContent = String(frame.voted); }

@@ -149,8 +149,8 @@ class Room:
     def act(self, action: str) -> str:
         """The facilitator presses a button; the page it lands on."""
         page = self.fac.get(f"/r/{self.id}/facilitate").text
-        seq = re.search(r'name="seq" value="(\d+)"', page).group(1)
-        r = self.fac.http.post(f"/r/{self.id}/act", data={"action": action, "seq": seq,
+        at = re.search(r'name="at" value="([\w-]+)"', page).group(1)
+        r = self.fac.http.post(f"/r/{self.id}/act", data={"action": action, "at": at,
                                                           "csrf": csrf_of(page)})
         assert r.status_code == 200 and "error" not in str(r.url), r.url
         return r.text

@@ -140,10 +140,10 @@ def test_posts_need_the_form_token_and_the_same_origin(room, live_kit):
     csrf_of = live_kit["csrf_of"]
     rid = room.id
     page = room.fac.get(f"/r/{rid}/facilitate").text
-    seq = re.search(r'name="seq" value="(\d+)"', page).group(1)
-    r = room.fac.http.post(f"/r/{rid}/act", data={"action": "open", "seq": seq})
+    at = re.search(r'name="at" value="([\w-]+)"', page).group(1)
+    r = room.fac.http.post(f"/r/{rid}/act", data={"action": "open", "at": at})
     assert r.status_code == 403 and "stale or forged" in r.text
-    r = room.fac.http.post(f"/r/{rid}/act", data={"action": "open", "seq": seq,
+    r = room.fac.http.post(f"/r/{rid}/act", data={"action": "open", "at": at,
                                              "csrf": csrf_of(page)},
                       headers={"origin": "http://evil.example", "sec-fetch-site": "cross-site"})
     assert r.status_code == 403

@@ -1,0 +1,170 @@
+"""The live room end to end in Debian's Chromium: a facilitator, a projector and five
+members, each in their own browser context, walk the coalition map to an outcome with a
+stand-aside, an objection with its reason, a vote again and a reload mid-vote. Every wait is
+bounded; pages must raise no dialog and log no console error."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+WAIT = 15_000  # ms: the longest any one wait in these tests may take
+GROUP = ["Rosa", "Malik", "Priya", "Tom", "Dolores"]
+SHOTS = os.environ.get("DM_LIVE_SCREENSHOTS")  # a folder to save the screenshots in
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is missing in CI: .ci/run installs it with apt-get")
+        pytest.skip("no Chromium: install it with `sudo apt-get install chromium` to run the "
+                    "live room's browser tests")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=path, args=ARGS, timeout=30_000)
+        yield b
+        b.close()
+
+
+class People:
+    """One browser context per person, with their troubles collected."""
+
+    def __init__(self, browser) -> None:
+        self.browser, self.contexts, self.troubles = browser, [], []
+
+    def page(self, url: str, width: int = 1280, height: int = 900):
+        ctx = self.browser.new_context(viewport={"width": width, "height": height})
+        ctx.set_default_timeout(WAIT)
+        self.contexts.append(ctx)
+        p = ctx.new_page()
+        p.on("dialog", lambda d: (self.troubles.append(f"dialog: {d.message}"), d.dismiss()))
+        p.on("pageerror", lambda e: self.troubles.append(f"page error: {e}"))
+        p.on("console", lambda m: m.type == "error" and self.troubles.append(
+            f"console: {m.text}"))
+        p.goto(url)
+        return p
+
+    def close(self) -> None:
+        for c in self.contexts:
+            c.close()
+
+
+def shot(page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
+
+
+def press(fac, label: str) -> None:
+    with fac.expect_navigation():
+        fac.get_by_role("button", name=label).click()
+    errors = fac.locator(".error").all_inner_texts()
+    assert not errors, f"{label}: {errors}"
+
+
+def vote(page, value: str | None = None, *, text: str | None = None,
+         reason: str | None = None) -> None:
+    """Vote on the member's page once the form is there (it arrives over the stream)."""
+    form = page.locator("form.ballot")
+    expect(form).to_be_visible()
+    if value is not None:
+        form.locator(f'input[name="value"][value="{value}"]').check()
+    if text is not None:
+        form.locator('textarea[name="text"]').fill(text)
+    if reason is not None:
+        form.locator('textarea[name="reason"]').fill(reason)
+    form.get_by_role("button").click()
+    expect(page.locator(".voted")).to_be_visible()
+
+
+def step(fac, members: dict, votes: dict[str, dict], accept: bool = True,
+         opened: bool = False) -> None:
+    if not opened:
+        press(fac, "Open the vote")
+    for name, how in votes.items():
+        vote(members[name], **how)
+    expect(fac.locator("[data-count]")).to_have_text(str(len(votes)))
+    press(fac, "Close the vote")
+    for p in members.values():
+        expect(p.locator(".sentence")).to_be_visible()
+    if accept:
+        press(fac, "Accept and go on")
+
+
+def test_five_members_walk_the_coalition_map_to_an_outcome(browser, live_server):
+    links = live_server.links
+    people = People(browser)
+    try:
+        fac = people.page(links.facilitator)
+        proj = people.page(links.projector, 1920, 1080)
+        members = {}
+        for name in GROUP:
+            p = people.page(f"{live_server.base}/", 390, 844)
+            p.get_by_label("The 6-character code on the screen").fill(links.code)
+            p.get_by_role("button", name="Join").click()
+            p.get_by_label(name, exact=True).check()
+            p.get_by_role("button", name="This is me").click()
+            expect(p.locator(".who")).to_contain_text(name)
+            members[name] = p
+        expect(fac.locator(".members")).not_to_contain_text("not joined")
+
+        # shared-goal, with a reload mid-vote that keeps identity and vote
+        press(fac, "Open the vote")
+        rosa = members["Rosa"]
+        vote(rosa, "yes")
+        shot(rosa, "live-member-phone")
+        rosa.reload()
+        expect(rosa.locator(".who")).to_contain_text("Rosa")
+        expect(rosa.locator(".voted")).to_contain_text("yes")
+        expect(rosa.locator('input[name="value"][value="yes"]')).to_be_checked()
+        for name in GROUP[1:]:
+            vote(members[name], "yes")
+        expect(proj.locator("[data-count]")).to_have_text("5")
+        shot(fac, "live-facilitator")
+        press(fac, "Close the vote")
+        expect(proj.locator(".sentence")).to_be_visible()
+        expect(proj.locator(".proj-map img")).to_be_visible()
+        shot(proj, "live-projector")
+        press(fac, "Accept and go on")
+
+        step(fac, members, {n: {"value": "yes"} for n in GROUP})  # own-base
+        step(fac, members, {n: {"value": "no"} for n in GROUP})  # existing-coalition
+        step(fac, members, {n: {"value": "one-project"} for n in GROUP})  # kind
+        step(fac, members, {n: {"text": f"{n}: for clean air"} for n in GROUP})  # the charter
+
+        # red-lines, by consent: a stand-aside and an objection with its reason
+        reason = "Not without our members' say <script>alert(1)</script>"
+        votes = {"Rosa": {"value": "agree"}, "Malik": {"value": "agree"},
+                 "Dolores": {"value": "agree"}, "Priya": {"value": "stand-aside"},
+                 "Tom": {"value": "object", "reason": reason}}
+        step(fac, members, votes, accept=False)
+        expect(fac.locator(".members")).to_contain_text(reason)
+        expect(members["Malik"].locator(".sentence")).to_contain_text("Tom")
+        press(fac, "Vote again")
+        votes["Tom"] = {"value": "agree"}
+        step(fac, members, votes, accept=False, opened=True)  # voting again opens the vote
+        expect(fac.locator("text=Accepting leads to the next question")).to_be_visible()
+        press(fac, "Accept and go on")
+
+        step(fac, members, {n: {"value": "no"} for n in GROUP})  # at-the-table
+        for p in [*members.values(), proj, fac]:
+            expect(p.locator("h1")).to_contain_text("Not now")
+        report = members["Tom"].get_by_role("link", name="Read the report")
+        with members["Tom"].expect_navigation():
+            report.click()
+        expect(members["Tom"].locator("body")).to_contain_text("Not now")
+        assert people.troubles == [], "\n".join(people.troubles)
+    finally:
+        people.close()
