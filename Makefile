@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine with Python 3.10+ and make:
 #   make run   - step through the coalition-formation map with a group
 #   make test  - run the whole test suite
+#   make live  - serve the coalition map as a live room (members vote from their phones)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -17,8 +18,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/decision-map step maps/coalition-formation.yaml $(ARGS)
 
+LIVE_GROUP ?= Rosa, Malik, Priya, Tom, Dolores
 live: $(STAMP)
-	$(BIN)/decision-map serve maps/coalition-formation.yaml $(ARGS)
+	$(BIN)/decision-map serve maps/coalition-formation.yaml --group "$(LIVE_GROUP)" $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -48,6 +48,15 @@
     if (key !== body.getAttribute("data-key")) { refresh(frame); return; }
     var counts = document.querySelectorAll("[data-count]");
     for (var i = 0; i < counts.length; i++) { counts[i].textContent = String(frame.voted); }
+    var rows = document.querySelectorAll("li[data-member]");
+    for (var j = 0; j < rows.length; j++) {
+      var status = rows[j].querySelector("[data-status]");
+      var voted = (frame.who || []).indexOf(rows[j].getAttribute("data-member")) >= 0;
+      if (status) {
+        status.textContent = voted ? "voted" : "not voted";
+        status.className = voted ? "" : "muted";
+      }
+    }
   }
 
   var source = new EventSource("/r/" + room + "/events");

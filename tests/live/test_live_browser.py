@@ -132,6 +132,7 @@ def test_five_members_walk_the_coalition_map_to_an_outcome(browser, live_server)
         for name in GROUP[1:]:
             vote(members[name], "yes")
         expect(proj.locator("[data-count]")).to_have_text("5")
+        expect(fac.locator('li[data-member="Dolores"]')).to_contain_text("Dolores: voted")
         shot(fac, "live-facilitator")
         press(fac, "Close the vote")
         expect(proj.locator(".sentence")).to_be_visible()
