@@ -102,8 +102,11 @@ def test_wheel_carries_maps_and_templates_and_no_tests_or_benchmarks(dist: Path)
     assert "decision_map/io/decision-map.schema.json" in names
     assert "decision_map/__main__.py" in names
     tops = {n.split("/")[0] for n in names}
+    for f in ("templates/member.html", "static/live.js", "static/live.css",
+              "migrations/env.py", "migrations/versions/0001_initial.py"):
+        assert f"decision_map_live/{f}" in names
     assert tops == {"decision_map", "decision_map_render", "decision_map_maps",
-                    f"decision_map-{_version()}.dist-info"}
+                    "decision_map_live", f"decision_map-{_version()}.dist-info"}
 
 
 def test_wheel_has_no_generator_code(dist: Path):
