@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run live test lint bench schema diagnostics clean
+.PHONY: run live test lint bench bench-live schema diagnostics clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(ARGS)
+	$(BIN)/python -m bench.live
+
+bench-live: $(STAMP)
+	$(BIN)/python -m bench.live $(ARGS)
 
 schema: $(STAMP)
 	$(BIN)/python -c 'import json; from decision_map.io.schema import map_schema; \

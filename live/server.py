@@ -93,6 +93,14 @@ def server(store: Store, secret: bytes, host: str, port: int) -> LiveServer:
     return srv
 
 
+def shutdown(srv: LiveServer) -> None:
+    """Stop a server started by `serve_in_thread`, ending its event streams first."""
+    loop = getattr(srv, "loop", None)
+    if loop is not None and loop.is_running():
+        loop.call_soon_threadsafe(stop_streams, srv.live)
+    srv.should_exit = True
+
+
 def lan_address() -> str:
     """This machine's address on the local network (no packet leaves: UDP connect only)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -113,6 +121,7 @@ def serve_in_thread(srv: LiveServer, timeout: float = 10.0) -> threading.Thread:
     def run() -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
+        srv.loop = loop
         srv.live.stopping = asyncio.Event()
         loop.run_until_complete(srv.serve())
         loop.close()

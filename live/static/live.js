@@ -44,7 +44,9 @@
   function onFrame(frame) {
     if (typeof frame.seq !== "number" || frame.seq < seq) { return; }
     seq = frame.seq;
-    var key = [frame.phase, frame.round, frame.step, frame.joined].join("-");
+    var key = [frame.phase, frame.round, frame.step].join("-");
+    // only the facilitator's page follows who has joined; a member's half-typed reason stays
+    if (body.hasAttribute("data-joined")) { key += "-" + frame.joined; }
     if (key !== body.getAttribute("data-key")) { refresh(frame); return; }
     var counts = document.querySelectorAll("[data-count]");
     for (var i = 0; i < counts.length; i++) { counts[i].textContent = String(frame.voted); }

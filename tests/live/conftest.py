@@ -22,6 +22,7 @@ from decision_map_live.server import (  # noqa: E402
     prepare,
     serve_in_thread,
     server,
+    shutdown,
 )
 
 from decision_map.io.loader import load_map  # noqa: E402
@@ -64,7 +65,7 @@ def start(url: str, map_path: Path = COALITION, group: list[str] | None = None,
     thread = serve_in_thread(srv)
 
     def stop() -> None:
-        srv.should_exit = True
+        shutdown(srv)
         thread.join(timeout=10)
         assert not thread.is_alive(), "the live server did not stop within 10 s"
 
