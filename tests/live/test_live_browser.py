@@ -169,3 +169,47 @@ def test_five_members_walk_the_coalition_map_to_an_outcome(browser, live_server)
         assert people.troubles == [], "\n".join(people.troubles)
     finally:
         people.close()
+
+
+HOSTILE = '''id: hostile
+title: "<script>alert('title')</script> map"
+version: "1"
+start: q
+nodes:
+  q:
+    ask: "<script>alert('ask')</script> Shall we? \\"><img src=x onerror=alert('img')>"
+    help: "[click](javascript:alert('link')) <a href=\\"javascript:alert(2)\\">x</a>"
+    rule: consensus
+    choices:
+      yes: {next: done, label: "\\"><img src=x onerror=alert('label')>"}
+      no: done
+  done:
+    outcome: "<script>alert('outcome')</script> done"
+    verdict: done
+'''
+
+
+def test_a_hostile_map_raises_no_dialog_and_no_console_error(browser, starter, tmp_path):
+    path = tmp_path / "hostile.yaml"
+    path.write_text(HOSTILE)
+    srv = starter(f"sqlite:///{tmp_path / 'h.sqlite3'}", map_path=path, group=["Ana", "Ben"])
+    people = People(browser)
+    try:
+        fac = people.page(srv.links.facilitator)
+        proj = people.page(srv.links.projector, 1920, 1080)
+        ana = people.page(srv.links.join, 390, 844)
+        ana.get_by_label("Ana", exact=True).check()
+        ana.get_by_role("button", name="This is me").click()
+        press(fac, "Open the vote")
+        vote(ana, "yes")
+        expect(ana.locator("h1")).to_contain_text("<script>alert('ask')</script>")
+        expect(ana.locator("form.ballot")).to_contain_text("<img src=x onerror=")
+        press(fac, "Close the vote")
+        expect(proj.locator(".sentence")).to_be_visible()
+        press(fac, "Accept and go on")
+        for p in (fac, proj, ana):
+            expect(p.locator("h1")).to_contain_text("<script>alert('outcome')</script> done")
+            assert p.locator("img[src=x]").count() == 0
+        assert people.troubles == [], "\n".join(people.troubles)
+    finally:
+        people.close()
