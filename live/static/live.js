@@ -61,15 +61,23 @@
     }
   }
 
-  var source = new EventSource("/r/" + room + "/events");
-  source.onmessage = function (e) {
-    try { onFrame(JSON.parse(e.data)); } catch (err) { /* a malformed frame is skipped */ }
-  };
-  source.addEventListener("heartbeat", function (e) {
-    try {
-      if (JSON.parse(e.data).seq > seq) { catchUp(); }
-    } catch (err) { /* skipped */ }
-  });
+  var source = null;
+  function connect() {
+    source = new EventSource("/r/" + room + "/events");
+    source.onmessage = function (e) {
+      try { onFrame(JSON.parse(e.data)); } catch (err) { /* a malformed frame is skipped */ }
+    };
+    source.addEventListener("heartbeat", function (e) {
+      try {
+        if (JSON.parse(e.data).seq > seq) { catchUp(); }
+      } catch (err) { /* skipped */ }
+    });
+    source.onerror = function () {
+      // the browser retries by itself (Last-Event-ID); a stream it gave up on is reopened
+      if (source.readyState === 2) { setTimeout(connect, 3000); }
+    };
+  }
+  connect();
 
   function catchUp() {
     fetch("/r/" + room + "/state", { credentials: "same-origin", cache: "no-store" })
@@ -77,6 +85,7 @@
       .then(onFrame)
       .catch(function () { /* offline: the stream reconnects by itself */ });
   }
+  window.addEventListener("online", catchUp);
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") { catchUp(); }
   });

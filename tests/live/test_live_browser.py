@@ -22,6 +22,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 WAIT = 15_000  # ms: the longest any one wait in these tests may take
 GROUP = ["Rosa", "Malik", "Priya", "Tom", "Dolores"]
 SHOTS = os.environ.get("DM_LIVE_SCREENSHOTS")  # a folder to save the screenshots in
+expect.set_options(timeout=WAIT)
 
 
 @pytest.fixture(scope="module")
@@ -211,5 +212,38 @@ def test_a_hostile_map_raises_no_dialog_and_no_console_error(browser, starter, t
             expect(p.locator("h1")).to_contain_text("<script>alert('outcome')</script> done")
             assert p.locator("img[src=x]").count() == 0
         assert people.troubles == [], "\n".join(people.troubles)
+    finally:
+        people.close()
+
+
+def test_a_phone_that_was_offline_catches_up_and_votes_by_keyboard(browser, starter,
+                                                                   tmp_path):
+    srv = starter(f"sqlite:///{tmp_path / 'k.sqlite3'}", group=["Ana", "Ben"])
+    people = People(browser)
+    try:
+        fac = people.page(srv.links.facilitator)
+        ana = people.page(srv.links.join, 390, 844)
+        ana.get_by_label("Ana", exact=True).check()
+        ana.get_by_role("button", name="This is me").click()
+        expect(ana.locator(".wait")).to_be_visible()
+        ana.context.set_offline(True)
+        press(fac, "Open the vote")
+        ana.wait_for_timeout(500)  # offline while the vote opens (a fixed, short pause)
+        ana.context.set_offline(False)
+        # the stream reconnects by itself and the page catches up
+        expect(ana.locator("form.ballot")).to_be_visible()
+        expect(ana.locator("#live")).to_contain_text("The vote is open")
+        # keyboard only: Tab to the choices, arrows pick one, Enter sends the form
+        ana.keyboard.press("Tab")
+        for _ in range(10):
+            if ana.evaluate("document.activeElement.name") == "value":
+                break
+            ana.keyboard.press("Tab")
+        ana.keyboard.press("Space")
+        ana.keyboard.press("ArrowDown")
+        ana.keyboard.press("Enter")
+        expect(ana.locator(".voted")).to_contain_text("no")
+        assert [t for t in people.troubles if "ERR_INTERNET_DISCONNECTED" not in t] == [], \
+            "\n".join(people.troubles)
     finally:
         people.close()
