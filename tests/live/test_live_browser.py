@@ -247,3 +247,41 @@ def test_a_phone_that_was_offline_catches_up_and_votes_by_keyboard(browser, star
             "\n".join(people.troubles)
     finally:
         people.close()
+
+
+def test_every_view_passes_axe_core(browser, starter, tmp_path):
+    axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
+    axe = axe_sync.Axe()
+    srv = starter(f"sqlite:///{tmp_path / 'a.sqlite3'}", group=["Ana", "Ben"])
+    people = People(browser)
+    try:
+        fac = people.page(srv.links.facilitator)
+        proj = people.page(srv.links.projector, 1920, 1080)
+        ana = people.page(f"{srv.base}/", 390, 844)
+        found: dict[str, list[str]] = {}
+
+        def check(page, name: str) -> None:
+            result = axe.run(page)
+            assert result.response["passes"], f"axe-core did not run on {name}"
+            found[name] = [f"{v['id']}: {v['help']}" for v in result.response["violations"]]
+
+        check(ana, "home")
+        ana.get_by_label("The 6-character code on the screen").fill(srv.links.code)
+        ana.get_by_role("button", name="Join").click()
+        check(ana, "join")
+        ana.get_by_label("Ana", exact=True).check()
+        ana.get_by_role("button", name="This is me").click()
+        press(fac, "Open the vote")
+        expect(ana.locator("form.ballot")).to_be_visible()
+        check(ana, "member voting")
+        check(fac, "facilitator open")
+        check(proj, "projector open")
+        vote(ana, "yes")
+        press(fac, "Close the vote")
+        expect(ana.locator(".sentence")).to_be_visible()
+        check(ana, "member closed")
+        check(fac, "facilitator closed")
+        check(proj, "projector closed")
+        assert not any(found.values()), found
+    finally:
+        people.close()
