@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    from .server import LiveServer
 
 
 def register(app: typer.Typer) -> None:
@@ -63,11 +66,11 @@ def serve(
         segno.make(links.join, error="m").terminal(compact=True)
     import asyncio
 
-    srv.live.stopping = None
     asyncio.run(_run(srv))
 
 
-async def _run(srv) -> None:  # type: ignore[no-untyped-def]
+async def _run(srv: LiveServer) -> None:
+    """Serve until Ctrl-C; the streams' stop event belongs to this event loop."""
     import asyncio
 
     srv.live.stopping = asyncio.Event()

@@ -1,0 +1,1 @@
+"""Alembic migrations of the live room's database (run by `store.upgrade`)."""
