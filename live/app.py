@@ -336,6 +336,12 @@ async def act(request: Request) -> Response:
             lv.store.append(room, "vote_opened", {"round": st.round + 1}, "facilitator",
                             expected)
         elif action == "close" and st.phase == "open":
+            try:
+                st.walk.preview(st.ballots())
+            except DecisionMapError as e:  # e.g. two sentences where one is asked for
+                from urllib.parse import quote
+
+                return go(f"{back}?error={quote(str(e)[:200])}")
             lv.store.append(room, "vote_closed", {"round": st.round}, "facilitator", expected)
         elif action == "revote" and st.phase == "closed":
             lv.store.append(room, "revote", {"round": st.round + 1}, "facilitator", expected)

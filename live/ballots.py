@@ -50,6 +50,7 @@ class Form:
     rule: str
     rule_words: str
     unit: str = ""
+    one: bool = False  # a text question that takes one agreed sentence, typed once
 
 
 def form_for(node: QuestionT, defaults: Defaults) -> Form:
@@ -67,8 +68,9 @@ def form_for(node: QuestionT, defaults: Defaults) -> Form:
     specials = tuple(Option(w, SAID[w], w in BLOCK_VOTES) for w in SPECIAL_VOTES
                      if w in rule.votes)
     unit = node.number.unit or "" if isinstance(node, NumberQuestion) else ""
+    one = isinstance(node, TextQuestion) and node.text == "one"
     return Form(rule.ballot, tuple(options), specials, rule.name, rule_in_words(node, defaults),
-                unit)
+                unit, one)
 
 
 def clean(text: str, limit: int) -> str:

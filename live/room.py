@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from decision_map.errors import DecisionMapError
 from decision_map.io.loader import DecisionMap
 from decision_map.model.decision import Ballot, Decision
 from decision_map.walk.engine import Position, Walk
@@ -70,8 +71,11 @@ class RoomState:
         elif e.kind == "ballot_cast" and p["round"] == self.round and self.phase == "open":
             self.casts[p["member"]] = Cast(Ballot.from_json(p["ballot"]), p.get("entered_by"))
         elif e.kind == "vote_closed" and p["round"] == self.round:
-            self.phase = "closed"
-            self.decision = self.walk.preview(self.ballots())
+            try:
+                self.decision = self.walk.preview(self.ballots())
+                self.phase = "closed"
+            except DecisionMapError:  # the app refuses such a close; an old log stays open
+                pass
         elif e.kind == "step_submitted":
             self.walk.submit([Ballot.from_json(b) for b in p["ballots"]])
             self._between()

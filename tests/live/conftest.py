@@ -31,6 +31,10 @@ ROOT = Path(__file__).resolve().parents[2]
 COALITION = ROOT / "maps" / "coalition-formation.yaml"
 GROUP = ["Rosa", "Malik", "Priya", "Tom", "Dolores"]
 TIMEOUT = 10.0  # seconds for any one HTTP request in these tests
+# How the group answers the coalition map's choice questions on the way to red-lines (text
+# questions get words); at-the-table "no" ends the walk at not-now.
+PLAN = {"shared-goal": "yes", "own-base": "yes", "existing-coalition": "no",
+        "kind": "one-project", "at-the-table": "no"}
 
 
 def free_port() -> int:
@@ -177,6 +181,33 @@ class Room:
             self.act("accept")
         return closed
 
+    def question(self) -> str | None:
+        """The key of the question the room stands at (None at the end)."""
+        return self.fac.get(f"/r/{self.id}/state").json()["question"]
+
+    def walk_to(self, target: str, plan: dict[str, str], limit: int = 30) -> None:
+        """Walk on until the room stands at `target`: everyone gives the plan's choice at a
+        choice question and some words at a text question (the map may grow questions)."""
+        for _ in range(limit):
+            key = self.question()
+            if key == target:
+                return
+            self.act("open")
+            page = self.members[GROUP[0]].get(f"/r/{self.id}/me").text
+            if "data-one" in page:  # one agreed sentence: one types it, the rest abstain
+                votes = {n: {"value": "abstain"} for n in GROUP}
+                votes[GROUP[0]] = {"text": f"Our words at {key}"}
+            elif 'name="text"' in page:
+                votes = {n: {"text": f"{n}'s words at {key}"} for n in GROUP}
+            else:
+                assert key in plan, f"the walk reached {key!r}, which the plan does not answer"
+                votes = self.everyone(plan[key])
+            for name, fields in votes.items():
+                self.vote(name, **fields)
+            self.act("close")
+            self.act("accept")
+        raise AssertionError(f"{target!r} not reached within {limit} questions")
+
     @staticmethod
     def everyone(value: str) -> dict[str, dict[str, str]]:
         return {n: {"value": value} for n in GROUP}
@@ -194,4 +225,4 @@ def room(live_server: Running) -> Iterator[Room]:
 @pytest.fixture(scope="session")
 def live_kit() -> dict[str, object]:
     """The helpers a test may call: the group, an HTTP client class, the form token."""
-    return {"group": GROUP, "Client": Client, "csrf_of": csrf_of}
+    return {"group": GROUP, "Client": Client, "csrf_of": csrf_of, "plan": PLAN}

@@ -21,6 +21,10 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 WAIT = 15_000  # ms: the longest any one wait in these tests may take
 GROUP = ["Rosa", "Malik", "Priya", "Tom", "Dolores"]
+# How the group answers the coalition map's choice questions on the way to red-lines (text
+# questions get words); at-the-table "no" ends the walk at not-now.
+PLAN = {"shared-goal": "yes", "own-base": "yes", "existing-coalition": "no",
+        "kind": "one-project", "at-the-table": "no"}
 SHOTS = os.environ.get("DM_LIVE_SCREENSHOTS")  # a folder to save the screenshots in
 expect.set_options(timeout=WAIT)
 
@@ -141,10 +145,24 @@ def test_five_members_walk_the_coalition_map_to_an_outcome(browser, live_server)
         shot(proj, "live-projector")
         press(fac, "Accept and go on")
 
-        step(fac, members, {n: {"value": "yes"} for n in GROUP})  # own-base
-        step(fac, members, {n: {"value": "no"} for n in GROUP})  # existing-coalition
-        step(fac, members, {n: {"value": "one-project"} for n in GROUP})  # kind
-        step(fac, members, {n: {"text": f"{n}: for clean air"} for n in GROUP})  # the charter
+        # on to red-lines: the plan's choice at each choice question, words at text ones
+        for _ in range(30):
+            key = fac.locator("#q").get_attribute("data-question")
+            if key == "red-lines":
+                break
+            press(fac, "Open the vote")
+            expect(members["Rosa"].locator("form.ballot")).to_be_visible()
+            if members["Rosa"].locator("[data-one]").count():  # one types, the rest abstain
+                votes = {n: {"value": "abstain"} for n in GROUP}
+                votes["Rosa"] = {"text": "Clean air near the refinery by 2028"}
+            elif members["Rosa"].locator('textarea[name="text"]').count():
+                votes = {n: {"text": f"{n}: for clean air"} for n in GROUP}
+            else:
+                assert key in PLAN, f"the walk reached {key!r}, which the plan does not answer"
+                votes = {n: {"value": PLAN[key]} for n in GROUP}
+            step(fac, members, votes, opened=True)
+        else:
+            raise AssertionError("red-lines not reached within 30 questions")
 
         # red-lines, by consent: a stand-aside and an objection with its reason
         reason = "Not without our members' say <script>alert(1)</script>"
@@ -160,6 +178,7 @@ def test_five_members_walk_the_coalition_map_to_an_outcome(browser, live_server)
         expect(fac.locator("text=Accepting leads to the next question")).to_be_visible()
         press(fac, "Accept and go on")
 
+        assert fac.locator("#q").get_attribute("data-question") == "at-the-table"
         step(fac, members, {n: {"value": "no"} for n in GROUP})  # at-the-table
         for p in [*members.values(), proj, fac]:
             expect(p.locator("h1")).to_contain_text("Not now")

@@ -32,15 +32,9 @@ def test_a_room_walks_to_an_outcome_and_serves_the_report(room):
     assert svg.text.lstrip().startswith(("<?xml", "<svg"))
 
 
-def test_consent_with_a_stand_aside_and_an_objection_with_its_reason(room):
-    rid = room.id
-    room.step(room.everyone("yes"))  # shared-goal
-    room.step(room.everyone("yes"))  # own-base
-    room.step(room.everyone("no"))  # existing-coalition
-    room.step(room.everyone("one-project"))  # kind
-    room.step({n: {"text": f"{n} is for clean air"} for n in room.members})  # charter-for-against
+def test_consent_with_a_stand_aside_and_an_objection_with_its_reason(room, live_kit):
+    room.walk_to("red-lines", live_kit["plan"])
     room.act("open")  # red-lines, by consent
-    m = room.members
     r = room.round_of("Rosa")
     # an objection without a reason is refused with a line saying so
     page = room.vote("Tom", round=r, value="object")
@@ -61,7 +55,7 @@ def test_consent_with_a_stand_aside_and_an_objection_with_its_reason(room):
     closed = room.act("close")
     assert "Priya" in closed and "Accepting leads to the next question" in closed
     room.act("accept")
-    assert "at the table" in m["Malik"].get(f"/r/{rid}/me").text
+    assert room.question() == "at-the-table"
 
 
 def test_a_reload_keeps_identity_and_vote_and_a_vote_can_change_until_close(room, live_kit):
@@ -226,3 +220,20 @@ def test_serve_prints_three_links_and_refuses_an_in_memory_database(tmp_path, li
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_a_close_the_rule_cannot_decide_is_refused_in_one_line_and_the_vote_stays_open(room):
+    room.step(room.everyone("yes"))  # shared-goal: on to one agreed sentence
+    room.act("open")
+    page = room.members["Rosa"].get(f"/r/{room.id}/me").text
+    assert "data-one" in page, "the coalition map's second question asks for one sentence"
+    for n in room.members:
+        room.vote(n, text=f"{n}'s own sentence")
+    page = room.fac.get(f"/r/{room.id}/facilitate").text
+    at = re.search(r'name="at" value="([\w-]+)"', page).group(1)
+    r = room.fac.http.post(f"/r/{room.id}/act", data={"action": "close", "at": at,
+                                                      "csrf": re.search(
+                                                          r'name="csrf" value="(\w+)"',
+                                                          page).group(1)})
+    assert "one agreed sentence" in r.text and "Close the vote" in r.text
+    assert room.fac.get(f"/r/{room.id}/state").json()["phase"] == "open"
