@@ -60,6 +60,7 @@ class DNode:
     blocked: bool = False  # some visit ended in a block
     cluster: str | None = None
     start: bool = False
+    listing: tuple[str, ...] = ()  # lines shown as they are, after the title (a folded path)
 
     @property
     def steps_text(self) -> str:
@@ -81,6 +82,7 @@ class DNode:
             out.append(self.steps_text)
         for t in self.tallies:
             out += wrap(t, 36)
+        out += self.listing
         return out
 
 
@@ -315,7 +317,7 @@ class _Builder:
             self.edges.append(DEdge(
                 source=self.ids[(scope, node_id)],
                 target=self.ids[(scope, target)],
-                label=", ".join(dict.fromkeys(labels)),
+                label="\n".join(dict.fromkeys(labels)),  # listed, one a line
                 kinds=tuple(dict.fromkeys(e.kind for e in routes)),
                 taken=bool(taking),
                 times=len(taking),

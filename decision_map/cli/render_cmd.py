@@ -103,6 +103,13 @@ def render_cmd(
                                          help="Draw only the path and what is one step "
                                               "off it (default: on for maps over 300 "
                                               "nodes)."),
+    around: Optional[int] = typer.Option(None, "--around", min=1, metavar="STEP",
+                                         help="Draw only the neighbourhood of step STEP "
+                                              "of the walk, in big text for a projector: "
+                                              "the path before it as a numbered list and "
+                                              "the next one or two levels."),
+    pages: bool = typer.Option(False, "--pages",
+                               help="A .pdf poster split into A4 pages at a readable size."),
     max_layout_seconds: Optional[float] = MAX_SECONDS_OPTION,
     max_layout_nodes: Optional[int] = MAX_NODES_OPTION,
     max_layout_edges: Optional[int] = MAX_EDGES_OPTION,
@@ -111,6 +118,12 @@ def render_cmd(
     suffix = _suffix(output, PICTURE_SUFFIXES, "format")
     if trace_file is not None and answers_file is not None:
         raise fail("give --trace or --answers, not both", 2)
+    if around is not None and trace_file is None and answers_file is None:
+        raise fail("--around STEP needs the walk: give --trace or --answers", 2)
+    if around is not None and suffix not in (".svg", ".png", ".pdf"):
+        raise fail(f"--around draws .svg .png or .pdf, not {suffix}", 2)
+    if pages and suffix != ".pdf":
+        raise fail(f"--pages writes a .pdf, not {suffix}", 2)
     dm = _load(map_file)
     trace = None
     if trace_file is not None:
@@ -125,7 +138,21 @@ def render_cmd(
         answers = load_answers(str(answers_file), dm)
         trace = run_answers(dm, answers, str(answers_file), stop_at_missing=True)
     limits = _limits(max_layout_seconds, max_layout_nodes, max_layout_edges)
-    _write_atomic(output, _picture(dm, trace, suffix[1:], focus, limits))
+    if around is not None:
+        from decision_map_render.around import around_step
+
+        assert trace is not None
+        try:
+            data = around_step(dm, trace, around, suffix[1:])
+        except ValueError as e:
+            raise fail(f"--around {around}: {e}", 2) from None
+    elif pages:
+        from decision_map_render.pages import poster
+
+        data = poster(dm, trace, focus, limits)
+    else:
+        data = _picture(dm, trace, suffix[1:], focus, limits)
+    _write_atomic(output, data)
     typer.echo(f"wrote {clean(output)}")
     if trace is not None and trace.stopped:
         typer.echo(clean(f"the path is drawn as far as it goes: {trace.stopped}"))
