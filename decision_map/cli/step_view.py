@@ -168,10 +168,18 @@ class StepView:
             return None
         from ..errors import DecisionMapError
 
+        pos = self.walk.current()
         try:  # within the default drawing limits: a summary past them, never a hang
+            if pos is not None:  # the room sees where it stands, in big text
+                from decision_map_render.around import around_picture
+
+                target.write_bytes(around_picture(self.walk.dm, self.walk.trace, pos.scope,
+                                                  pos.node_id, "svg"))
+                self.t.say(f"Picture of where we are and what comes next: {target}")
+                return target
             drawn = picture(self.walk.dm, self.walk.trace, "svg")
             target.write_bytes(drawn.data)
-        except (DecisionMapError, OSError) as e:
+        except (DecisionMapError, OSError, ValueError) as e:
             self.t.say(f"Could not write the picture: {e}", "yellow")
             return None
         if drawn.note:
