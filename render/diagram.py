@@ -313,11 +313,13 @@ class _Builder:
             loop = any(t < n for n, _ in taking for t in target_steps)
             blocked = any(s.route_kind == "status" and s.route_value == "blocked"
                           for _, s in taking)
-            labels = [t for t in (edge_text(node, e) for e in routes) if t]
+            labels = list(dict.fromkeys(t for t in (edge_text(node, e) for e in routes) if t))
+            if len(labels) > 1:  # listed, one a line, each marked where it starts
+                labels = [f"• {t}" for t in labels]
             self.edges.append(DEdge(
                 source=self.ids[(scope, node_id)],
                 target=self.ids[(scope, target)],
-                label="\n".join(dict.fromkeys(labels)),  # listed, one a line
+                label="\n".join(labels),
                 kinds=tuple(dict.fromkeys(e.kind for e in routes)),
                 taken=bool(taking),
                 times=len(taking),

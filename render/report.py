@@ -466,4 +466,18 @@ def report_html(dm: DecisionMap, trace: Trace, *, date: _dt.date | str | None = 
     ctx["svg"] = Markup(picture)
     width = _SVG_WIDTH.match(picture)
     ctx["svg_width"] = f"{width.group(1)}pt" if width else None
+    ctx["pieces"] = print_pieces(dm, trace)
     return render_template(HTML_TEMPLATE, ctx)
+
+
+def print_pieces(dm: DecisionMap, trace: Trace) -> list[dict[str, Any]]:
+    """The path in pieces for print, each legible on A4 (segments.py), as safe SVG with
+    its natural width; none when the walk has no step."""
+    from .segments import path_pieces
+
+    out = []
+    for data in path_pieces(dm, trace) if trace.steps else []:
+        svg = safe_svg(data.decode("utf-8"))
+        width = _SVG_WIDTH.match(svg)
+        out.append({"svg": Markup(svg), "width": f"{width.group(1)}pt" if width else "100%"})
+    return out

@@ -11,6 +11,8 @@ from decision_map_render.around import MIN_PX, around, around_step, svg_size
 from decision_map_render.diagram import build
 from decision_map_render.draw import picture
 from decision_map_render.pages import A4, poster
+from decision_map_render.report import report_html
+from decision_map_render.segments import PAGE, path_pieces
 from pypdf import PdfReader
 
 from decision_map.io.loader import load_map
@@ -67,7 +69,7 @@ def test_merged_edge_labels_are_listed_one_a_line(coalition_path):
     merged = [e for e in d.edges if len(e.kinds) > 1 and e.label]
     assert merged, "the coalition map has two routes to one place"
     # "no agreement" and "otherwise" are two lines, not "no agreement, otherwise"
-    assert any(e.label.split("\n") == ["no agreement", "otherwise"] for e in merged)
+    assert any(e.label.split("\n") == ["• no agreement", "• otherwise"] for e in merged)
 
 
 def test_render_around_and_pages_on_the_command_line(tmp_path, cli, one_line_error,
@@ -103,3 +105,16 @@ def test_stepper_map_draws_around_the_current_question(tmp_path, exe, step_env, 
     assert "Picture of where we are and what comes next" in r.stdout
     svg = (tmp_path / "m-path.svg").read_text()
     assert "Now: " in svg and "The path so far:" in svg
+
+
+def test_the_reports_printed_path_is_in_pieces_legible_on_a4(shipped_map):
+    dm, trace = first_walk(shipped_map)
+    pieces = path_pieces(dm, trace)
+    assert pieces
+    for data in pieces:
+        size = svg_size(data)
+        scale = min(PAGE[0] / size.width, PAGE[1] / size.height, 1.0)
+        assert scale * size.smallest_font >= A4_MIN_PT, (shipped_map.stem, size)
+    html = report_html(dm, trace)
+    assert html.count('class="piece"') == len(pieces)
+    assert "has-pieces" in html
