@@ -25,13 +25,14 @@ from typing import Any
 
 from decision_map.errors import InputError
 from decision_map.io.loader import DecisionMap
-from decision_map.model.conditions import describe, num
+from decision_map.model.conditions import num, said_tests, words
 from decision_map.model.decision import Decision
 from decision_map.model.format import (
     Check,
     ChoiceQuestion,
     Handoff,
     NodeBase,
+    NumberQuestion,
     Outcome,
 )
 from decision_map.model.graph import Edge, edges_of, node_label
@@ -76,8 +77,6 @@ class DNode:
         if self.kind == "handoff":
             out += wrap(f"↪ {self.linked_title}")
         out += wrap(self.title)
-        if self.kind == "outcome" and self.verdict:
-            out.append(f"[{self.verdict}]")
         if self.steps:
             out.append(self.steps_text)
         for t in self.tallies:
@@ -144,7 +143,7 @@ class Diagram:
 # ---------------------------------------------------------------- text helpers
 
 
-def tally_text(d: Decision) -> str:
+def tally_text(d: Decision, node: object = None) -> str:
     """A decision's tally in one short line, e.g. "yes 4 · no 1 · 1 stands aside".
 
     Vote words (abstain, stand-aside, block, object) are counted from the decision's
@@ -152,7 +151,12 @@ def tally_text(d: Decision) -> str:
     leads the line.
     """
     special = {"abstain", "stand-aside", "block", "object"}
-    parts = [f"{k} {num(v)}" for k, v in d.tally.items() if k not in special and v]
+    def name(k: str) -> str:
+        if isinstance(node, ChoiceQuestion) and k in node.choices:
+            return node.choice_label(k)
+        return k
+
+    parts = [f"{_cut(name(k))} {num(v)}" for k, v in d.tally.items() if k not in special and v]
     if not parts and d.value is not None and not d.texts:
         parts.append(f"= {num(d.value)}")
     if d.texts:
@@ -174,16 +178,30 @@ def tally_text(d: Decision) -> str:
     return text
 
 
-def edge_text(node: object, e: Edge) -> str:
-    """The label of one way out of `node`; a plain `next` has none."""
+def _cut(text: str, width: int = 24) -> str:
+    """A choice's label short enough for a tally line."""
+    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + "…"
+
+
+def edge_text(node: object, e: Edge, nodes: Any = None, returns: Any = None) -> str:
+    """The label of one way out of `node` in members' words (`nodes`: the map's nodes,
+    for checks; `returns`: a hand-off's other map's nodes); a plain `next` has none."""
     if e.kind == "next":
         return ""
     if e.kind == "choice" and isinstance(node, ChoiceQuestion):
         return node.choice_label(e.value)
-    if e.kind == "when" and isinstance(node, Check):
-        idx = e.key[1] if len(e.key) > 1 and isinstance(e.key[1], int) else None
-        if idx is not None and idx < len(node.check):
-            return describe(node.check[idx].when)
+    idx = e.key[1] if len(e.key) > 1 and isinstance(e.key[1], int) else None
+    if e.kind == "when" and isinstance(node, Check) and idx is not None \
+            and idx < len(node.check):
+        route = node.check[idx]
+        return route.say or words(route.when, nodes or {})
+    if e.kind == "branch" and isinstance(node, NumberQuestion) and idx is not None \
+            and idx < len(node.branches):
+        route = node.branches[idx]
+        return said_tests(route.when, node)
+    if e.kind == "return" and returns is not None:  # the other map's outcome, by title
+        outcome = returns.get(e.value)
+        return getattr(outcome, "outcome", None) or e.label
     return e.label
 
 
@@ -275,7 +293,7 @@ class _Builder:
         tallies = []
         for n, s in visits:
             if s.decision is not None:
-                tallies.append(f"#{n} {tally_text(s.decision)}".rstrip())
+                tallies.append(f"#{n} {tally_text(s.decision, node)}".rstrip())
         if len(tallies) > MAX_TALLY_LINES:
             tallies = tallies[: MAX_TALLY_LINES - 1] + [f"… {len(tallies) - 2} more"]
         linked = None
@@ -313,7 +331,10 @@ class _Builder:
             loop = any(t < n for n, _ in taking for t in target_steps)
             blocked = any(s.route_kind == "status" and s.route_value == "blocked"
                           for _, s in taking)
-            labels = list(dict.fromkeys(t for t in (edge_text(node, e) for e in routes) if t))
+            link = m.handoffs.get(node_id) if isinstance(node, Handoff) else None
+            returns = link.loaded.model.nodes if link and link.loaded else None
+            labels = list(dict.fromkeys(
+                t for t in (edge_text(node, e, m.model.nodes, returns) for e in routes) if t))
             if len(labels) > 1:  # listed, one a line, each marked where it starts
                 labels = [f"• {t}" for t in labels]
             self.edges.append(DEdge(

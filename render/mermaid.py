@@ -19,7 +19,7 @@ from decision_map.model.trace import Trace
 
 from .diagram import DCluster, Diagram, DNode, build
 from .dot import BLOCKED, FADED, KIND_STYLE, LOOP, PATH, VERDICT_PALETTE
-from .quoting import mermaid_escape, mermaid_lines, mermaid_quote, wrap
+from .quoting import mermaid_lines, mermaid_quote, wrap
 
 SHAPES = {
     "choice": ("(", ")"),
@@ -68,7 +68,8 @@ def diagram_to_mermaid(d: Diagram) -> str:
     _emit(d, None, 1, out)
     for e in d.edges:
         arrow = _arrow(d, e.taken, e.enters)
-        label = f"|{mermaid_quote(mermaid_escape(e.text))}|" if e.text else ""
+        lines = e.text.split("\n")  # merged labels: one a line
+        label = f"|{mermaid_quote(mermaid_lines(lines))}|" if e.text else ""
         out.append(f"{INDENT}{e.source} {arrow}{label} {e.target}")
 
     for kind, style in KIND_STYLE.items():

@@ -94,10 +94,13 @@ def test_steps_tallies_and_flags(main, main_trace):
     blocked = edges[("goal", "dissent")]
     assert blocked.taken and blocked.blocked and blocked.label == "blocked"
     back = edges[("dissent", "goal")]
-    assert back.taken and back.loop and back.label == "→ resolved"
+    # a return is labelled with the other map's outcome, by title
+    assert back.taken and back.loop and back.label == "Block resolved"
     assert edges[("goal", "not-now")].label == "Not yet"
     assert not edges[("goal", "not-now")].taken
-    assert edges[("enough", "hopes")].label == "goal = yes"
+    # a check's case in words, from the question's label (no id, no `=`)
+    assert edges[("enough", "hopes")].label == \
+        "“Do we share a goal that none of us can reach alone?”: “yes”"
     assert edges[("hours", "enough")].taken and not edges[("hours", "hopes")].taken
     assert edges[("enough", "not-now")].label == "otherwise"
     enters = edges[("dissent", "hear")]

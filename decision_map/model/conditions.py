@@ -123,3 +123,84 @@ def num(v: object) -> str:
     if isinstance(v, int) or v.is_integer():
         return str(int(v))
     return f"{v:.3f}".rstrip("0").rstrip(".")
+
+
+# ---------------------------------------------------------------- words for members
+
+QUESTION_WIDTH = 60  # characters of a question kept when it names a condition (then "…")
+STATUS_WORDS = {"blocked": "was blocked", "no_quorum": "had no quorum", "tie": "was a tie",
+                "no_agreement": "found no agreement", "decided": "was decided"}
+
+
+def _cut(text: str, width: int = QUESTION_WIDTH) -> str:
+    one = " ".join(str(text).split())
+    if len(one) <= width:
+        return one
+    return one[: width - 1].rsplit(" ", 1)[0].rstrip(" ,;:—-") + "…"
+
+
+def question_words(node: object, fallback: str = "an earlier question") -> str:
+    """How a condition names a question to members: its `label`, else its question cut
+    short, in quotes; never its id."""
+    text = getattr(node, "label", None) or getattr(node, "ask", None)
+    return f"“{_cut(text)}”" if text else fallback
+
+
+def value_words(node: object, v: object) -> str:
+    """A value as members saw it: a choice's label, a number as people write it."""
+    label = getattr(node, "choice_label", None)
+    if label is not None and isinstance(v, str) and v in getattr(node, "choices", {}):
+        return f"“{label(v)}”"
+    return num(v)
+
+
+def said_tests(c: Comparison, node: object = None) -> str:
+    """The tests of one comparison in words: `4 or more`, `“Yes” or “Not sure”`.
+
+    >>> said_tests(Comparison.model_validate({"answer": "x", "gte": 10, "lt": 20.5}))
+    '10 or more and less than 20.5'
+    >>> said_tests(Comparison.model_validate({"answer": "x", "not_in": ["a", "b"]}))
+    'anything but a or b'
+    """
+    parts = []
+    if c.is_ is not None:
+        parts.append(value_words(node, c.is_))
+    for attr, form in (("gte", "{} or more"), ("gt", "more than {}"),
+                       ("lte", "{} or less"), ("lt", "less than {}")):
+        if (v := getattr(c, attr)) is not None:
+            parts.append(form.format(num(v)))
+    if c.in_ is not None:
+        parts.append(" or ".join(value_words(node, v) for v in c.in_))
+    if c.not_in is not None:
+        parts.append("anything but " + " or ".join(value_words(node, v) for v in c.not_in))
+    if c.status is not None:
+        parts.append(STATUS_WORDS.get(c.status, c.status.replace("_", " ")))
+    if c.answered is not None:
+        parts.append("was answered" if c.answered else "was not asked")
+    return " and ".join(parts) or "any answer"
+
+
+def words(cond: object, nodes: Any) -> str:
+    """A condition in members' words, naming questions by their labels (`nodes`: the
+    map's nodes by id), never by id, and with no condition syntax.
+
+    >>> from .format import ChoiceQuestion
+    >>> q = ChoiceQuestion.model_validate({"ask": "Which kind?", "choices": {
+    ...     "long-term": {"next": "a", "label": "For the long haul"}, "one-project": "b"}})
+    >>> words(AnyOf.model_validate({"any": [{"answer": "kind", "not_in": ["long-term"]},
+    ...                                     {"answer": "hours", "lt": 10}]}), {"kind": q})
+    '“Which kind?”: anything but “For the long haul”, or an earlier question: less than 10'
+    """
+    if isinstance(cond, AllOf):
+        return ", and ".join(words(c, nodes) for c in cond.all)
+    if isinstance(cond, AnyOf):
+        return ", or ".join(words(c, nodes) for c in cond.any)
+    if isinstance(cond, Not):
+        return f"it is not so that {words(cond.not_, nodes)}"
+    assert isinstance(cond, Comparison)
+    node = nodes.get(cond.answer or "")
+    name = question_words(node)
+    tests = said_tests(cond, node)
+    if tests.startswith("was ") or tests.split(" ", 1)[0] in ("had", "found"):
+        return f"{name} {tests}"
+    return f"{name}: {tests}"

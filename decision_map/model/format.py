@@ -162,6 +162,10 @@ class Route(Strict):
     when: Condition = Field(description="The condition, as data.",
                             examples=[{"answer": "shared-goal", "is": "yes"}])
     next: NodeId = Field(description="Where the walk goes when it holds.")
+    say: str | None = Field(
+        None, description="The condition in members' words, said when this route is taken "
+        "(default: words built from the questions' labels).",
+        examples=["You chose a long-term coalition, and more than 10 hours a week."])
 
 
 # ---------------------------------------------------------------- group rules

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from ..errors import WalkError
 from ..io.loader import DecisionMap
-from ..model.conditions import compare, describe, describe_tests, holds
+from ..model.conditions import compare, describe_tests, holds, words
 from ..model.format import (
     Check,
     ChoiceQuestion,
@@ -73,8 +73,7 @@ class Row:
             self.kind, self.say = INFO, node.say
         elif isinstance(node, Check):
             self.kind = CHECK
-            self.cases = tuple((r.when, f"case {i + 1}", r.next,
-                                f"Case {i + 1} holds: {describe(r.when)}.")
+            self.cases = tuple((r.when, f"case {i + 1}", r.next, _said(r, dm.model.nodes))
                                for i, r in enumerate(node.check))
         elif isinstance(node, Handoff):
             self.kind = HANDOFF
@@ -305,3 +304,11 @@ def template_context(f: Frame, group: list[str], node: Outcome) -> dict[str, Any
         "map": {"id": f.dm.id, "title": f.dm.model.title, "version": f.dm.version},
         "outcome": {"title": node.outcome, "verdict": node.verdict},
     }
+
+
+def _said(route: Any, nodes: Any) -> str:
+    """A check case as members hear it: its own `say`, else words from the questions'
+    labels (never ids or condition syntax; those stay in --json and paths)."""
+    text = route.say or words(route.when, nodes)
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
