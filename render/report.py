@@ -405,7 +405,9 @@ def report_context(dm: DecisionMap, trace: Trace,
         "outcome": None if trace.outcome is None else {
             "id": clean(trace.outcome),
             "title": clean(getattr(outcome, "outcome", None) or trace.outcome),
-            "verdict": clean(trace.verdict) if trace.verdict else None,
+            # in words ("form-coalition" reads "Form coalition"); the id stays in --json
+            "verdict": clean(trace.verdict.replace("-", " ").capitalize())
+            if trace.verdict else None,
             "text": clean(trace.outcome_text or "").strip(),
             "next_steps": [clean(x).strip() for x in trace.next_steps],
         },

@@ -96,7 +96,7 @@ def test_block_loops_back_twice_then_takes_otherwise(dm):
     assert (s2.route_kind, s2.next, w.current().visit) == ("status", "final", 3)
     s3 = w.submit(block)
     assert (s3.route_kind, s3.next) == ("otherwise", "not-now")
-    assert "limit of 2 revisits" in s3.explanation and "taking otherwise" in s3.explanation
+    assert "limit of 2 revisits" in s3.explanation and "so: " in s3.explanation
     assert w.trace.outcome == "not-now"
 
 

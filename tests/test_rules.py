@@ -106,7 +106,8 @@ def test_doc_no_quorum_sentence() -> None:
 def test_doc_supermajority_sentence() -> None:
     d = run(cq("supermajority"), SIX, tally(yes=4, no=2))
     assert d.status == "decided" and d.value == "yes"
-    assert d.explanation == 'Supermajority reached: "yes" has 4 of 6 cast votes (67% >= 67%).'
+    assert d.explanation == \
+        'Supermajority reached: "yes" has 4 of 6 cast votes (67%, needing 67%).'
 
 
 # ---------------------------------------------------------------- majority
@@ -156,13 +157,14 @@ def test_majority_tally_lists_every_choice() -> None:
 def test_supermajority_exactly_at_threshold() -> None:
     d = run(cq("supermajority", threshold=0.6), FIVE, tally(yes=3, no=2))
     assert d.status == "decided"
-    assert d.explanation == 'Supermajority reached: "yes" has 3 of 5 cast votes (60% >= 60%).'
+    assert d.explanation == \
+        'Supermajority reached: "yes" has 3 of 5 cast votes (60%, needing 60%).'
 
 
 def test_supermajority_just_below() -> None:
     d = run(cq("supermajority"), FIVE, tally(yes=3, no=2))
     assert d.status == "no_agreement"
-    assert d.explanation == 'No supermajority: "yes" has 3 of 5 cast votes (60% < 67%).'
+    assert d.explanation == 'No supermajority: "yes" has 3 of 5 cast votes (60%, needing 67%).'
 
 
 def test_supermajority_rounded_threshold_means_two_thirds() -> None:
@@ -173,7 +175,8 @@ def test_supermajority_rounded_threshold_means_two_thirds() -> None:
 def test_supermajority_two_decimals_are_exact() -> None:
     d = run(cq("supermajority", threshold=0.67), SIX, tally(yes=4, no=2))
     assert d.status == "no_agreement"
-    assert d.explanation == 'No supermajority: "yes" has 4 of 6 cast votes (66.7% < 67.0%).'
+    assert d.explanation == \
+        'No supermajority: "yes" has 4 of 6 cast votes (66.7%, needing 67.0%).'
 
 
 def test_supermajority_tie_when_several_reach_a_low_threshold() -> None:

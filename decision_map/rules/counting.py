@@ -219,7 +219,7 @@ def supermajority(ctx: Ctx) -> Decision:
                 "tie", None, counts,
                 sentence(
                     f"Supermajority tie: {names} each have {top} of {cast} cast votes "
-                    f"({a} >= {b})", extras, " (a tie)",
+                    f"({a}, needing {b})", extras, " (a tie)",
                 ),
                 {**details, "tied": tops},
             )
@@ -227,7 +227,8 @@ def supermajority(ctx: Ctx) -> Decision:
         return ctx.make(
             "decided", ch, counts,
             sentence(
-                f"Supermajority reached: {q(ch)} has {top} of {cast} cast votes ({a} >= {b})",
+                f"Supermajority reached: {q(ch)} has {top} of {cast} cast votes "
+                f"({a}, needing {b})",
                 extras,
             ),
             details,
@@ -236,7 +237,8 @@ def supermajority(ctx: Ctx) -> Decision:
     share = Fraction(top, cast)
     a, b = pct_pair(share, t)
     if len(tops) == 1:
-        head = f"No supermajority: {q(tops[0])} has {top} of {cast} cast votes ({a} < {b})"
+        head = (f"No supermajority: {q(tops[0])} has {top} of {cast} cast votes "
+                f"({a}, needing {b})")
     else:
         head = f"No supermajority: {counts_phrase(counts)}, none reaches {b}"
     return ctx.make(

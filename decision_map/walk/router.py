@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from ..errors import WalkError
 from ..io.loader import DecisionMap
-from ..model.conditions import compare, describe_tests, holds, words
+from ..model.conditions import compare, describe_tests, holds, question_words, words
 from ..model.format import (
     Check,
     ChoiceQuestion,
@@ -25,7 +25,7 @@ from ..model.format import (
     Outcome,
     TextQuestion,
 )
-from ..model.graph import STATUS_KEYS
+from ..model.graph import STATUS_KEYS, node_label
 from ..model.trace import node_key
 from ..templating import render_text
 
@@ -220,12 +220,12 @@ def go(f: Frame, rec: Recorder, target: str | None, row: Row) -> bool:
     seen = visits.get(target, 0)
     if seen > limit:
         fallback = row.otherwise
-        note = (f"Coming back to {target!r} a {nth(seen + 1)} time would "
+        note = (f"Coming back to {_named(f.dm, target)} a {nth(seen + 1)} time would "
                 f"pass the map's limit of {limit} revisits")
         if not fallback or fallback == target or visits.get(fallback, 0) > limit:
             rec.stop(f"{note}, and there is no other way on. Stop here and talk.")
             return False
-        rec.reroute(fallback, f" {note}; taking otherwise ({fallback!r}).")
+        rec.reroute(fallback, f" {note}; so: {_named(f.dm, fallback)}.")
         target = fallback
     f.node = target
     visits[target] = visits.get(target, 0) + 1
@@ -312,3 +312,14 @@ def _said(route: Any, nodes: Any) -> str:
     text = route.say or words(route.when, nodes)
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _named(dm: Any, node_id: str) -> str:
+    """A node as members know it: its label or question (cut short), or an outcome's
+    title; never its id."""
+    node = dm.model.nodes.get(node_id)
+    if node is None:
+        return node_id
+    if getattr(node, "label", None) or getattr(node, "ask", None):
+        return question_words(node)
+    return f"“{node_label(node)}”"
