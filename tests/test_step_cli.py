@@ -99,8 +99,9 @@ def test_whole_walk_by_members_with_block_back_and_help(tmp_path, spawn, picnic_
     child.expect("Read out: Hear the concern in full")
     child.expect(r"comes round again: time 2")
     drive(child, [(member("Ana"), "path")])
-    child.expect(r"1\. want: Majority")
-    child.expect(r'2\. where: Blocked by Ben: "Too far for Cy"')
+    # `path` names each question by its words, not its id
+    child.expect(r"1\. “Do we want a picnic this summer\?”: Majority")
+    child.expect(r'2\. “Where shall we hold it\?”: Blocked by Ben: "Too far for Cy"')
     drive(child, PICNIC_REST[5:])
     child.expect("Outcome")
     child.expect("A big picnic")

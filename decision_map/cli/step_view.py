@@ -112,8 +112,22 @@ class StepView:
                 self.t.say(safe(f"     {s.explanation}", "italic"))
                 continue
             n += 1
-            self.t.say(Text.assemble(safe(f"  {n:>2}. "), safe(s.key, "cyan"),
+            self.t.say(Text.assemble(safe(f"  {n:>2}. "), safe(self.named(s), "cyan"),
                                      safe(f": {s.decision.explanation}")))
+
+    def named(self, s: Step) -> str:
+        """A step's question as members know it (its label or its words), not its id;
+        ids stay in the trace's JSON and in `paths`."""
+        from ..model.conditions import question_words
+
+        m = self.walk.dm
+        for hop in s.scope:
+            link = m.handoffs.get(hop)
+            if link is None or link.loaded is None:
+                return s.key
+            m = link.loaded
+        node = m.model.nodes.get(s.node)
+        return question_words(node, fallback=s.key) if node is not None else s.key
 
     def decision(self, d: Decision) -> None:
         """The decision's sentence, its tally (not for words, which are listed) and words."""
