@@ -92,7 +92,7 @@ def test_a_format_1_trace_still_renders_as_a_new_one_does(tmp_path):
                str(new_dot)).returncode == 0
     dot = old_dot.read_text()
     assert "subgraph cluster_c0" in dot  # the common-ground map, drawn with its steps
-    assert "We found common ground to act on\\nstep 19" in dot  # the outcome, by title
+    assert "We found common ground to act\\non\\nstep 19" in dot  # the outcome, by title
     assert dot == new_dot.read_text()
 
 
