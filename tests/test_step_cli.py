@@ -357,3 +357,28 @@ def test_coalition_map_walk_by_tally_to_a_task_force(tmp_path, spawn, coalition_
     saved = load(sess)
     assert saved.outcome == "task-force" and len(saved.submissions) == 21
     assert time.monotonic() - t0 < 20
+
+
+def test_confirm_line_names_where_the_decision_leads(tmp_path, spawn, root):
+    """The consequence before the commit: three stand-asides at a final consensus
+    question (over its cap of two) lead to "Not now", and the confirm line says so, and
+    why, before Enter commits it."""
+    final = root / "tests" / "fixtures" / "room" / "final-go.yaml"
+    child = spawn(str(final), "--group", "Ana, Ben, Cy, Dee, Eli",
+                  "--session", str(tmp_path / "f.json"))
+    for name, vote in zip(("Ana", "Ben", "Cy", "Dee", "Eli"), ("yes", "s", "s", "s", "yes"),
+                          strict=True):
+        child.expect(member(name))
+        child.sendline(vote)
+    child.expect(r"No agreement, so: the outcome “Not now; revisit when something changes”\.")
+    child.expect(ACCEPT)
+    child.sendline("r")  # nothing was committed: the group votes again
+    for name, vote in zip(("Ana", "Ben", "Cy", "Dee", "Eli"), ("yes",) * 5, strict=True):
+        child.expect(member(name))
+        child.sendline(vote)
+    child.expect(r"This leads to the outcome “We go ahead”\.")
+    child.expect(ACCEPT)
+    child.sendline("")
+    child.expect("We go ahead")
+    drive(child, [(r"Write the report", "n")])
+    finish(child)

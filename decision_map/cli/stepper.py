@@ -209,7 +209,11 @@ class Stepper:
                         self.t.say(f"  {e}", "yellow")
                         continue
                     self.view.decision(decision)
-                    if self.votes.confirm():
+                    try:  # the consequence before the commit
+                        leads = self.walk.leads_to(ballots)
+                    except WalkError:
+                        leads = ""
+                    if self.votes.confirm(leads):
                         break
                     self.t.say("Vote again.", "dim")
                 before = len(self.walk.trace.steps)

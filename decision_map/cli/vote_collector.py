@@ -117,8 +117,11 @@ class VoteCollector:
                 ballots.append(Ballot(None, value, reason))
         return ballots
 
-    def confirm(self) -> bool:
-        """Whether the group accepts the decision shown (or votes again)."""
+    def confirm(self, leads: str = "") -> bool:
+        """Whether the group accepts the decision shown (or votes again), told first
+        where accepting leads (`leads`, from Walk.leads_to)."""
+        if leads:
+            self.t.say(f"  {leads}", "bold")
         while True:
             line = self.read("  Enter or y: accept and go on · r: vote again: ", False)
             ans = line.strip().lower()

@@ -16,6 +16,7 @@ from typing import Any
 from .. import package_version
 from ..errors import WalkError
 from ..io.loader import DecisionMap
+from ..model.conditions import question_words
 from ..model.decision import Ballot, Decision
 from ..model.format import ChoiceQuestion, NumberQuestion, Outcome, TextQuestion
 from ..model.submission import Submission
@@ -54,6 +55,10 @@ class Position:
     def key(self) -> str:
         """`node_id` in the top map, `map-id/node_id` inside a hand-off."""
         return node_key(self.map_id, self.node_id, top=not self.scope)
+
+
+STATUS_WHY = {"tie": "A tie", "blocked": "Blocked", "no_quorum": "No quorum",
+              "no_agreement": "No agreement"}  # why a status, not a choice, decides
 
 
 class Walk:
@@ -118,6 +123,38 @@ class Walk:
         pos = self._need_position()
         return decide(pos.node_id, pos.node, self.frame.dm.model.defaults, self.group,
                       list(ballots))
+
+    def leads_to(self, ballots: Sequence[Ballot]) -> str:
+        """Where accepting these ballots leads, in members' words, before anything is
+        committed: the next question or the outcome, why when a status decides it ("A
+        tie, so: ..."), and every check passed on the way, in its words. Found by
+        replaying the walk with them on a copy (the walk itself does not move)."""
+        trial = Walk(self.dm, self.group)
+        for s in self.submissions:
+            trial.submit(s.ballots)
+        start = len(trial.trace.steps)
+        trial.submit(ballots)
+        steps = trial.trace.steps[start:]
+        first = steps[0].decision
+        said = [s.explanation.strip() for s in steps[1:] if s.kind == "check" and s.explanation]
+        if trial.trace.stopped:
+            where = f"the walk stops: {trial.trace.stopped}"
+        elif trial.finished:
+            node = trial.dm.model.nodes.get(trial.trace.outcome or "")
+            where = f"the outcome “{getattr(node, 'outcome', trial.trace.outcome)}”"
+        else:
+            pos = trial.current()
+            assert pos is not None
+            where = f"the question {question_words(pos.node)}"
+            if pos.scope != self._scope() and pos.map_title:
+                where += f" (in “{pos.map_title}”)"
+        why = ""
+        if first is not None and first.status != "decided":
+            why = STATUS_WHY.get(first.status, first.status.replace("_", " ")) + ", so: "
+        then = " ".join(x if x.endswith(".") else x + "." for x in said)
+        if then:
+            return f"{why or 'Then: '}{then} This leads to {where}."
+        return f"{why}{where}." if why else f"This leads to {where}."
 
     def submit(self, ballots: Sequence[Ballot], expect: Submission | None = None) -> Step:
         """Record the group's ballots at the current question and move on."""
