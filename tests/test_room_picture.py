@@ -118,3 +118,17 @@ def test_the_reports_printed_path_is_in_pieces_legible_on_a4(shipped_map):
     html = report_html(dm, trace)
     assert html.count('class="piece"') == len(pieces)
     assert "has-pieces" in html
+
+
+def test_handout_of_each_shipped_map_fits_two_a4_pages(shipped_map, tmp_path, cli):
+    pdf = tmp_path / "handout.pdf"
+    r = cli("handout", str(shipped_map), "-o", str(pdf))
+    assert r.returncode == 0, r.stderr
+    pages = PdfReader(str(pdf)).pages
+    assert 1 <= len(pages) <= 2
+    text = "\n".join(p.extract_text() for p in pages)
+    assert "The questions, in order" in text and "The outcomes" in text
+    page = tmp_path / "handout.html"
+    assert cli("handout", str(shipped_map), "-o", str(page)).returncode == 0
+    doc = page.read_text()
+    assert "<h2>The outcomes</h2>" in doc and "@page { size: A4" in doc

@@ -234,6 +234,7 @@ def map_id_for(stem: str) -> str:
 
 COMMAND_MODULES = {"run": "run_cmd", "paths": "run_cmd", "test": "run_cmd",
                    "render": "render_cmd", "report": "render_cmd", "step": "step_cmd",
+                   "handout": "render_cmd",
                    "maps": "maps_cmd", "hook-check": "hook_cmd", "hook-test": "hook_cmd",
                    "fmt": "fmt_cmd", "hook-fmt": "fmt_cmd", "watch": "watch_cmd"}
 OWN_COMMANDS = {"check", "schema", "new"}

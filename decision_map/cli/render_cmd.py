@@ -202,3 +202,18 @@ def report_cmd(
     _write_atomic(picture, svg)
     _write_atomic(output, text)
     typer.echo(f"wrote {clean(output)} and {clean(picture)}")
+
+
+@app.command("handout")
+def handout_cmd(
+    map_file: Path = typer.Argument(..., metavar="MAP", help="The map to print."),
+    output: Path = typer.Option(..., "-o", "--output", help="The handout: .pdf or .html."),
+) -> None:
+    """A printable agenda of one or two A4 pages: the questions in order with their rule,
+    where each answer leads, and the outcomes."""
+    from decision_map_render.handout import handout_html, handout_pdf
+
+    suffix = _suffix(output, (".pdf", ".html"), "handout format")
+    dm = _load(map_file)
+    _write_atomic(output, handout_pdf(dm) if suffix == ".pdf" else handout_html(dm))
+    typer.echo(f"wrote {clean(output)}")
