@@ -190,7 +190,8 @@ def test_a_map_may_take_blocks_without_reasons(tmp_path):
 def test_the_batch_asks_for_a_reason_as_the_walk_does(tmp_path):
     dm = load(tmp_path, BLOCK)
     rows = [(2, {"\0member": "Ana", "q": "yes"}), (3, {"\0member": "Ben", "q": "block"})]
-    with pytest.raises(Exception, match="no reason"):
-        run_batch(dm, {"g1": rows}, "responses.csv")
+    refused = run_batch(dm, {"g1": rows}, "responses.csv").results[0]
+    assert refused.error and "a block with no reason at question 'q'" in refused.error
+    assert refused.outcome is None
     rows[1][1]["q"] = "block: we were not asked"
     assert run_batch(dm, {"g1": rows}, "responses.csv").results[0].outcome == "no-end"
