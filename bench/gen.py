@@ -53,9 +53,11 @@ def _q(s: str) -> str:
     return json.dumps(s)  # a JSON string is a YAML flow scalar
 
 
-def _choice(i: int, rule: str, nxt: str, alt: str, rng: random.Random) -> str:
+def _choice(i: int, rule: str, nxt: str, alt: str, rng: random.Random,
+            loops: bool = False) -> str:
     """A choice question under `rule`, with a route for every status it can end in; `rng`
-    picks its parameters, whether it asks for a quorum, and which choice goes on."""
+    picks its parameters, whether it asks for a quorum, and which choice goes on. One whose
+    `alt` `loops` back has an otherwise: the way on once the bound on revisits is reached."""
     a, b = ("a", "b") if rng.random() < 0.5 else ("b", "a")  # `a` goes on, `b` aside
     extra = ""
     if rule == "any":
@@ -63,7 +65,7 @@ def _choice(i: int, rule: str, nxt: str, alt: str, rng: random.Random) -> str:
     elif rule == "fist-to-five":
         extra = f", min_fingers: {rng.choice((2, 3, 4))}"
     elif rule == "supermajority":
-        extra = f", threshold: {rng.choice(('0.6', '0.6667', '0.75'))}"
+        extra = f", threshold: {rng.choice(('0.6', '2/3', '0.75'))}"
     elif rule == "consensus":
         extra = f", max_stand_asides: {rng.randint(1, 3)}"
     routes = ""
@@ -72,11 +74,13 @@ def _choice(i: int, rule: str, nxt: str, alt: str, rng: random.Random) -> str:
     if rule in ("majority", "plurality"):
         routes += f", on_tie: {alt}"
     if rng.random() < 1 / 3 and rule != "any":
-        extra += f", quorum: {rng.choice(('0.5', '0.6667'))}"
+        extra += f", quorum: {rng.choice(('0.5', '2/3'))}"
         routes += f", on_no_quorum: {alt}"
     if rule != "any" and rule != "consent":
         routes += f", otherwise: {nxt}"
     elif rule == "consent" and "quorum" in extra:
+        routes += f", otherwise: {nxt}"
+    elif loops:
         routes += f", otherwise: {nxt}"
     choices = f"{{{a}: {nxt}, {b}: {alt}}}" if rule in ("any", "consent", "fist-to-five") \
         else f"{{{a}: {nxt}, {b}: {alt}, c: {nxt}}}"
@@ -134,7 +138,7 @@ def map_text(n: int, seed: int = 0, sub: str = "sub.yaml", *,
         w(f"  {nid[6]}: {_choice(b + 6, r6, nid[7], nid[8], rng)}\n")
         # the third choice sometimes loops back to the block's start (bounded by revisits)
         back = nid[0] if rng.random() < 0.25 else nid[8]
-        w(f"  {nid[7]}: {_choice(b + 7, r7, nid[8], back, rng)}\n")
+        w(f"  {nid[7]}: {_choice(b + 7, r7, nid[8], back, rng, loops=back == nid[0])}\n")
         w(f"  {nid[8]}: {{say: {_q(f'Next part ({b + 8}).')}, next: {nxt_block}}}\n")
         v = rng.choice(VERDICTS)
         w(f"  {out_node}: {{outcome: {_q(f'Stop at part {blk}')}, verdict: {v}, "
@@ -251,7 +255,8 @@ def _vote_pools(dm, members: int, rng: random.Random, pool: int = 400) -> list[t
                         cells.append(rng.choice(choices))
                     else:
                         cells.append(lean)
-                    if cells[-1] in ("block", "object") and rng.random() < 0.5:
+                    if cells[-1] in ("block", "object"):  # a reason, as maps require
+                        rng.random()  # drawn as before, so the rest of the data stays the same
                         cells[-1] = cells[-1] + ": it crosses our red line"
             elif isinstance(node, NumberQuestion):
                 lo = int(node.number.min if node.number.min is not None else 0)
@@ -502,7 +507,7 @@ def random_map(pick: Picker) -> dict[str, Any]:
     if pick.boolean():
         defaults["rule"] = pick.choice(RULES)
     if pick.integer(0, 4) == 0:
-        defaults["quorum"] = pick.choice([0.5, 0.6667, 1])
+        defaults["quorum"] = pick.choice([0.5, "2/3", 1])
     dmodel = Defaults.model_validate(defaults)
     kinds = [pick.choice(["choice"] * 4 + ["number", "text", "check", "info"]) for _ in inner]
     if inner:
@@ -543,7 +548,7 @@ def random_map(pick: Picker) -> dict[str, Any]:
                     node["choices"][v] = {"next": target, "label": pick.text()}
             choice_values[nid] = values
             if effective == "supermajority" and pick.boolean():
-                node["threshold"] = pick.choice([0.5, 0.6, 0.6667, 0.75, 1])
+                node["threshold"] = pick.choice([0.5, 0.6, "2/3", 0.75, 1])
             if effective == "consensus" and pick.boolean():
                 node["max_stand_asides"] = pick.integer(0, 3)
             if effective == "fist-to-five" and pick.boolean():
@@ -551,7 +556,7 @@ def random_map(pick: Picker) -> dict[str, Any]:
             if effective in ("consent", "fist-to-five", "any") and pick.boolean():
                 node["proposal"] = pick.choice(values)
             if pick.integer(0, 3) == 0:
-                node["quorum"] = pick.choice([0.25, 0.5, 0.6667, 1])
+                node["quorum"] = pick.choice([0.25, 0.5, "2/3", 1])
             model = ChoiceQuestion.model_validate(node)
             questions[nid] = kind
         elif kind == "number":

@@ -286,3 +286,21 @@ DM122 = _register(
             "    otherwise: done\n"
             "  done: {outcome: Done, next_steps: [Celebrate]}\n"),
 )
+DM123 = _register(
+    "DM123", "warning", "A share written as a decimal close to a simple fraction, not equal to it",
+    "a decimal is taken exactly as written; write the fraction (2/3) if you mean it",
+    Example(_HEAD + "  q:\n    ask: Go?\n    rule: supermajority\n    threshold: 0.667\n"
+            "    choices: {yes: done, no: done}\n    otherwise: done\n"
+            "  done: {outcome: Done, next_steps: [Celebrate]}\n",
+            note="0.667 is a little more than 2/3: two of three votes do not reach it"),
+)
+DM124 = _register(
+    "DM124", "warning", "A loop the bound on revisits would stop, with no `otherwise` to take",
+    "give the looping question an otherwise, the way on once the group has gone round "
+    "max_revisits times",
+    Example(_HEAD + "  q:\n    ask: Go?\n    rule: consensus\n"
+            "    choices: {yes: done, no: done}\n    on_block: talk\n    on_no_agreement: done\n"
+            "  talk: {say: Hear the block out., next: q}\n"
+            "  done: {outcome: Done, next_steps: [Celebrate]}\n",
+            note="past max_revisits (3), coming back from `talk` to `q` stops the walk"),
+)

@@ -366,8 +366,14 @@ def test_the_map_path_of_a_session_or_a_trace_is_cleaned(cli, tmp_path, walked):
 
 
 def test_a_walk_that_stops_under_json_says_why_on_stderr(cli, walked):
-    folder, _ = walked  # the answers object at red-lines every time: the walk stops
+    folder, _ = walked  # the answers object at red-lines every time, and with no otherwise
+    # there (the looping question's way on past the bound) the walk stops
+    main = (folder / "main.yaml").read_text(encoding="utf-8")
+    stuck = main.replace("    on_block: dissent\n    otherwise: network\n",
+                         "    on_block: dissent\n")
+    assert stuck != main
+    (folder / "stuck.yaml").write_text(stuck, encoding="utf-8")
     a = str(folder / "answers.yaml")
-    r = cli("run", str(folder / "main.yaml"), a, "--json")
+    r = cli("run", str(folder / "stuck.yaml"), a, "--json")
     one_line(r, a, "the walk stopped", "revisits")
     assert "revisits" in json.loads(r.stdout)["stopped"]

@@ -66,6 +66,9 @@ def examples(kind: str) -> settings:
 # ---------------------------------------------------------------- votes
 
 
+REASONS = st.sampled_from(["too soon", "not safe for us", "we were not asked"])
+
+
 def ballots_for(draw, pos, defaults: Defaults, group: list[str]) -> list[Ballot]:
     """One random, valid round of ballots for the question at `pos`."""
     node = pos.node
@@ -77,7 +80,7 @@ def ballots_for(draw, pos, defaults: Defaults, group: list[str]) -> list[Ballot]
             continue  # absent
         if draw(st.integers(0, 4)) == 0:
             word = draw(st.sampled_from(allowed))
-            reason = draw(st.one_of(st.none(), TEXT)) if word in (BLOCK, OBJECT) else None
+            reason = draw(REASONS) if word in (BLOCK, OBJECT) else None  # required by default
             out.append(Ballot(member, word, reason))
             continue
         if isinstance(node, TextQuestion):
@@ -91,7 +94,8 @@ def ballots_for(draw, pos, defaults: Defaults, group: list[str]) -> list[Ballot]
             hi = int(node.number.max) if node.number.max is not None else 10
             out.append(Ballot(member, draw(st.integers(lo, hi))))
         elif (node.rule or defaults.rule) == "fist-to-five":
-            out.append(Ballot(member, draw(st.integers(0, 5))))
+            n = draw(st.integers(0, 5))
+            out.append(Ballot(member, n, draw(REASONS) if n == 0 else None))  # a fist says why
         else:
             out.append(Ballot(member, draw(st.sampled_from(list(node.choices)))))
     return out

@@ -17,6 +17,7 @@ from decision_map.rules.table import allowed_votes, possible_statuses
 from decision_map.rules.wording import join_names
 
 D = Defaults()
+OPT = Defaults(block_reasons="optional")  # a map that takes blocks without reasons
 FIVE = ["Ana", "Ben", "Cy", "Dee", "Eli"]
 SIX = FIVE + ["Fay"]
 YN = ["yes", "no"]
@@ -167,9 +168,11 @@ def test_supermajority_just_below() -> None:
     assert d.explanation == 'No supermajority: "yes" has 3 of 5 cast votes (60%, needing 67%).'
 
 
-def test_supermajority_rounded_threshold_means_two_thirds() -> None:
-    d = run(cq("supermajority", threshold=0.6667), SIX, tally(yes=4, no=2))
-    assert d.status == "decided"
+def test_supermajority_threshold_is_taken_as_written() -> None:
+    assert run(cq("supermajority", threshold=0.6667), SIX, tally(yes=4, no=2)).status == (
+        "no_agreement")
+    assert run(cq("supermajority", threshold="2/3"), SIX, tally(yes=4, no=2)).status == (
+        "decided")
 
 
 def test_supermajority_two_decimals_are_exact() -> None:
@@ -269,7 +272,7 @@ def test_consensus_one_block_among_many_agrees() -> None:
 
 
 def test_consensus_block_without_reason() -> None:
-    d = run(cq("consensus"), FIVE, named(Ana="yes", Ben="block"))
+    d = run(cq("consensus"), FIVE, named(Ana="yes", Ben="block"), defaults=OPT)
     assert d.status == "blocked"
     assert d.explanation == "Blocked by Ben (no reason given)."
     assert d.blocks == (("Ben", None),)
@@ -282,7 +285,8 @@ def test_consensus_several_blockers() -> None:
 
 
 def test_consensus_several_blockers_one_without_reason() -> None:
-    d = run(cq("consensus"), FIVE, named(Ben=("block", "too soon"), Cy="block"))
+    d = run(cq("consensus"), FIVE, named(Ben=("block", "too soon"), Cy="block"),
+            defaults=OPT)
     assert d.explanation == 'Blocked by Ben and Cy: "too soon" (Cy gave no reason).'
 
 
@@ -332,7 +336,7 @@ def test_consensus_on_no_and_single_agreement() -> None:
 
 def test_block_before_stand_aside_cap() -> None:
     q = cq("consensus", max_stand_asides=0)
-    d = run(q, FIVE, named(Ana="stand-aside", Ben="block"))
+    d = run(q, FIVE, named(Ana="stand-aside", Ben=("block", "too soon")))
     assert d.status == "blocked"
 
 
@@ -557,7 +561,7 @@ def test_quorum_ceil_is_exact() -> None:
 
 
 def test_quorum_before_blocks() -> None:
-    d = run(cq("consensus", quorum=0.6), FIVE, named(Ana="block"))
+    d = run(cq("consensus", quorum=0.6), FIVE, named(Ana=("block", "too soon")))
     assert d.status == "no_quorum"
 
 
@@ -602,7 +606,7 @@ def test_quorum_anonymous_counts() -> None:
     ],
 )
 def test_group_of_one(q: Any, vote: Any, status: str, value: Any) -> None:
-    d = run(q, ["Ana"], [Ballot("Ana", vote)])
+    d = run(q, ["Ana"], [Ballot("Ana", vote, "my reason")])
     assert (d.status, d.value) == (status, value)
     assert d.members == 1 and d.participating == 1
 
@@ -683,8 +687,9 @@ def test_effective_params() -> None:
 
 
 def test_as_fraction() -> None:
-    assert str(as_fraction(0.6667)) == "2/3"
-    assert str(as_fraction(0.667)) == "2/3"
+    assert str(as_fraction(0.6667)) == "6667/10000"
+    assert str(as_fraction(0.667)) == "667/1000"
+    assert str(as_fraction("2/3")) == "2/3"
     assert str(as_fraction(0.67)) == "67/100"
     assert str(as_fraction(0.7)) == "7/10"
     assert str(as_fraction(0.755)) == "151/200"
@@ -788,7 +793,7 @@ def test_status_is_always_possible_and_counts_add_up(
     s: tuple[ChoiceQuestion, list[str], list[Ballot]],
 ) -> None:
     q, members, ballots = s
-    d = decide("p", q, D, members, ballots)
+    d = decide("p", q, OPT, members, ballots)
     assert d.status in possible_statuses(q, D)
     assert d.participating == len(ballots)
     assert d.participating + d.tally.get("absent", 0) == d.members == len(members)

@@ -26,7 +26,7 @@ nodes:
   fist: {ask: How much?, rule: fist-to-five, choices: {"yes": end, "no": end}}
   appr: {ask: Which?, rule: approval, choices: {tea: end, coffee: end, juice: end}}
   rank: {ask: Order?, rule: ranked, choices: {tea: end, coffee: end, juice: end}}
-  sup: {ask: Go?, rule: supermajority, threshold: 0.6667, choices: {"yes": end, "no": end}}
+  sup: {ask: Go?, rule: supermajority, threshold: 2/3, choices: {"yes": end, "no": end}}
   num: {ask: Hours?, number: {min: 0, max: 10, unit: hours}, otherwise: end}
   txt: {ask: Words?, text: each, next: end}
   end: {outcome: End, next_steps: [x]}

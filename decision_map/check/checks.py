@@ -31,6 +31,8 @@ from ..diagnostics import (
     DM120,
     DM121,
     DM122,
+    DM123,
+    DM124,
     Code,
 )
 from ..errors import Diagnostic, MapError
@@ -43,15 +45,16 @@ from ..model.format import (
     ChoiceQuestion,
     Comparison,
     Handoff,
+    Info,
     Not,
     NumberQuestion,
     Outcome,
     TextQuestion,
 )
-from ..model.graph import STATUS_KEYS, edges_of
+from ..model.graph import STATUS_KEYS, back_edges, edges_of
 from ..model.suggest import Suggester
 from ..model.vocabulary import AS_TYPED, is_command
-from ..rules.params import effective_rule
+from ..rules.params import as_fraction, effective_rule, rounded_fraction
 from ..rules.table import possible_statuses, rule_named
 from ..rules.wording import count_word
 from ..templating import TEMPLATE_NAMES, undeclared
@@ -76,7 +79,7 @@ def check_map(dm: DecisionMap, _checked: set[tuple[str, str]] | None = None) -> 
     try:
         with paused():
             for fn in (_targets, _reachability, _routes, _conditions, _outcomes, _rules,
-                       _choices):
+                       _choices, _shares, _bounded_loops):
                 out.extend(fn(dm))
             out.extend(_handoffs(dm, checked))
     finally:
@@ -461,3 +464,65 @@ def _choices(dm: DecisionMap) -> Iterator[Diagnostic]:
                          ("nodes", node_id, "choices", value),
                          f"typed alone at `decision-map step` it is the command; members "
                          f"vote it as {i} or {AS_TYPED}{value}: rename it to spare them")
+
+
+# ---------------------------------------------------------------- shares and loops
+
+
+def _shares(dm: DecisionMap) -> Iterator[Diagnostic]:
+    """A quorum or threshold written as a decimal that rounds a simple fraction: taken
+    exactly, it is not that fraction (0.667 > 2/3), which the author may not mean."""
+    places: list[tuple[tuple, object]] = [(("defaults",), dm.model.defaults)]
+    places += [(("nodes", nid), node) for nid, node in dm.nodes.items()
+               if isinstance(node, QUESTION_TYPES)]
+    for base, holder in places:
+        for key in ("quorum", "threshold"):
+            v = getattr(holder, key, None)
+            near = rounded_fraction(v) if v is not None else None
+            if near is not None:
+                yield _d(dm, DM123,
+                         f"{key} {v} is taken as written ({as_fraction(v)}), not as {near}",
+                         base + (key,), f"write {key}: {near} if you mean {near}")
+
+
+def _bounded_loops(dm: DecisionMap) -> Iterator[Diagnostic]:
+    """A move that closes a loop (a back edge from the start) is where the bound on
+    revisits stops going round; the walk then takes the `otherwise` of the node it
+    leaves, or of the question whose decision led there (walk/router.py fallback_of).
+    Where there is none, it stops with no way on: say so."""
+    limit = dm.model.defaults.max_revisits
+    for u, v in sorted(back_edges(dm.graph)):
+        if all(_fallback(dm, q, u, v) for q in _askers(dm, u)):
+            continue
+        yield _d(dm, DM124,
+                 f"node {u!r}: going back to {v!r} more than {limit} times stops the walk: "
+                 "there is no otherwise to take", ("nodes", u), key=True)
+
+
+def _fallback(dm: DecisionMap, asker: str | None, u: str, back: str) -> bool:
+    """Whether leaving `u` past the bound has somewhere else to go: `u`'s own otherwise,
+    else the otherwise of `asker`, the question decided last."""
+    own = getattr(dm.nodes[u], "otherwise", None)
+    way = own or (getattr(dm.nodes[asker], "otherwise", None) if asker else None)
+    return bool(way) and way != back
+
+
+def _askers(dm: DecisionMap, u: str) -> list[str | None]:
+    """The questions that can have been decided last when the walk leaves `u`: `u` itself
+    when it asks, else those found going back through nodes that ask nothing (None: the
+    start, with no question before it). A node with its own otherwise needs none."""
+    node = dm.nodes[u]
+    if isinstance(node, QUESTION_TYPES) or getattr(node, "otherwise", None):
+        return [u]
+    g, found, seen, todo = dm.graph, set(), {u}, [u]
+    start_reached = u == dm.model.start
+    while todo:
+        n = todo.pop()
+        for p in g.predecessors(n):
+            if isinstance(dm.nodes[p], QUESTION_TYPES):
+                found.add(p)
+            elif p not in seen and isinstance(dm.nodes[p], (Info, Check, Handoff)):
+                seen.add(p)
+                todo.append(p)
+                start_reached = start_reached or p == dm.model.start
+    return sorted(found) + ([None] if start_reached else [])

@@ -47,12 +47,13 @@ class Question:
     record: Rule
     proposal: str | None = None
     min_fingers: int = 3
+    reasons_required: bool = True  # a block or objection is asked its reason until given
 
     @classmethod
     def of(cls, node: QuestionT, defaults: Defaults) -> Question:
         p = effective_params(node, defaults)
         proposal = proposal_of(node) if isinstance(node, ChoiceQuestion) else None
-        return cls(node, rule_named(p.rule), proposal, p.min_fingers)
+        return cls(node, rule_named(p.rule), proposal, p.min_fingers, p.reasons_required)
 
     @property
     def rule(self) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from ..model.decision import Ballot
 from ..model.format import TextQuestion
-from ..model.vocabulary import ABSTAIN, BLOCK, REASON_WORDS
+from ..model.vocabulary import ABSTAIN, BLOCK, BLOCK_VOTES, REASON_WORDS
 from .prompting import (
     MemberVote,
     Question,
@@ -52,9 +52,14 @@ class VoteCollector:
                 self.t.say("Quick tally." if sw.mode == "tally" else "Member by member.",
                            "dim")
 
-    def _reason(self, who: str, word: str) -> str | None:
-        line = self.read(f"    {who}, the reason for the {word} (Enter: none given): ", False)
-        return line.strip() or None
+    def _reason(self, prompt: str, required: bool) -> str | None:
+        """A reason typed after a block: asked again until given when the map requires one
+        (docs/rules.md), else Enter gives none."""
+        while True:
+            line = self.read(prompt + (": " if required else " (Enter: none given): "), False)
+            if line.strip() or not required:
+                return line.strip() or None
+            self.t.say("    A reason is needed: say why, in a few words.", "yellow")
 
     def member_by_member(self, q: Question) -> list[Ballot]:
         """Each member's vote in turn (- skips one), or the group's one sentence."""
@@ -85,13 +90,15 @@ class VoteCollector:
                 break
             if mv is None:
                 continue
-            ballots.append(self._ballot(name, mv))
+            ballots.append(self._ballot(name, mv, q.reasons_required))
         return ballots
 
-    def _ballot(self, name: str, mv: MemberVote) -> Ballot:
+    def _ballot(self, name: str, mv: MemberVote, required: bool) -> Ballot:
         reason = None
         if mv.needs_reason:
-            reason = self._reason(name, REASON_WORDS.get(str(mv.value), BLOCK))
+            word = REASON_WORDS.get(str(mv.value), BLOCK)
+            reason = self._reason(f"    {name}, the reason for the {word}",
+                                  required and mv.value in BLOCK_VOTES)
         return Ballot(name, mv.value, reason)
 
     def tally(self, q: Question) -> list[Ballot]:
@@ -112,8 +119,8 @@ class VoteCollector:
                 if tally_needs_reason(q, value):
                     word = REASON_WORDS.get(value, BLOCK)
                     which = f"{word} {i + 1} of {n}" if n > 1 else word
-                    line = self.read(f"    The reason for {which} (Enter: none given): ", False)
-                    reason = line.strip() or None
+                    reason = self._reason(f"    The reason for {which}",
+                                          q.reasons_required and value in BLOCK_VOTES)
                 ballots.append(Ballot(None, value, reason))
         return ballots
 

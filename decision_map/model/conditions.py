@@ -3,6 +3,8 @@ decisions of a walk, and how it reads in a sentence or on a picture."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from .decision import Decision
@@ -34,22 +36,40 @@ def compare(c: Comparison, value: Any, status: str | None) -> bool:
     if c.not_in is not None and any(_equal(value, v) for v in c.not_in):
         return False
     if c.numeric_tests():
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
+        if not is_number(value):
             return False
-        if c.gte is not None and not value >= c.gte:
+        x = exact(value)
+        if c.gte is not None and not x >= exact(c.gte):
             return False
-        if c.gt is not None and not value > c.gt:
+        if c.gt is not None and not x > exact(c.gt):
             return False
-        if c.lte is not None and not value <= c.lte:
+        if c.lte is not None and not x <= exact(c.lte):
             return False
-        if c.lt is not None and not value < c.lt:
+        if c.lt is not None and not x < exact(c.lt):
             return False
     return True
 
 
+def is_number(x: object) -> bool:
+    """A number a member or an author wrote (True and False are not numbers here)."""
+    return isinstance(x, (int, float, Decimal, Fraction)) and not isinstance(x, bool)
+
+
+def exact(x: int | float | Decimal | Fraction) -> Decimal | Fraction:
+    """A number as its writer wrote it, for exact comparison and arithmetic: a float is
+    taken as the shortest decimal that reads back as it (`0.1` is 1/10, not the binary
+    0.1000000000000000055...), which is the written text for up to 15 significant digits.
+    Ints and Decimals are exact already; a Fraction (a `2/3` share) stays a Fraction."""
+    if isinstance(x, float):
+        return Decimal(repr(x))
+    if isinstance(x, (Decimal, Fraction)):
+        return x
+    return Decimal(x)
+
+
 def _equal(a: Any, b: Any) -> bool:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return float(a) == float(b)
+    if is_number(a) and is_number(b):
+        return exact(a) == exact(b)
     return str(a) == str(b)
 
 

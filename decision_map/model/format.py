@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -50,6 +51,29 @@ NodeId = Annotated[
     ),
 ]
 Scalar = Union[str, int, float, bool]
+
+# A share of members or of votes: a decimal in (0, 1], taken exactly as written (0.667 is
+# 667/1000), or a fraction written `2/3`. rules/params.as_fraction reads both.
+FRACTION_TEXT = r"^\s*[0-9]+\s*/\s*[0-9]+\s*$"
+
+
+def _share(v: Any) -> Any:
+    """A written fraction must be a share: its denominator not 0, its value in (0, 1]."""
+    if isinstance(v, str):
+        top, _, bottom = v.partition("/")
+        n, d = int(top), int(bottom)
+        if d == 0 or not 0 < n <= d:
+            raise ValueError(f"{v.strip()!r} is not a fraction above 0 and at most 1")
+    return v
+
+
+Share = Annotated[
+    Union[
+        Annotated[float, Field(gt=0, le=1)],
+        Annotated[str, Field(pattern=FRACTION_TEXT, max_length=40)],
+    ],
+    AfterValidator(_share),
+]
 
 
 class Strict(BaseModel):
@@ -179,20 +203,17 @@ class RuleParams(Strict):
         description="How the members' votes become one branch (see docs/format.md).",
         examples=["consensus"],
     )
-    quorum: float | None = Field(
+    quorum: Share | None = Field(
         None,
-        gt=0,
-        le=1,
         description="Fraction of the members who must take part: met when participants "
-        ">= ceil(quorum * members).",
+        ">= ceil(quorum * members). A decimal, taken exactly, or a fraction such as 2/3.",
         examples=[0.6],
     )
-    threshold: float | None = Field(
+    threshold: Share | None = Field(
         None,
-        gt=0,
-        le=1,
-        description="Supermajority: the share of cast votes a choice needs (>=). Default 2/3.",
-        examples=[0.6667],
+        description="Supermajority: the share of cast votes a choice needs (>=). Default 2/3. "
+        "A decimal, taken exactly, or a fraction such as 2/3.",
+        examples=["2/3"],
     )
     max_stand_asides: int | None = Field(
         None,
@@ -217,6 +238,12 @@ class Defaults(RuleParams):
         examples=[2],
         description="How many times the walk may come back to the same node before it "
         "takes the looping question's `otherwise` (or stops).",
+    )
+    block_reasons: Literal["required", "optional"] = Field(
+        "required",
+        examples=["optional"],
+        description="Whether a block or an objection must come with a reason "
+        "(default required); `optional` lets a map take them without one.",
     )
 
 
@@ -330,8 +357,8 @@ class NumberRoute(Strict):
 
 _ASK = Field(description="The question, as read aloud.",
              examples=["How many hours a week can your group give?"])
-_QUORUM = Field(None, gt=0, le=1, description="Fraction of the members who must take part.",
-                examples=[0.6])
+_QUORUM = Field(None, description="Fraction of the members who must take part: a decimal, "
+                "taken exactly, or a fraction such as 2/3.", examples=[0.6])
 
 
 class NumberQuestion(NodeBase, StatusRoutes):
@@ -346,7 +373,7 @@ class NumberQuestion(NodeBase, StatusRoutes):
         description="Tests on the aggregate; first match wins, then `otherwise`.",
         examples=[[{"when": {"gte": 10}, "next": "task-force"}]],
     )
-    quorum: float | None = _QUORUM
+    quorum: Share | None = _QUORUM
 
 
 class TextQuestion(NodeBase, StatusRoutes):
@@ -358,7 +385,7 @@ class TextQuestion(NodeBase, StatusRoutes):
         examples=["each"],
     )
     next: NodeId = Field(description="Where the walk goes next.")
-    quorum: float | None = _QUORUM
+    quorum: Share | None = _QUORUM
 
 
 class Check(NodeBase):

@@ -67,7 +67,23 @@ def check_members(
         )
 
 
-def _special_vote(qid: str, rule: Rule, b: Ballot, special: str) -> Vote:
+REASON_HINT = ("say why, e.g. {vote: block, reason: \"...\"} in an answers file or "
+               "`block: reason` in a responses cell; a map that takes blocks without one "
+               "says `block_reasons: optional` under defaults")
+
+
+def _reason(qid: str, b: Ballot, word: str, required: bool) -> str | None:
+    """A block's or objection's reason, trimmed; a WalkError when the map asks one
+    (docs/rules.md: blocks carry a reason) and none was given."""
+    reason = b.reason.strip() if isinstance(b.reason, str) else None
+    if required and not reason:
+        raise WalkError(f"{word} with no reason at question {qid!r}, {_from(b.member)} "
+                        f"({REASON_HINT})")
+    return reason or None
+
+
+def _special_vote(qid: str, rule: Rule, b: Ballot, special: str,
+                  reasons: bool = True) -> Vote:
     if special not in rule.votes:
         where = f"at question {qid!r} under {rule.name}"
         if rule.ballot == "fingers" and special in BLOCK_VOTES:
@@ -80,7 +96,8 @@ def _special_vote(qid: str, rule: Rule, b: Ballot, special: str) -> Vote:
     if special == STAND_ASIDE:
         return Vote(b.member, STAND_ASIDE)
     assert rule.blocks_as is not None  # a rule allowing block or object says how it records it
-    return Vote(b.member, rule.blocks_as, reason=b.reason)
+    word = "an objection" if rule.blocks_as == "object" else "a block"
+    return Vote(b.member, rule.blocks_as, reason=_reason(qid, b, word, reasons))
 
 
 def _choice_of(question: ChoiceQuestion, value: Any) -> str | None:
@@ -134,8 +151,11 @@ def _number(value: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def parse(qid: str, question: QuestionT, rule: Rule, b: Ballot) -> Vote:
-    """One ballot as a checked vote, or a WalkError naming the question and the member."""
+def parse(qid: str, question: QuestionT, rule: Rule, b: Ballot, reasons: bool = True) -> Vote:
+    """One ballot as a checked vote, or a WalkError naming the question and the member.
+    `reasons`: whether a block or an objection must carry a reason (the map's
+    `block_reasons`; a fist's reason is asked, not required: a responses cell has no
+    place for one)."""
     special = normal_special(b.value)
     if isinstance(question, TextQuestion):
         if special == ABSTAIN:
@@ -147,7 +167,7 @@ def parse(qid: str, question: QuestionT, rule: Rule, b: Ballot) -> Vote:
         return Vote(b.member, "text", b.value)
     if isinstance(question, NumberQuestion):
         if special is not None:
-            return _special_vote(qid, rule, b, special)
+            return _special_vote(qid, rule, b, special, reasons)
         x = _number(b.value)
         if x is None:
             raise WalkError(
@@ -172,7 +192,7 @@ def parse(qid: str, question: QuestionT, rule: Rule, b: Ballot) -> Vote:
         return Vote(b.member, "number", x)
     # a choice question
     if special is not None and (not isinstance(b.value, str) or b.value not in question.choices):
-        return _special_vote(qid, rule, b, special)
+        return _special_vote(qid, rule, b, special, reasons)
     if rule.ballot == "fingers":
         n = _fingers(b.value)
         if n is None:

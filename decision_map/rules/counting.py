@@ -15,9 +15,9 @@ Choices made here where the rules leave one open (each is said in the explanatio
   absent members are quorum's business (set a quorum to require participation). The
   sentence says that nobody took part.
 - `any` with nobody choosing the named choice (nobody voting included) decides the other.
-- A quorum or threshold written as a rounded repeating decimal (0.667, 0.6667, 0.333,
-  0.714) means the fraction it rounds (2/3, 1/3, 5/7): it lies within 0.0005 of a
-  fraction with a denominator of 12 or less. Two-decimal values (0.67, 0.6) are exact.
+- A quorum or threshold is taken exactly as written: `2/3` is two thirds, 0.667 is
+  667/1000 (params.as_fraction; `check` warns, DM122, of a decimal near a fraction).
+- Numbers are combined and compared in exact decimals, as written (`aggregate`).
 - Sentences name members for stand-asides, blocks, objections, preferences and low
   fingers, and count abstentions and absences (the names are in the Decision's fields).
 - Tallies: choice questions count every choice (0 included); fist-to-five counts the
@@ -30,14 +30,13 @@ Choices made here where the rules leave one open (each is said in the explanatio
 
 from __future__ import annotations
 
-import math
-import statistics
 from collections.abc import Sequence
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
 from ..errors import WalkError
-from ..model.conditions import num
+from ..model.conditions import exact, num
 from ..model.decision import ABSTAIN, BLOCK, OBJECT, STAND_ASIDE, Decision
 from ..model.format import ChoiceQuestion, NumberQuestion, TextQuestion
 from ..model.vocabulary import BLOCK_VOTES, FINGERS, SPECIAL_VOTES
@@ -493,6 +492,37 @@ _AGG_WORDS = {
 }
 
 
+AGGREGATE_DIGITS = 60  # significant digits a sum or mean is worked out to before rounding
+
+
+def aggregate(how: str, xs: Sequence[int | float]) -> int | float:
+    """The members' numbers combined in exact decimals, as they wrote them (0.7 + 0.1 is
+    0.8, the mean of 0.1, 0.2 and 0.3 is 0.2), then given back as an int when whole. The
+    one place a number question's aggregate is worked out: `Walk` and the batch both
+    reach it through rules.decide."""
+    if not xs:
+        raise ValueError("no numbers to aggregate")
+    ds = [exact(x) for x in xs]
+    with localcontext() as c:
+        c.prec = AGGREGATE_DIGITS
+        if how == "sum":
+            agg = sum(ds, Decimal(0))
+        elif how == "mean":
+            agg = sum(ds, Decimal(0)) / len(ds)
+        elif how == "median":
+            s = sorted(ds)
+            mid = len(s) // 2
+            agg = s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
+        elif how == "min":
+            agg = min(ds)
+        elif how == "max":
+            agg = max(ds)
+        else:
+            raise ValueError(f"unknown aggregate {how!r}")
+    assert isinstance(agg, Decimal)
+    return int(agg) if agg == agg.to_integral_value() else float(agg)
+
+
 def numbers(ctx: Ctx) -> Decision:
     """The members' numbers combined by the question's aggregate."""
     question = ctx.question
@@ -508,18 +538,7 @@ def numbers(ctx: Ctx) -> Decision:
             sentence("No numbers given", extras),
             details,
         )
-    agg: float
-    if spec.aggregate == "sum":
-        agg = math.fsum(xs)
-    elif spec.aggregate == "mean":
-        agg = statistics.fmean(xs)
-    elif spec.aggregate == "median":
-        agg = statistics.median(xs)
-    elif spec.aggregate == "min":
-        agg = min(xs)
-    else:
-        agg = max(xs)
-    value: float = int(agg) if float(agg).is_integer() else agg
+    value = aggregate(spec.aggregate, xs)
     unit = f" {spec.unit}" if spec.unit else ""
     src = plural(len(xs), "member", "members")
     return ctx.make(

@@ -36,7 +36,7 @@ def decide(
     p = effective_params(question, defaults)
     rule = RULES[p.rule]
     check_members(question_id, members, ballots)
-    votes = [parse(question_id, question, rule, b) for b in ballots]
+    votes = [parse(question_id, question, rule, b, p.reasons_required) for b in ballots]
     proposal = None
     if isinstance(question, ChoiceQuestion) and rule.proposal:
         proposal = checked_proposal(question_id, question)

@@ -165,7 +165,7 @@ def router_for(dm: DecisionMap) -> Router:
 class Frame:
     """One map on the hand-off stack: where the walk is in it and what it has heard."""
 
-    __slots__ = ("router", "dm", "node", "via", "decisions", "visits")
+    __slots__ = ("router", "dm", "node", "via", "decisions", "visits", "asked")
 
     def __init__(self, router: Router, via: str | None = None) -> None:
         self.router = router
@@ -174,6 +174,7 @@ class Frame:
         self.via = via  # the hand-off node in the parent frame
         self.decisions: dict[str, Any] = {}
         self.visits: dict[str, int] = {router.start: 1}
+        self.asked: str | None = None  # the last question decided here: its loop's `otherwise`
 
 
 class Recorder(Protocol):
@@ -209,9 +210,21 @@ def nth(n: int) -> str:
     return f"{n}{'th' if 11 <= n % 100 <= 13 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
+def fallback_of(f: Frame, row: Row) -> str | None:
+    """Where a move past the bound on revisits goes instead: the `otherwise` of the node
+    being left, else that of the question whose decision led here (a loop back through a
+    `say` node, or a check with no `otherwise`, takes the looping question's, as
+    docs/format.md says)."""
+    if row.otherwise:
+        return row.otherwise
+    if f.asked is not None:
+        return f.router.rows[f.asked].otherwise
+    return None
+
+
 def go(f: Frame, rec: Recorder, target: str | None, row: Row) -> bool:
     """Move frame `f` on to `target` from `row`'s node under the map's bound on revisits
-    (past it, the node's `otherwise`); False, with the stop sentence told, if it cannot."""
+    (past it, `fallback_of`); False, with the stop sentence told, if it cannot."""
     if target is None:
         rec.stop(f"The walk cannot go on from {f.node!r}: no route for this decision.")
         return False
@@ -219,7 +232,7 @@ def go(f: Frame, rec: Recorder, target: str | None, row: Row) -> bool:
     limit = f.router.limit
     seen = visits.get(target, 0)
     if seen > limit:
-        fallback = row.otherwise
+        fallback = fallback_of(f, row)
         note = (f"Coming back to {_named(f.dm, target)} a {nth(seen + 1)} time would "
                 f"pass the map's limit of {limit} revisits")
         if not fallback or fallback == target or visits.get(fallback, 0) > limit:
@@ -287,6 +300,7 @@ def answer(stack: list[Frame], group: list[str], rec: Recorder, decision: Any,
     nid = f.node
     row = f.router.rows[nid]
     f.decisions[nid] = decision
+    f.asked = nid
     kind, value, target, note = row.route(decision.status, decision.value)
     rec.record(nid, row.node, ballots=ballots, decision=decision, route=(kind, value),
                target=target, explanation=decision.explanation + note)
