@@ -149,7 +149,7 @@ def test_a_loop_back_through_a_read_out_takes_the_questions_otherwise(tmp_path):
     assert w.trace.stopped is None, w.trace.stopped
     assert w.trace.outcome == "no-end"
     talk = [s for s in w.trace.steps if s.node == "talk"][-1]
-    assert "taking otherwise ('no-end')" in talk.explanation
+    assert "limit of 1 revisits; so: “Not enough”" in talk.explanation
 
 
 def test_check_warns_about_a_loop_the_bound_would_stop(tmp_path):
