@@ -86,7 +86,11 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     code: object = 0
     try:
-        fast = _fast_check(args)
+        try:
+            fast = _fast_check(args)
+        except KeyboardInterrupt:  # as the full command line says it
+            sys.stderr.write("decision-map: interrupted\n")
+            fast = 130
         if fast is not None:
             code = fast
         else:
