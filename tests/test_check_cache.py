@@ -40,3 +40,4 @@ def test_a_template_limits_block_is_a_different_cache_entry():
     with templating.template_limits(max_operations=5):
         assert cache._limits_key() != before
     assert cache._limits_key() == before
+

@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import re
 import sys
+from typing import TYPE_CHECKING
 
-import typer
-from rich.console import Console
-from rich.text import Text
+if TYPE_CHECKING:  # typer and rich load when something is printed through them, so the
+    # console script's door (cli/entry.py) can `clean` a line without importing either
+    from rich.console import Console
+    from rich.text import Text
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -29,16 +31,22 @@ def clean(text: object, one_line: bool = False) -> str:
 def error(message: object) -> None:
     """One cleaned line on stderr, `decision-map: ...`: every error and warning goes
     through here."""
+    import typer
+
     typer.echo(f"decision-map: {clean(message, one_line=True)}", err=True)
 
 
 def safe(text: object, style: str = "") -> Text:
     """Author text as a Rich Text: no markup, no control characters."""
+    from rich.text import Text
+
     return Text(clean(text), style=style)
 
 
 def console(stderr: bool = False) -> Console:
     """A console that is plain when not on a terminal or when NO_COLOR is set."""
+    from rich.console import Console
+
     stream = sys.stderr if stderr else sys.stdout
     plain = not stream.isatty() or "NO_COLOR" in os.environ
     return Console(file=stream, no_color=plain, highlight=False, emoji=False,

@@ -18,8 +18,6 @@ from rich.text import Text
 
 from .main import app, fail, map_arg
 from .output import error, safe
-from .prompting import VoteInputError, parse_group
-from .stepper import Stepper
 from .terminal import Quit, Signalled, Terminal
 
 MAX_GROUP_FILE_BYTES = 1024 * 1024  # --group-file: names, one a line (docs/safety.md)
@@ -61,6 +59,7 @@ def step_cmd(
         new_session_path,
     )
     from ..walk.session import resume as resume_session
+    from .stepper import Stepper  # loads the map format: not for `--help`
 
     term = Terminal()
     options = LoadOptions(allow_outside=allow_outside)
@@ -214,6 +213,8 @@ def _offer_backup(term: Terminal, path: Path, err: Exception, bak):
 
 
 def _group(term: Terminal, group: Optional[str], group_file: Optional[Path]) -> list[str]:
+    from .prompting import VoteInputError, parse_group
+
     if group and group_file:
         raise fail("give --group or --group-file, not both", 2)
     if group_file is not None:
