@@ -256,7 +256,8 @@ DM117 = _register(
 )
 DM119 = _register(
     "DM119", "error", "An outcome text template that does not parse or names an unknown value",
-    "an outcome's text may use answers, statuses, texts, group, map and outcome",
+    "an outcome's text may use answers, statuses, texts, agreed, stood_aside, carried_by, "
+    "group, map and outcome",
     Example(_HEAD + "  q:\n    outcome: Done\n    next_steps: [Celebrate]\n"
             "    text: \"We chose {{ answerz.q }}\"\n"),
 )
@@ -303,4 +304,41 @@ DM124 = _register(
             "  talk: {say: Hear the block out., next: q}\n"
             "  done: {outcome: Done, next_steps: [Celebrate]}\n",
             note="past max_revisits (3), coming back from `talk` to `q` stops the walk"),
+)
+
+# ---------------------------------------------------------------- the record (DM130-)
+
+DM130 = _register(
+    "DM130", "error", "A `proposal_from` that names no `text: one` question",
+    "name a text question with `text: one` that the walk answers before this one",
+    Example(_HEAD + "  q:\n    ask: Draft the statement together.\n    text: each\n"
+            "    next: vote\n"
+            "  vote:\n    ask: Do we consent to the statement?\n    rule: consent\n"
+            "    proposal_from: q\n    choices: {yes: done}\n    otherwise: done\n"
+            "  done: {outcome: Done, next_steps: [Celebrate]}\n",
+            note="each member's words are raw statements; only one agreed sentence "
+            "can be a proposal"),
+)
+DM131 = _register(
+    "DM131", "warning", "A vote on \"the proposal\" or \"this draft\" that nobody wrote down",
+    "write the proposal in `proposal_text`, or take it from a text question with "
+    "`proposal_from`",
+    Example(_HEAD + "  q:\n    ask: Do we consent to this draft?\n    rule: consent\n"
+            "    choices: {yes: done}\n    otherwise: done\n"
+            "  done: {outcome: Done, next_steps: [Celebrate]}\n"),
+)
+DM132 = _register(
+    "DM132", "error", "A `records:` that names no document part, or has no adopted words",
+    "write DOCUMENT.PART (docs/format.md lists them) on a `text: one` question or a "
+    "question with a proposal",
+    Example(_HEAD + "  q:\n    ask: Who may join?\n    text: one\n"
+            "    records: charter.membrship\n    next: done\n"
+            "  done: {outcome: Done, document: charter, next_steps: [Celebrate]}\n"),
+)
+DM133 = _register(
+    "DM133", "error", "A secret ballot under a rule that needs names",
+    "a secret ballot is taken as a tally: use a rule a tally can carry, or drop `secret`",
+    Example(_HEAD + "  q:\n    ask: Rank the venues.\n    rule: ranked\n    secret: true\n"
+            "    choices: {hall: done, park: done}\n    otherwise: done\n"
+            "  done: {outcome: Done, next_steps: [Celebrate]}\n"),
 )

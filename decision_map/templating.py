@@ -39,7 +39,8 @@ from markupsafe import EscapeFormatter, Markup
 from .errors import DecisionMapError
 
 # Names an outcome's text may use.
-TEMPLATE_NAMES = frozenset({"answers", "statuses", "texts", "group", "map", "outcome", "range"})
+TEMPLATE_NAMES = frozenset({"answers", "statuses", "texts", "group", "map", "outcome", "range",
+                            "agreed", "stood_aside", "carried_by"})
 # The ones keyed by question: a question the walk did not ask is missing from them.
 BY_QUESTION = ("answers", "statuses", "texts")
 

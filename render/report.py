@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from decision_map.errors import DecisionMapError
 from decision_map.io.loader import DecisionMap
+from decision_map.model.documents import DOCUMENTS, split_records
 from decision_map.model.format import (
     Check,
     ChoiceQuestion,
@@ -39,6 +40,8 @@ from decision_map.model.format import (
     NumberQuestion,
     TextQuestion,
 )
+from decision_map.model.minutes import Action
+from decision_map.model.privacy import NOT_RECORDED, is_secret, record_level
 from decision_map.model.trace import Step, Trace
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -319,10 +322,93 @@ def _step_view(s: Step, maps: dict[str, DecisionMap], number: int,
         "absent": [clean(x) for x in d.absent] if kind != "text" else [],
         "blocks": [{"member": clean(mb) if mb else "someone",
                     "reason": clean(r).strip() if r else ""} for mb, r in d.blocks],
-        "texts": _texts(node, d.texts),
+        "texts": [t for t in _texts(node, d.texts) if t["words"] != NOT_RECORDED],
         "show_rule": d.rule not in ("text", "number"),
         "charter_sections": "" if s.scope else _numbers(charter.get(s.node, ())),
+        "kept_out": _kept_out(node),
+        "proposal": [clean(v).strip() for v in s.proposal],
+        "notes": [clean(n).strip() for n in s.minutes.notes],
+        "actions": [_action(a) for a in s.minutes.actions],
     }
+
+
+def _owner(owner: tuple[str, str] | None) -> str:
+    """ "Ana, by 1 June", or "" for a next step nobody has taken on yet."""
+    return f"{clean(owner[0]).strip()}, by {clean(owner[1]).strip()}" if owner else ""
+
+
+def _kept_out(node: Any) -> str:
+    """What of the step the record does not hold, in words ("" when it holds all)."""
+    level = record_level(node)
+    if level == "none":
+        return "Kept out of the record: only the result is kept, with no names and no words."
+    if level == "summary":
+        return "A summary only: who took part and the result; the words are not kept."
+    if is_secret(node):
+        return "A secret ballot: the votes are a tally, with no name linked to any."
+    return ""
+
+
+def kept_out_view(dm: DecisionMap, trace: Trace) -> list[dict[str, Any]]:
+    """Which steps the record holds only in part (record: summary or none, secret
+    ballots), so the report can say what was kept out."""
+    maps = all_maps(dm)
+    out = []
+    for n, s in enumerate(trace.steps, start=1):
+        m = maps.get(s.map_id)
+        node = m.nodes.get(s.node) if m is not None else None
+        what = _kept_out(node)
+        if what:
+            out.append({"number": n, "key": clean(s.key), "what": what})
+    return out
+
+
+def _action(a: Action) -> dict[str, str]:
+    return {"who": clean(a.who).strip(), "by": clean(a.by).strip(),
+            "what": clean(a.what).strip()}
+
+
+def _same_question(a: Step, b: Step) -> bool:
+    return (a.map_id, a.node, a.scope) == (b.map_id, b.node, b.scope)
+
+
+def minority_view(trace: Trace) -> list[dict[str, Any]]:
+    """Every stand-aside, block and objection in walk order, with its reason and what the
+    group did about it: the notes taken at the step, a later amendment of the proposal,
+    the question asked again, or where the walk went."""
+    out: list[dict[str, Any]] = []
+    steps = trace.steps
+    for n, s in enumerate(steps, start=1):
+        d = s.decision
+        if d is None or not (d.stood_aside or d.blocks):
+            continue
+        reasons = {b.member: b.reason for b in s.ballots if b.member and b.reason}
+        word = "objected" if d.rule == "consent" else (
+            "showed a fist" if d.rule == "fist-to-five" else "blocked")
+        who = ([{"member": clean(m), "what": "stood aside", "reason": clean(reasons.get(m) or "")}
+                for m in d.stood_aside]
+               + [{"member": clean(m) if m else "someone (secret ballot)", "what": word,
+                   "reason": clean(r or "").strip()} for m, r in d.blocks])
+        done = [f"Note: {clean(x).strip()}" for x in s.minutes.notes]
+        done += [f"Action: {clean(a.who)} by {clean(a.by)}: {clean(a.what)}"
+                 for a in s.minutes.actions]
+        for m, later in enumerate(steps[n:], start=n + 1):
+            if later.decision is None or not _same_question(s, later):
+                continue
+            if len(later.proposal) > len(s.proposal):
+                done.append(f"The proposal was amended (version {len(later.proposal)}) and "
+                            f"put to the vote again at step {m}: {later.decision.explanation}")
+            else:
+                done.append(f"Asked again at step {m}: {later.decision.explanation}")
+            break
+        if d.status != "decided" and s.next:
+            done.append(f"The walk went on to {clean(s.next)!r}.")
+        elif d.status == "decided" and d.stood_aside:
+            done.append("Decided with the stand-asides recorded; those who stood aside do "
+                        "not carry it out.")
+        out.append({"number": n, "key": clean(s.key), "status": clean(d.status).replace("_", " "),
+                    "members": who, "done": done})
+    return out
 
 
 def _entries(dm: DecisionMap, trace: Trace,
@@ -332,9 +418,20 @@ def _entries(dm: DecisionMap, trace: Trace,
     outcomes) as one line."""
     maps = all_maps(dm)
     out: list[dict[str, Any]] = []
+    group = list(trace.group)
     for n, s in enumerate(trace.steps, start=1):
         if s.decision is not None:
-            out.append({"type": "decision", **_step_view(s, maps, n, charter)})
+            regrouped = ""
+            if s.group is not None:  # members joined or left before this question
+                joined = [g for g in s.group if g not in group]
+                left = [g for g in group if g not in s.group]
+                group = list(s.group)
+                regrouped = " ".join(
+                    ([f"Joined: {', '.join(joined)}."] if joined else [])
+                    + ([f"Left: {', '.join(left)}."] if left else [])
+                    + [f"The group here: {', '.join(group)}."])
+            out.append({"type": "decision", **_step_view(s, maps, n, charter),
+                        "regrouped": clean(regrouped), "superseded": s.superseded})
             continue
         m = maps.get(s.map_id)
         node = m.nodes.get(s.node) if m is not None else None
@@ -379,6 +476,60 @@ def charter_view(dm: DecisionMap, trace: Trace, date: str) -> dict[str, Any] | N
     }
 
 
+def _adopted(node: Any, s: Step) -> str | None:
+    """The words a step adopted for its node's `records:` part: one agreed sentence, or
+    the proposal (its last version) when the vote passed it; None otherwise. A round of
+    each member's statements adopts nothing."""
+    d = s.decision
+    if d is None or d.status != "decided":
+        return None
+    if isinstance(node, TextQuestion) and node.text == "one":
+        words = "\n".join(w.strip() for _, w in d.texts if w.strip())
+        return words or None
+    if isinstance(node, ChoiceQuestion) and s.proposal:
+        passing = node.proposal or next(iter(node.choices))
+        return s.proposal[-1] if str(d.value) == passing else None
+    return None
+
+
+def document_view(dm: DecisionMap, trace: Trace, kind: str, date: str
+                  ) -> dict[str, Any] | None:
+    """The outcome's document, each part filled from what the walk adopted for it (the
+    latest adoption wins), and each empty part naming the question that would fill it."""
+    got = DOCUMENTS.get(kind)
+    if got is None:
+        return None
+    title, intro, parts = got
+    maps = all_maps(dm)
+    fillers: dict[str, list[str]] = {}
+    for m in maps.values():
+        for nid, node in m.nodes.items():
+            rec = getattr(node, "records", None)
+            if rec and split_records(rec)[0] == kind:
+                key = nid if m is dm else f"{m.id}/{nid}"
+                fillers.setdefault(split_records(rec)[1], []).append(clean(key))
+    filled: dict[str, dict[str, Any]] = {}
+    for n, s in enumerate(trace.steps, start=1):
+        m = maps.get(s.map_id)
+        node = m.nodes.get(s.node) if m is not None else None
+        rec = getattr(node, "records", None)
+        if not rec or split_records(rec)[0] != kind or s.superseded:
+            continue
+        words = _adopted(node, s)
+        if words is not None:
+            filled[split_records(rec)[1]] = {"words": clean(words).strip(), "step": n,
+                                             "key": clean(s.key)}
+    out = []
+    for pid, heading, hint in parts:
+        f = filled.get(pid)
+        out.append({"id": pid, "heading": heading, "hint": hint,
+                    "words": f["words"] if f else "", "step": f["step"] if f else None,
+                    "key": f["key"] if f else "", "fillers": fillers.get(pid, [])})
+    return {"kind": kind, "title": title, "intro": intro, "parts": out, "date": date,
+            "members": [clean(g) for g in trace.group],
+            "open": [p["heading"] for p in out if not p["words"]]}
+
+
 def _date(date: _dt.date | str | None) -> str:
     if date is None:
         return _dt.date.today().isoformat()
@@ -392,14 +543,19 @@ def report_context(dm: DecisionMap, trace: Trace,
         raise ReportError(f"the trace is a walk of map {trace.map_id!r}, not of {dm.id!r}")
     day = _date(date)
     outcome = dm.nodes.get(trace.outcome) if trace.outcome else None
-    charter = charter_view(dm, trace, day)
+    kind = getattr(outcome, "document", None)
+    # an outcome that declares its document gets that one, filled from what was adopted;
+    # without the key, a walk's charter-* texts still make the charter as before
+    charter = charter_view(dm, trace, day) if kind is None else None
+    document = document_view(dm, trace, kind, day) if kind else None
     return {
         "title": clean(trace.map_title),
         "map_id": clean(trace.map_id),
         "version": clean(trace.map_version),
         "sha256": clean(trace.map_sha256),
         "short_hash": clean(trace.map_sha256[:12]),
-        "map_path": clean(trace.map_path or dm.path),
+        # the file's name only: a report leaves the room, a local path says too much
+        "map_path": clean(Path(trace.map_path or dm.path).name),
         "date": day,
         "group": [clean(g) for g in trace.group],
         "outcome": None if trace.outcome is None else {
@@ -410,10 +566,15 @@ def report_context(dm: DecisionMap, trace: Trace,
             if trace.verdict else None,
             "text": clean(trace.outcome_text or "").strip(),
             "next_steps": [clean(x).strip() for x in trace.next_steps],
+            "carried_by": [clean(x) for x in trace.carried_by],
+            "owners": [_owner(trace.owners.get(i)) for i in range(1, len(trace.next_steps) + 1)],
         },
+        "minority": minority_view(trace),
+        "kept_out": kept_out_view(dm, trace),
         "stopped": clean(trace.stopped) if trace.stopped else None,
         "entries": _entries(dm, trace, CHARTER_QUESTIONS if charter else {}),
         "charter": charter,
+        "document": document,
         "to_be_agreed": TO_BE_AGREED,
     }
 

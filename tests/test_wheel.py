@@ -97,7 +97,8 @@ def test_wheel_carries_maps_and_templates_and_no_tests_or_benchmarks(dist: Path)
         assert f"decision_map_maps/{stem}.yaml" in names
         assert f"decision_map_maps/scenarios/{stem}.yaml" in names
     assert "decision_map_maps/README.md" in names
-    for t in ("report.html.j2", "report.md.j2"):
+    for t in ("report.html.j2", "report.md.j2", "documents/_base.md.j2",
+              "documents/task-force-scope.html.j2"):
         assert f"decision_map_render/templates/{t}" in names
     assert "decision_map/io/decision-map.schema.json" in names
     assert "decision_map/__main__.py" in names

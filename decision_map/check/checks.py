@@ -33,11 +33,16 @@ from ..diagnostics import (
     DM122,
     DM123,
     DM124,
+    DM130,
+    DM131,
+    DM132,
+    DM133,
     Code,
 )
 from ..errors import Diagnostic, MapError
 from ..gcpause import paused
 from ..io.loader import DecisionMap, LoadOptions, load_map
+from ..model.documents import DOCUMENTS, parts_of, split_records
 from ..model.format import (
     AllOf,
     AnyOf,
@@ -79,7 +84,8 @@ def check_map(dm: DecisionMap, _checked: set[tuple[str, str]] | None = None) -> 
     try:
         with paused():
             for fn in (_targets, _reachability, _routes, _conditions, _outcomes, _rules,
-                       _choices, _shares, _bounded_loops):
+                       _choices, _shares, _bounded_loops, _proposals,
+                       _records, _secrets):
                 out.extend(fn(dm))
             out.extend(_handoffs(dm, checked))
     finally:
@@ -526,3 +532,79 @@ def _askers(dm: DecisionMap, u: str) -> list[str | None]:
                 todo.append(p)
                 start_reached = start_reached or p == dm.model.start
     return sorted(found) + ([None] if start_reached else [])
+# ---------------------------------------------------------------- what is voted on
+
+# Words in a consent or consensus question that point at a text the group votes on.
+_POINTS_AT_TEXT = ("this draft", "the draft", "the proposal", "this proposal")
+
+
+def _proposals(dm: DecisionMap) -> Iterator[Diagnostic]:
+    """A proposal taken from a question must come from one agreed sentence; a vote on
+    "the proposal" must have one written down."""
+    defaults = dm.model.defaults
+    for node_id, node in dm.nodes.items():
+        if not isinstance(node, ChoiceQuestion):
+            continue
+        src = node.proposal_from
+        if src is not None:
+            other = dm.nodes.get(src)
+            if not isinstance(other, TextQuestion) or other.text != "one":
+                what = ("no node" if other is None else
+                        "a `text: each` question" if isinstance(other, TextQuestion) else
+                        "not a text question")
+                texts = [k for k, v in dm.nodes.items()
+                         if isinstance(v, TextQuestion) and v.text == "one"]
+                close = (_SUGGESTER.get() or Suggester()).closest(src, texts, cutoff=0.5)
+                yield _d(dm, DM130, f"node {node_id!r}: proposal_from {src!r} is {what}",
+                         ("nodes", node_id, "proposal_from"),
+                         f"did you mean {close!r}?" if close else None)
+            continue
+        if node.proposal_text is not None:
+            continue
+        if effective_rule(node, defaults) not in ("consent", "consensus"):
+            continue
+        ask = " ".join(node.ask.lower().split())
+        said = next((w for w in _POINTS_AT_TEXT if w in ask), None)
+        if said:
+            yield _d(dm, DM131,
+                     f"node {node_id!r}: the group is asked about {said!r}, but no "
+                     "proposal is written down", ("nodes", node_id, "ask"), key=True)
+
+
+def _secrets(dm: DecisionMap) -> Iterator[Diagnostic]:
+    """A secret ballot is a tally: the rule must be one a tally can carry."""
+    defaults = dm.model.defaults
+    for node_id, node in dm.nodes.items():
+        if isinstance(node, ChoiceQuestion) and node.secret:
+            rule = effective_rule(node, defaults)
+            if not rule_named(rule).tallies:
+                yield _d(dm, DM133, f"node {node_id!r}: a secret ballot is taken as a tally, "
+                         f"which the {rule} rule cannot count", ("nodes", node_id, "secret"))
+
+
+def _records(dm: DecisionMap) -> Iterator[Diagnostic]:
+    """`records:` names a part of a document, and only adopted words can fill it: one
+    agreed sentence or a proposal, never a round of raw statements."""
+    for node_id, node in dm.nodes.items():
+        value = getattr(node, "records", None)
+        if value is None:
+            continue
+        path = ("nodes", node_id, "records")
+        kind, part = split_records(value)
+        if kind not in DOCUMENTS:
+            yield _d(dm, DM132, f"node {node_id!r}: records {value!r} names no document",
+                     path, f"the documents are {', '.join(DOCUMENTS)}")
+        elif part not in parts_of(kind):
+            close = (_SUGGESTER.get() or Suggester()).closest(part, parts_of(kind))
+            yield _d(dm, DM132, f"node {node_id!r}: the {kind} has no part {part!r}", path,
+                     f"did you mean {kind}.{close}?" if close else
+                     f"its parts are {', '.join(parts_of(kind))}")
+        elif isinstance(node, TextQuestion) and node.text == "each":
+            yield _d(dm, DM132, f"node {node_id!r}: a `text: each` round gives raw "
+                     "statements, which never stand in for adopted text", path,
+                     "take one agreed sentence (`text: one`), or a proposal voted on")
+        elif isinstance(node, ChoiceQuestion) and not (node.proposal_text or
+                                                       node.proposal_from):
+            yield _d(dm, DM132, f"node {node_id!r}: records {value!r}, but no proposal is "
+                     "put to the vote here", path,
+                     "add proposal_text or proposal_from: the adopted proposal fills it")

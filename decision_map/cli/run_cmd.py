@@ -112,8 +112,10 @@ def print_trace(trace) -> None:
         con.print(line)
         if trace.outcome_text:
             con.print(safe(trace.outcome_text.strip()))
-        for step in trace.next_steps:
-            con.print(safe(f"  - {step}"))
+        for i, step in enumerate(trace.next_steps, 1):
+            owner = trace.owners.get(i)
+            con.print(safe(f"  - {step}" + (f" (owner: {owner[0]}, by {owner[1]})"
+                                            if owner else "")))
     elif trace.stopped:
         con.print(safe(f"Stopped: {trace.stopped}", "bold yellow"))
 

@@ -79,11 +79,19 @@ def step_cmd(
                                  map_arg(map_file) if map_file else None, options)
         except SessionError as e:
             raise fail(str(e)) from None
-        if group or group_file:
-            term.say("(The group is the session's own; --group is ignored on resume.)", "dim")
         r = got.replay
+        if group or group_file:  # members who join or leave at a later meeting
+            if r.walk.finished:
+                term.say("(The walk has ended; --group changes nothing now.)", "dim")
+            else:
+                try:
+                    joined, left = r.walk.regroup(_group(term, group, group_file))
+                except WalkError as e:
+                    raise fail(str(e)) from None
+                if joined or left:
+                    term.say(_regrouped(joined, left), "bold")
         term.say(Text.assemble(safe(got.dm.model.title, "bold"),
-                               safe(f"  ·  {', '.join(session.group)}")))
+                               safe(f"  ·  {', '.join(r.walk.group)}")))
         term.say(f"Session file: {path}")
         if got.changed:
             term.say(f"The map has changed since this session was saved "
@@ -164,6 +172,13 @@ def step_cmd(
         error(stepper.walk.text_error)
         code = code or 1
     raise typer.Exit(code)
+
+
+def _regrouped(joined: list[str], left: list[str]) -> str:
+    """ "Joined: Eli. Left: Cy. Counted from this question on." """
+    parts = ([f"Joined: {', '.join(joined)}."] if joined else []) + (
+        [f"Left: {', '.join(left)}."] if left else [])
+    return " ".join(parts + ["The group is counted so from this question on."])
 
 
 def _lock(lock_cls, path: Path):

@@ -17,7 +17,7 @@ from .output import safe
 from .prompting import Question, member_hint, tally_example
 from .terminal import Terminal
 
-COMMANDS_LINE = "? help · back · path · map · save · quit"
+COMMANDS_LINE = "? help · back · path · map · save · quit · note · action · amend"
 
 
 class StepView:
@@ -50,6 +50,8 @@ class StepView:
         if pos.visit > 1:
             self.t.say(f"(This question comes round again: time {pos.visit}.)", "dim")
         self.t.say(safe(" ".join(node.ask.split()), "bold"))
+        if pos.proposal:
+            self.proposal(pos.proposal)
         if isinstance(node, ChoiceQuestion):
             width = len(str(len(node.choices)))
             for i, value in enumerate(node.choices, 1):
@@ -71,6 +73,14 @@ class StepView:
             self.t.say(f"Voting {how}.  {COMMANDS_LINE}{tail}", "dim")
         else:
             self.t.say(COMMANDS_LINE, "dim")
+
+    def proposal(self, versions: tuple[str, ...]) -> None:
+        """What is put to the vote, written down first (the last version, when amended)."""
+        head = "The proposal" + (f" (version {len(versions)}, amended)"
+                                 if len(versions) > 1 else "") + ":"
+        self.t.say(safe(head, "bold"))
+        for line in versions[-1].splitlines() or [""]:
+            self.t.say(safe(f"  │ {line}"))
 
     def help(self, pos, q: Question | None, tallying: bool) -> None:
         """Why the question is asked, what each choice means, how to vote, the commands."""
@@ -96,6 +106,8 @@ class StepView:
                    "path the steps so far · map write a picture of the path · save · "
                    "save FILE.json save somewhere else from now on · quit (saved; resume "
                    f"later) · {AS_TYPED}WORDS votes WORDS as typed, even a command's name")
+        self.t.say("Writing down: note TEXT · action WHO; BY WHEN; WHAT · amend NEW TEXT "
+                   "(the proposal's next version: the vote is on it)")
 
     def path(self) -> None:
         """The decisions so far, one line each, hand-offs between them."""
@@ -164,8 +176,9 @@ class StepView:
             if trace.next_steps:
                 self.t.say()
                 self.t.say("Next steps:", "bold")
-                for s in trace.next_steps:
-                    self.t.item(s)
+                for i, s in enumerate(trace.next_steps, 1):
+                    self.t.item(f"{i}. {s}")
+                self.t.say("Give each an owner and a date: owner N WHO; BY WHEN", "dim")
         else:
             self.t.rule("Stopped")
             self.t.say(safe(trace.stopped or "The walk ended.", "bold yellow"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..model.minutes import MAX_MINUTE_CHARS, Minutes, parse_action
 from ..model.vocabulary import AS_TYPED, MODE_KEYS
 from .prompting import Question
 from .step_view import StepView, has_report
@@ -18,6 +19,10 @@ from .terminal import Back, Quit, SwitchMode, Terminal
 from .vote_collector import VoteCollector
 
 # ---------------------------------------------------------------- the stepping loop
+
+
+class Regroup(Exception):
+    """Members joined or left while votes were being taken: ask this question again."""
 
 
 class Stepper:
@@ -34,6 +39,7 @@ class Stepper:
         self.pos = None
         self.view = StepView(term, walk)
         self.votes = VoteCollector(term, self.read, walk.group, session.mode)
+        self.minutes = Minutes()  # written down at the question in front of the group
 
     @property
     def mode(self) -> str:
@@ -47,13 +53,11 @@ class Stepper:
         not yet submitted) as its last step. A failed save is said at once and loudly;
         the votes stay in memory and the walk goes on."""
         from ..io.session import save
-        from ..model.submission import Submission
 
         self.session.update_from(self.walk, self.mode)
         if pending is not None and self.pos is not None:
-            p = self.pos
-            self.session.submissions.append(
-                Submission(p.map_id, p.node_id, tuple(pending), p.scope))
+            # as the walk will keep it: no name or word the record may not keep
+            self.session.submissions.append(self.walk.pending(pending, self.minutes))
         try:
             save(self.session, self.path)
         except OSError as e:
@@ -147,6 +151,17 @@ class Stepper:
                 self.save(quiet=False)
             elif target is not None:
                 self.save_as(target)
+            elif cmd.split(" ", 1)[0] == "owner" and self.pos is None:
+                self.give_owner(line.strip()[5:].strip())
+            elif cmd.split(" ", 1)[0] == "revisit":
+                if self.go_revisit(line.strip()[7:].strip()):
+                    raise Regroup()
+            elif cmd.split(" ", 1)[0] in ("join", "leave") and self.pos is not None:
+                self.regroup(line.strip())
+                if vote:
+                    raise Regroup()
+            elif cmd.split(" ", 1)[0] in ("note", "action", "amend"):
+                self.write_down(line.strip())
             elif cmd in ("quit", "exit"):
                 if self.unsaved and not self._warned_quit and not self.save():
                     self._warned_quit = True
@@ -160,9 +175,107 @@ class Stepper:
             elif vote and (cmd == "tally" or (cmd == MODE_KEYS[0] and cmd not in choices)):
                 raise SwitchMode("tally")
             elif vote and (cmd == "members" or (cmd == MODE_KEYS[1] and cmd not in choices)):
+                if self.secret:
+                    self.t.say("  A secret ballot is taken as a tally: no names.", "yellow")
+                    continue
                 raise SwitchMode("members")
             else:
                 return line
+
+    def write_down(self, line: str) -> None:
+        """`note TEXT`, `action WHO; BY WHEN; WHAT` or `amend NEW TEXT`: kept with the
+        step the group is at, saved with its votes (an amendment is the proposal's next
+        version, and the vote applies to it)."""
+        cmd, _, rest = line.partition(" ")
+        cmd, rest = cmd.lower(), rest.strip()
+        if self.pos is None:
+            self.t.say("  Notes, actions and amendments go with a question; the walk has "
+                       "ended.", "yellow")
+            return
+        if not rest or len(rest) > MAX_MINUTE_CHARS:
+            self.t.say(f"  Type {cmd} and then the text (at most {MAX_MINUTE_CHARS} "
+                       "characters).", "yellow")
+            return
+        m = self.minutes
+        if cmd == "note":
+            self.minutes = Minutes(m.amendments, (*m.notes, rest), m.actions)
+            self.t.say("  Note kept with this step.", "dim")
+        elif cmd == "action":
+            try:
+                action = parse_action(rest)
+            except ValueError as e:
+                self.t.say(f"  {e}", "yellow")
+                return
+            self.minutes = Minutes(m.amendments, m.notes, (*m.actions, action))
+            self.t.say(f"  Action kept: {action.who}, by {action.by}: {action.what}", "dim")
+        else:
+            self.minutes = Minutes((*m.amendments, rest), m.notes, m.actions)
+            self.view.proposal(self.pos.proposal + self.minutes.amendments)
+            self.t.say("  The vote is on this version.", "dim")
+
+    def go_revisit(self, key: str) -> bool:
+        """`revisit QUESTION`: back to an earlier question as a new branch; the decisions
+        since stay in the record, superseded (unlike `back`, which undoes)."""
+        from ..errors import WalkError
+
+        try:
+            self.walk.revisit(key)
+        except WalkError as e:
+            self.t.say(f"  {e}", "yellow")
+            return False
+        self.minutes = Minutes()
+        self.save()
+        self.t.say(f"  Back to {key} as a new branch: the decisions since stay in the record, "
+                   "marked superseded.", "bold")
+        return True
+
+    def regroup(self, line: str) -> None:
+        """`join NAME` or `leave NAME`: the group from this question on (the votes at this
+        question are asked again, of the new group)."""
+        from ..errors import WalkError
+
+        cmd, _, name = line.partition(" ")
+        name = name.strip()
+        group = list(self.walk.group)
+        if cmd.lower() == "join":
+            group.append(name)
+        elif name in group:
+            group.remove(name)
+        else:
+            self.t.say(f"  {name or 'Nobody'} is not in the group ({', '.join(group)}).",
+                       "yellow")
+            return
+        try:
+            joined, left = self.walk.regroup(group)
+        except WalkError as e:
+            self.t.say(f"  {e}", "yellow")
+            return
+        self.votes.group = list(self.walk.group)
+        self.save()
+        who = ", ".join(joined or left)
+        self.t.say(f"  {who} {'joined' if joined else 'left'}: the group is now "
+                   f"{', '.join(self.walk.group)}, counted from this question on.", "bold")
+
+    def give_owner(self, rest: str) -> None:
+        """`owner N WHO; BY WHEN` at the outcome: next step N gets an owner and a date."""
+        from ..errors import WalkError
+
+        number, _, who_by = rest.partition(" ")
+        who, _, by = who_by.partition(";")
+        try:
+            if not number.isdigit():
+                raise WalkError("type owner N WHO; BY WHEN (e.g. owner 1 Ana; 1 June)")
+            self.walk.assign(int(number), who, by)
+        except WalkError as e:
+            self.t.say(f"  {e}", "yellow")
+            return
+        self.save()
+        self.t.say(f"  Next step {number}: {who.strip()}, by {by.strip()}.", "dim")
+
+    @property
+    def secret(self) -> bool:
+        """Whether the question in front of the group is a secret ballot."""
+        return self.pos is not None and bool(getattr(self.pos.node, "secret", False))
 
     @property
     def q(self) -> Question | None:
@@ -197,8 +310,15 @@ class Stepper:
                 except Back:
                     self.go_back()
                     continue
+                except Regroup:  # a revisit from the outcome: on from that question
+                    continue
             q = self.q
             assert q is not None
+            mode = self.votes.mode
+            if self.secret:  # a tally, whatever the mode; the mode is back after it
+                self.votes.mode = "tally"
+                self.t.say("Secret ballot: give the counts only; no name is kept with a vote.",
+                           "bold")
             self.view.position(self.pos, q, self.mode == "tally")
             try:
                 while True:
@@ -219,16 +339,23 @@ class Stepper:
                 before = len(self.walk.trace.steps)
                 # the vote is on disk before the walk moves on (and renders any outcome)
                 saved = self.save(pending=ballots)
-                self.walk.submit(ballots)
+                self.walk.submit(ballots, minutes=self.minutes)
+                self.minutes = Minutes()
+                if self.secret:
+                    self.votes.mode = mode
                 if saved and self.walk.finished:
                     saved = self.save()
                 self.t.say("Recorded." + (" Saved." if saved else " NOT SAVED."),
                            "dim" if saved else "bold red")
                 self.view.passed(self.walk.trace.steps[before + 1:])
             except Back:
+                self.votes.mode = mode
                 self.go_back()
+            except Regroup:
+                self.votes.mode = mode
 
     def go_back(self) -> None:
+        self.minutes = Minutes()
         if self.walk.back():
             self.save()
             self.t.say("Back one step: the last decision is undone.", "bold")

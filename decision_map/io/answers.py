@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import InputError, MapError, WalkError
 from ..model.decision import Ballot
 from ..model.format import ChoiceQuestion, NumberQuestion, TextQuestion
+from ..model.minutes import MAX_MINUTE_CHARS, Action, Minutes
 from ..model.trace import node_key
 from .loader import DecisionMap
 from .yaml_source import INPUT_SIZE_HINT, Positions, parse_yaml, read_text
@@ -29,6 +30,25 @@ class Answers:
     by_question: dict[str, list[list[Ballot]]] = field(default_factory=dict)
     where: dict[str, str] = field(default_factory=dict)
     file: str = "<answers>"
+    # per question key, what was written down at each visit (amendments, notes, actions)
+    minutes: dict[str, list[Minutes]] = field(default_factory=dict)
+    # the outcome's next steps by number (from 1): (who owns it, by when)
+    owners: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+    def minutes_source(self, top_map_id: str):
+        """For engine.run: the nth visit's minutes of each question (none past the list)."""
+        asked: dict[tuple[str, str], int] = {}
+
+        def give(pos) -> Minutes:
+            key = pos.key
+            if key not in self.minutes and not pos.scope:
+                key = node_key(top_map_id, pos.node_id, top=False)
+            n = asked.get((pos.map_id, pos.node_id), 0)
+            asked[(pos.map_id, pos.node_id)] = n + 1
+            got = self.minutes.get(key, [])
+            return got[n] if n < len(got) else Minutes()
+
+        return give
 
     def source(self, top_map_id: str):
         """An AnswerSource for engine.run: the nth visit gets the nth answer (then the last)."""
@@ -86,9 +106,10 @@ def answers_from_data(data: Any, pos: Positions, dm: DecisionMap,
     if not isinstance(data, dict):
         raise InputError("an answers file is a mapping with `group` and `answers`",
                          str(pos.where(())))
-    unknown = sorted(set(data) - {"group", "answers", "name", "expect"})
+    unknown = sorted(set(data) - {"group", "answers", "name", "expect", "minutes",
+                                 "owners"})
     if unknown:
-        raise InputError(f"unknown key {unknown[0]!r} (expected group, answers)",
+        raise InputError(f"unknown key {unknown[0]!r} (expected group, answers, minutes, owners)",
                          str(pos.where((unknown[0],), key=True)))
     names = list(group) if group is not None else data.get("group")
     if group is None and (
@@ -124,7 +145,62 @@ def answers_from_data(data: Any, pos: Positions, dm: DecisionMap,
         canonical = node_key(m.id, nid, top=m is dm)
         out.by_question[canonical] = visits
         out.where[canonical] = str(at)
+    minutes = data.get("minutes") or {}
+    if not isinstance(minutes, dict):
+        raise InputError("`minutes` must map question ids to what was written down there",
+                         str(pos.where(("minutes",))))
+    for key, spec in minutes.items():
+        if key not in known:
+            raise InputError(f"minutes: {key!r} is not a question of map {dm.id!r}",
+                             str(pos.where(("minutes", key), key=True)))
+        m, nid, _ = known[key]
+        specs = spec if isinstance(spec, list) else [spec]
+        out.minutes[node_key(m.id, nid, top=m is dm)] = [
+            _minutes(one, pos, ("minutes", key, i) if specs is spec else ("minutes", key))
+            for i, one in enumerate(specs)]
+    owners = data.get("owners") or {}
+    if not isinstance(owners, dict):
+        raise InputError("`owners` maps a next step's number to {who: ..., by: ...}",
+                         str(pos.where(("owners",))))
+    for n, o in owners.items():
+        at = str(pos.where(("owners", n)))
+        number = int(n) if isinstance(n, str) and n.isdigit() and len(n) < 6 else n
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise InputError(f"owners: {n!r} is not a next step's number (1, 2, ...)", at)
+        if not (isinstance(o, dict) and set(o) == {"who", "by"} and all(
+                isinstance(v, (str, int, float)) and str(v).strip() for v in o.values())):
+            raise InputError("a next step's owner is {who: ..., by: ...}", at)
+        out.owners[number] = (str(o["who"]).strip(), str(o["by"]).strip())
     return out
+
+
+def _minutes(spec: Any, pos: Positions, path: tuple) -> Minutes:
+    """One visit's minutes: {amend: [...], notes: [...], actions: [{who, by, what}]}."""
+    shape = ("minutes at a question are {amend: [text], notes: [text], "
+             "actions: [{who: ..., by: ..., what: ...}]}")
+    if not isinstance(spec, dict) or set(spec) - {"amend", "notes", "actions"}:
+        raise InputError(shape, str(pos.where(path)))
+
+    def texts(key: str) -> tuple[str, ...]:
+        got = spec.get(key) or []
+        got = got if isinstance(got, list) else [got]
+        for i, x in enumerate(got):
+            if not isinstance(x, (str, int, float)) or isinstance(x, bool) or \
+                    len(str(x)) > MAX_MINUTE_CHARS or not str(x).strip():
+                raise InputError(f"{key}: give text of 1 to {MAX_MINUTE_CHARS} characters",
+                                 str(pos.where(path + (key, i))))
+        return tuple(str(x) for x in got)
+
+    actions = []
+    raw = spec.get("actions") or []
+    for i, a in enumerate(raw if isinstance(raw, list) else [raw]):
+        ok = isinstance(a, dict) and set(a) == {"who", "by", "what"} and all(
+            isinstance(v, (str, int, float)) and str(v).strip() for v in a.values())
+        if not ok:
+            raise InputError("an action is {who: ..., by: ..., what: ...}, each some text",
+                             str(pos.where(path + ("actions", i))))
+        actions.append(Action(str(a["who"]), str(a["by"]), str(a["what"])))
+    return Minutes(texts("amend"), texts("notes"), tuple(actions))
 
 
 def _ballots(spec: Any, node: Any, group: list[str], pos: Positions, path: tuple,

@@ -15,7 +15,8 @@ Format (format_version 2; `decision_map.model.versions.SESSION` says what is rea
       "format_version": 2,
       "map": {"path": "/abs/map.yaml", "id": "...", "version": "1.0",
               "sha256": "...", "title": "..."},
-      "group": ["Ana", "Ben", "Cy"],
+      "group": ["Ana", "Ben", "Cy"],           # the group at the start
+      "group_now": ["Ana", "Cy", "Dee"],       # only when members joined or left since
       "submissions": [{"map_id": "...", "node": "...",
                        "scope": ["hand-off-node"],   # the hand-off stack, [] at the top
                        "ballots": [{"member": "Ana", "value": "yes"}, ...]}, ...],
@@ -25,6 +26,9 @@ Format (format_version 2; `decision_map.model.versions.SESSION` says what is rea
       "outcome": null,                        # the outcome node id once the walk ended
       "set_aside": []                         # saved steps a changed map no longer took
     }
+
+A submission carries `group` (the group at that question) when members had joined or
+left since the step before, and may carry `amendments`, `notes` and `actions`.
 
 Format 1 had no `scope` on submissions; it is still read (a replay then checks only the
 map and the question of each saved step) and written back as format 2. A file of a
@@ -46,7 +50,13 @@ from ..errors import InputError
 from ..model.decision import Ballot
 from ..model.fields import MAX_DEPTH, FieldError, Fields, too_deep
 from ..model.submission import Submission
-from ..model.trace import MAX_SCOPE
+from ..model.trace import (
+    MAX_SCOPE,
+    TraceFormatError,
+    minutes_from_json,
+    owners_from_json,
+    owners_json,
+)
 from ..model.versions import SESSION
 from .atomic import write_atomic
 from .loader import DecisionMap
@@ -107,6 +117,10 @@ class Session:
     updated: str = field(default_factory=now_iso)
     outcome: str | None = None
     set_aside: list[dict[str, Any]] = field(default_factory=list)
+    # the outcome's next steps given an owner and a date: number -> (who, by)
+    owners: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # the group now, when members joined or left since the start (None: as `group`)
+    group_now: list[str] | None = None
 
     @classmethod
     def start(cls, dm: DecisionMap, group: Sequence[str]) -> Session:
@@ -121,9 +135,12 @@ class Session:
         self.map_path = os.path.abspath(dm.path)
         self.map_id, self.map_version, self.map_sha256 = dm.id, dm.version, dm.sha256
         self.map_title = dm.model.title
-        self.group = list(walk.group)
+        start = list(getattr(walk, "start_group", walk.group))
+        self.group = start
+        self.group_now = list(walk.group) if list(walk.group) != start else None
         self.submissions = list(walk.submissions)
         self.outcome = walk.trace.outcome
+        self.owners = dict(getattr(walk.trace, "owners", {}))
         if mode is not None:
             self.mode = mode
         self.updated = now_iso()
@@ -135,12 +152,14 @@ class Session:
             "map": {"path": self.map_path, "id": self.map_id, "version": self.map_version,
                     "sha256": self.map_sha256, "title": self.map_title},
             "group": list(self.group),
+            **({"group_now": list(self.group_now)} if self.group_now is not None else {}),
             "submissions": [s.to_json() for s in self.submissions],
             "mode": self.mode,
             "created": self.created,
             "updated": self.updated,
             "outcome": self.outcome,
             "set_aside": list(self.set_aside),
+            **({"next_step_owners": owners_json(self.owners)} if self.owners else {}),
         }
 
     def dumps(self) -> str:
@@ -188,6 +207,8 @@ class Session:
             updated=f.text_or_none("updated") or now_iso(),
             outcome=outcome if isinstance(outcome, str) else None,
             set_aside=[s.data for s in f.objects("set_aside", [])],
+            owners=_owners(f),
+            group_now=_group_now(f),
         )
 
 
@@ -198,8 +219,27 @@ def _submission(f: Fields) -> Submission:
         scope = tuple(f.texts("scope"))
         if len(scope) > MAX_SCOPE:
             raise FieldError(f"{f.at('scope')}: hand-offs nest deeper than {MAX_SCOPE}")
+    group = None if f.data.get("group") is None else tuple(f.texts("group"))
     return Submission(f.text("map_id"), f.text("node"), tuple(
-        Ballot.from_json(b, path) for path, b in f.items("ballots")), scope)
+        Ballot.from_json(b, path) for path, b in f.items("ballots")), scope,
+        minutes_from_json(f.data, f.path), group, f.data.get("revisit") is True)
+
+
+def _group_now(f: Fields) -> list[str] | None:
+    """The group now, when members joined or left since the start."""
+    if f.data.get("group_now") is None:
+        return None
+    got = [g.strip() for g in f.texts("group_now")]
+    if not got or not all(got):
+        raise FieldError("group_now: must be a non-empty list of names")
+    return got
+
+
+def _owners(f: Fields) -> dict[int, tuple[str, str]]:
+    try:
+        return owners_from_json(f.data.get("next_step_owners", []))
+    except TraceFormatError as e:
+        raise FieldError(f"next_step_owners: {e}") from None
 
 
 # ---------------------------------------------------------------- files

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from .documents import DocumentKind
 from .vocabulary import RESERVED_VOTES
 
 # The choice rules a map may name. Each has one record in rules/table.py (the model may not
@@ -251,6 +252,13 @@ class Defaults(RuleParams):
 
 
 class NodeBase(Strict):
+    record: Literal["everything", "summary", "none"] | None = Field(
+        None,
+        description="What of this node the record keeps: `everything` (the default), "
+        "`summary` (who took part and the result, not the words) or `none` (the result "
+        "only: no names, no words), for listening rounds and harm disclosures.",
+        examples=["none"],
+    )
     help: str | None = Field(
         None,
         description="Why this is asked, and where the practice comes from.",
@@ -308,6 +316,38 @@ class ChoiceQuestion(NodeBase, RuleParams, StatusRoutes):
         "(default: the first). `any`: the choice that anyone may name.",
         examples=["yes"],
     )
+    secret: bool = Field(
+        False,
+        description="A secret ballot: votes are taken as a tally, and no member name is "
+        "linked to a vote in the session, trace or report (a block is still counted, its "
+        "reason kept without a name).",
+        examples=[True],
+    )
+    proposal_text: str | None = Field(
+        None,
+        description="The proposal put to the vote, written down first: shown above the "
+        "vote, kept in the trace and printed in the report beside the decision.",
+        examples=["We form a coalition of the five groups for one year."],
+    )
+    proposal_from: NodeId | None = Field(
+        None,
+        description="A `text: one` question earlier on the path whose agreed sentence is "
+        "the proposal put to the vote (instead of `proposal_text`).",
+        examples=["draft-statement"],
+    )
+    records: str | None = Field(
+        None,
+        pattern=r"^[a-z-]+\.[a-z-]+$",
+        description="The part of an outcome's document that the adopted words fill: "
+        "`DOCUMENT.PART`, e.g. `charter.membership` (docs/format.md lists the parts).",
+        examples=["charter.membership"],
+    )
+
+    @model_validator(mode="after")
+    def _one_proposal(self) -> ChoiceQuestion:
+        if self.proposal_text is not None and self.proposal_from is not None:
+            raise ValueError("give proposal_text or proposal_from, not both")
+        return self
 
     @field_validator("choices")
     @classmethod
@@ -386,6 +426,13 @@ class TextQuestion(NodeBase, StatusRoutes):
     )
     next: NodeId = Field(description="Where the walk goes next.")
     quorum: Share | None = _QUORUM
+    records: str | None = Field(
+        None,
+        pattern=r"^[a-z-]+\.[a-z-]+$",
+        description="The part of an outcome's document that the adopted words fill: "
+        "`DOCUMENT.PART`, e.g. `charter.membership` (docs/format.md lists the parts).",
+        examples=["charter.membership"],
+    )
 
 
 class Check(NodeBase):
@@ -443,6 +490,12 @@ class Outcome(NodeBase):
     )
     next_steps: list[str] = Field(default_factory=list, description="Concrete next steps.",
                                   examples=[["Book the first meeting within two weeks."]])
+    document: DocumentKind | None = Field(
+        None,
+        description="The document the report fills from what was adopted: `charter`, "
+        "`task-force-scope`, `network-agreement`, `not-now` or `none`.",
+        examples=["task-force-scope"],
+    )
 
 
 NODE_KINDS = ("outcome", "handoff", "check", "info", "number", "text", "choice")

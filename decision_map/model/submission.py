@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .decision import Ballot
+from .minutes import Minutes
 from .trace import Scope, node_key
 
 
@@ -17,12 +18,20 @@ class Submission:
     `scope` is the hand-off stack the question was asked in (as on a trace step), so a
     replay can tell two hand-offs into the same map apart; None when it was not recorded
     (session format 1), and then only the map and the question are checked.
+    `minutes` is what was written down at the question: amendments, notes, actions.
+    `group` is the group as it was at this question when it had changed since the step
+    before (members joined or left); None when it had not.
     """
 
     map_id: str
     node: str
     ballots: tuple[Ballot, ...]
     scope: Scope | None = None
+    minutes: Minutes = Minutes()
+    group: tuple[str, ...] | None = None
+    # a revisit: not votes, but the group going back to this question (the last time it
+    # was answered) as a new branch of the record; the steps since stay, superseded
+    revisit: bool = False
 
     def misfit(self, map_id: str, node: str, scope: Scope) -> str | None:
         """Why these votes were not given at this question (in this hand-off, when the
@@ -43,6 +52,11 @@ class Submission:
         if self.scope is not None:
             out["scope"] = list(self.scope)
         out["ballots"] = [b.to_json() for b in self.ballots]
+        out.update(self.minutes.to_json())
+        if self.group is not None:
+            out["group"] = list(self.group)
+        if self.revisit:
+            out["revisit"] = True
         return out
 
     @classmethod
@@ -50,8 +64,13 @@ class Submission:
         scope = d.get("scope")
         if scope is not None and not isinstance(scope, list):
             raise TypeError("scope is not a list")
+        group = d.get("group")
+        if group is not None and (not isinstance(group, list) or not all(
+                isinstance(g, str) for g in group)):
+            raise TypeError("group is not a list of names")
         return cls(d["map_id"], d["node"], tuple(Ballot.from_json(b) for b in d["ballots"]),
-                   None if scope is None else tuple(scope))
+                   None if scope is None else tuple(scope), Minutes.from_json(d),
+                   None if group is None else tuple(group), d.get("revisit") is True)
 
 
 def _via(scope: Scope) -> str:

@@ -19,7 +19,16 @@ Format 2 (written; `decision_map.model.versions.TRACE` says what is read):
                 "route_kind": "choice", "route_value": "yes", "next": "...",
                 "explanation": "..."}, ...],
      "outcome": "...", "verdict": "...", "outcome_text": "...", "next_steps": [...],
-     "stopped": null}
+     "stopped": null, "carried_by": ["Ana"],
+     "next_step_owners": [{"step": 1, "who": "Ana", "by": "1 June"}]}
+
+A step may also carry `group` (the members at that question, when some joined or left
+since the step before; the trace's `group` is the group at the start), `proposal` (the
+versions of what was put to the vote, the vote on the last), `notes` and `actions`
+({who, by, what}); the trace `carried_by`, the members who agreed at the last named vote
+(a stand-aside does not carry the decision out), `next_step_owners`, and on a step
+`superseded` (a later revisit went back before it: kept, not erased). Each is written
+only when it holds something, and read as empty when missing.
 
 Format 1 had no `scope` and no `key`; reading it rebuilds the scope from the steps
 themselves (the engine recorded every hand-off's entry step before the steps inside).
@@ -33,7 +42,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .decision import Ballot, Decision
-from .fields import Fields
+from .fields import FieldError, Fields
+from .minutes import Minutes
 from .versions import TRACE
 
 TRACE_FORMAT = TRACE.current
@@ -63,6 +73,9 @@ class Step:
     ("choice", "yes"), ("status", "blocked"), ("otherwise", "otherwise"),
     ("when", "case 2"), ("return", "resolved"), ("next", "next"); both None at an outcome
     or at a hand-off's entry. `next` is the node id the walk went to in the same map.
+    `proposal` is every version of the proposal put to the vote (the vote applies to the
+    last; more than one when the group amended it), and `minutes` the notes and actions
+    written down at the step.
     """
 
     map_id: str
@@ -76,6 +89,10 @@ class Step:
     route_value: str | None = None
     next: str | None = None
     explanation: str = ""
+    proposal: tuple[str, ...] = ()
+    minutes: Minutes = Minutes()
+    group: tuple[str, ...] | None = None  # the group here, when it had changed before it
+    superseded: bool = False  # a later revisit went back before this step
 
     @property
     def depth(self) -> int:
@@ -88,7 +105,9 @@ class Step:
         return node_key(self.map_id, self.node, top=not self.scope)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """Keys for proposals and minutes only where there are some, so traces of maps
+        that use neither read as before."""
+        out = {
             "map_id": self.map_id,
             "node": self.node,
             "key": self.key,
@@ -103,6 +122,14 @@ class Step:
             "next": self.next,
             "explanation": self.explanation,
         }
+        if self.proposal:
+            out["proposal"] = list(self.proposal)
+        out.update(self.minutes.to_json())
+        if self.group is not None:
+            out["group"] = list(self.group)
+        if self.superseded:
+            out["superseded"] = True
+        return out
 
     @classmethod
     def from_json(cls, d: Any, scope: Scope | None = None, path: str = "step") -> Step:
@@ -127,7 +154,38 @@ class Step:
             route_value=f.text_or_none("route_value"),
             next=f.text_or_none("next"),
             explanation=f.text("explanation", ""),
+            proposal=tuple(f.texts("proposal", [])),
+            minutes=minutes_from_json(d, path),
+            group=None if d.get("group") is None else tuple(f.texts("group")),
+            superseded=d.get("superseded") is True,
         )
+
+
+def owners_json(owners: dict[int, tuple[str, str]]) -> list[dict[str, Any]]:
+    """Next-step owners as JSON: [{"step": 1, "who": "Ana", "by": "1 June"}, ...]."""
+    return [{"step": n, "who": w, "by": b} for n, (w, b) in sorted(owners.items())]
+
+
+def owners_from_json(raw: Any) -> dict[int, tuple[str, str]]:
+    """Next-step owners from JSON; anything else is a TraceFormatError."""
+    if not isinstance(raw, list):
+        raise TraceFormatError("`next_step_owners` is not a list")
+    out: dict[int, tuple[str, str]] = {}
+    for o in raw:
+        if not (isinstance(o, dict) and isinstance(o.get("step"), int)
+                and isinstance(o.get("who"), str) and isinstance(o.get("by"), str)):
+            raise TraceFormatError("a next step's owner is {step: N, who: text, by: text}")
+        out[o["step"]] = (o["who"], o["by"])
+    return out
+
+
+def minutes_from_json(d: Any, path: str) -> Minutes:
+    """A step's or submission's notes, actions and amendments; a broken one is a
+    FieldError naming where."""
+    try:
+        return Minutes.from_json(d)
+    except TypeError as e:
+        raise FieldError(f"{path}: {e}") from None
 
 
 @dataclass
@@ -148,6 +206,9 @@ class Trace:
     stopped: str | None = None
     map_path: str | None = None
     written_by: str | None = None  # the decision-map version that walked it
+    carried_by: list[str] = field(default_factory=list)
+    # next step number (from 1) -> (who owns it, by when)
+    owners: dict[int, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:
@@ -158,7 +219,7 @@ class Trace:
         want = map_id or self.map_id
         out: dict[str, Any] = {}
         for s in self.steps:
-            if s.map_id == want and s.decision is not None:
+            if s.map_id == want and s.decision is not None and not s.superseded:
                 out[s.node] = s.decision.value
         return out
 
@@ -169,6 +230,7 @@ class Trace:
             s.node: list(s.decision.texts)
             for s in self.steps
             if s.map_id == want and s.decision is not None and s.decision.texts
+            and not s.superseded
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -189,6 +251,8 @@ class Trace:
             "outcome_text": self.outcome_text,
             "next_steps": list(self.next_steps),
             "stopped": self.stopped,
+            **({"carried_by": list(self.carried_by)} if self.carried_by else {}),
+            **({"next_step_owners": owners_json(self.owners)} if self.owners else {}),
         }
 
     def dumps(self) -> str:
@@ -227,6 +291,8 @@ class Trace:
             outcome_text=f.text_or_none("outcome_text"),
             next_steps=f.texts("next_steps", []),
             stopped=f.text_or_none("stopped"),
+            carried_by=f.texts("carried_by", []),
+            owners=owners_from_json(d.get("next_step_owners", [])),
         )
 
     def _repr_svg_(self) -> str | None:

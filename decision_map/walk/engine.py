@@ -19,6 +19,8 @@ from ..io.loader import DecisionMap
 from ..model.conditions import question_words
 from ..model.decision import Ballot, Decision
 from ..model.format import ChoiceQuestion, NumberQuestion, Outcome, TextQuestion
+from ..model.minutes import Minutes
+from ..model.privacy import NOT_RECORDED, kept_ballots, kept_minutes, record_level
 from ..model.submission import Submission
 from ..model.trace import Scope, Step, Trace, node_key
 from ..rules.deciders import decide
@@ -29,6 +31,7 @@ from .router import (
     Frame,
     advance,
     answer,
+    carried_by,
     group_names,
     router_for,
     template_context,
@@ -50,6 +53,7 @@ class Position:
     step: int
     remaining: int
     scope: Scope = ()  # the hand-off node ids from the top map down to this map
+    proposal: tuple[str, ...] = ()  # the proposal's versions so far; the vote is on the last
 
     @property
     def key(self) -> str:
@@ -76,21 +80,29 @@ class Walk:
                  submissions: Sequence[Submission] = (), *,
                  keep_text_error: bool = False) -> None:
         self.dm = dm
-        self.group = group_names(group)
+        self.start_group = group_names(group)  # the group the walk started with
+        self.group = list(self.start_group)
         self.keep_text_error = keep_text_error
         self.text_error: str | None = None
         self._reset()
         for s in submissions:
             self.submit(s.ballots, expect=s)
 
+    # what was put to the vote at each question (by hand-off scope, map and node), kept
+    # across visits so an amendment carries over when the question comes round again
+    _proposals: dict[tuple[Scope, str, str], tuple[str, ...]]
+
     # ------------------------------------------------------------ state
 
     def _reset(self) -> None:
         m = self.dm
+        self.group = list(self.start_group)
+        self._last_group = list(self.start_group)  # the group at the last submission
         self.trace = Trace(m.id, m.version, m.sha256, m.model.title, list(self.group),
                            map_path=os.path.abspath(m.path), written_by=package_version())
         self.submissions: list[Submission] = []
         self.text_error = None
+        self._proposals = {}
         self._stack: list[Frame] = [Frame(router_for(m))]
         self._moving(lambda: advance(self._stack, self.group, self))
 
@@ -116,22 +128,41 @@ class Walk:
             depth=len(self._stack) - 1, visit=f.visits.get(f.node, 1),
             step=len(self.submissions) + 1,
             remaining=questions_remaining(f.dm).get(f.node, 1), scope=self._scope(),
+            proposal=self._proposal_of(f.node, node),
         )
+
+    def _proposal_of(self, node_id: str, node: object) -> tuple[str, ...]:
+        """The proposal's versions at this question: as last amended here, else the map's
+        `proposal_text`, else the agreed sentence of its `proposal_from` question (none
+        while that question has not been answered)."""
+        f = self.frame
+        got = self._proposals.get((self._scope(), f.dm.id, node_id))
+        if got:
+            return got
+        if not isinstance(node, ChoiceQuestion):
+            return ()
+        if node.proposal_text:
+            return (node.proposal_text.strip(),)
+        if node.proposal_from:
+            d = f.decisions.get(node.proposal_from)
+            words = [w.strip() for _, w in (d.texts if d is not None else ()) if w.strip()]
+            if words:
+                return ("\n".join(words),)
+        return ()
 
     def preview(self, ballots: Sequence[Ballot]) -> Decision:
         """What the rule makes of these ballots, without moving (to confirm or re-vote)."""
         pos = self._need_position()
         return decide(pos.node_id, pos.node, self.frame.dm.model.defaults, self.group,
-                      list(ballots))
+                      list(kept_ballots(pos.node, tuple(ballots))))
 
     def leads_to(self, ballots: Sequence[Ballot]) -> str:
         """Where accepting these ballots leads, in members' words, before anything is
         committed: the next question or the outcome, why when a status decides it ("A
         tie, so: ..."), and every check passed on the way, in its words. Found by
         replaying the walk with them on a copy (the walk itself does not move)."""
-        trial = Walk(self.dm, self.group)
-        for s in self.submissions:
-            trial.submit(s.ballots)
+        trial = Walk(self.dm, self.start_group, self.submissions)  # revisits and all
+        trial.group = list(self.group)  # members who joined or left since the last step
         start = len(trial.trace.steps)
         trial.submit(ballots)
         steps = trial.trace.steps[start:]
@@ -156,18 +187,41 @@ class Walk:
             return f"{why or 'Then: '}{then} This leads to {where}."
         return f"{why}{where}." if why else f"This leads to {where}."
 
-    def submit(self, ballots: Sequence[Ballot], expect: Submission | None = None) -> Step:
-        """Record the group's ballots at the current question and move on."""
+    def submit(self, ballots: Sequence[Ballot], expect: Submission | None = None,
+               minutes: Minutes | None = None) -> Step:
+        """Record the group's ballots at the current question and move on. `minutes`
+        (or `expect`'s, on a replay) is what was written down here: amendments to the
+        proposal (the vote is on the last), notes and actions."""
+        if expect is not None and expect.revisit:
+            self._revisit(expect)
+            return self.trace.steps[-1]
         pos = self._need_position()
         misfit = expect.misfit(pos.map_id, pos.node_id, pos.scope) if expect else None
         if misfit:
             raise WalkError(misfit)
+        if minutes is None:
+            minutes = expect.minutes if expect is not None else Minutes()
+        if expect is not None and expect.group is not None:
+            self.group = group_names(expect.group)
+        changed = tuple(self.group) if self.group != self._last_group else None
+        # what the record may keep (record: summary/none, secret ballots), before anything
+        # is decided, saved or traced
+        ballots = kept_ballots(pos.node, tuple(ballots))
+        minutes = kept_minutes(pos.node, minutes)
         f = self.frame
         decision = decide(pos.node_id, pos.node, f.dm.model.defaults, self.group, list(ballots))
-        self.submissions.append(Submission(pos.map_id, pos.node_id, tuple(ballots), pos.scope))
+        proposal = pos.proposal + tuple(a.strip() for a in minutes.amendments if a.strip())
+        if proposal:
+            self._proposals[(pos.scope, pos.map_id, pos.node_id)] = proposal
+        self.submissions.append(Submission(pos.map_id, pos.node_id, tuple(ballots), pos.scope,
+                                           minutes, changed))
+        self._last_group = list(self.group)
         index = len(self.trace.steps)
         # the step may be rewritten on the way (a bounded loop takes otherwise)
         self._moving(lambda: answer(self._stack, self.group, self, decision, tuple(ballots)))
+        self.trace.steps[index] = replace(
+            self.trace.steps[index], proposal=proposal,
+            minutes=Minutes(notes=minutes.notes, actions=minutes.actions), group=changed)
         return self.trace.steps[index]
 
     def _moving(self, move: Callable[[], object]) -> None:
@@ -180,6 +234,29 @@ class Walk:
                 raise
             self.text_error = str(e)
 
+
+    def pending(self, ballots: Sequence[Ballot], minutes: Minutes | None = None
+                ) -> Submission:
+        """The submission `submit` would keep for these ballots, without moving: what a
+        stepper saves before the walk moves on (names and words the record may not keep
+        are already gone)."""
+        pos = self._need_position()
+        return Submission(pos.map_id, pos.node_id, kept_ballots(pos.node, tuple(ballots)),
+                          pos.scope, kept_minutes(pos.node, minutes or Minutes()),
+                          tuple(self.group) if self.group != self._last_group else None)
+
+    def assign(self, number: int, who: str, by: str) -> None:
+        """Give the outcome's next step `number` (from 1) an owner and a date."""
+        t = self.trace
+        if t.outcome is None:
+            raise WalkError("next steps get owners at the outcome; the walk is not there")
+        if not 1 <= number <= len(t.next_steps):
+            raise WalkError(f"there is no next step {number} (the outcome has "
+                            f"{len(t.next_steps)})")
+        if not who.strip() or not by.strip():
+            raise WalkError("a next step's owner needs who and by when")
+        t.owners[number] = (who.strip(), by.strip())
+
     def back(self) -> bool:
         """Undo the last submission exactly; False when there is nothing to undo."""
         if not self.submissions:
@@ -187,8 +264,47 @@ class Walk:
         keep = self.submissions[:-1]
         self._reset()
         for s in keep:
-            self.submit(s.ballots)
+            self.submit(s.ballots, expect=s)
         return True
+
+    def revisit(self, key: str) -> None:
+        """Go back to the question `key` (as answers files name it) as a new branch of the
+        record: the steps since its last answer stay in the trace, marked superseded, and
+        the walk goes on from that question as it stood then. `back` undoes a revisit."""
+        for s in reversed(self.submissions):
+            if not s.revisit and node_key(s.map_id, s.node, top=not s.scope) == key:
+                self._revisit(Submission(s.map_id, s.node, (), s.scope, revisit=True))
+                return
+        raise WalkError(f"the group has not answered {key!r} yet, so it cannot go back to it")
+
+    def _revisit(self, marker: Submission) -> None:
+        at = next((i for i in range(len(self.submissions) - 1, -1, -1)
+                   if not self.submissions[i].revisit
+                   and (self.submissions[i].map_id, self.submissions[i].node,
+                        self.submissions[i].scope) == (marker.map_id, marker.node,
+                                                       marker.scope)), None)
+        if at is None:
+            raise WalkError(f"a saved revisit goes back to {marker.node!r}, which was not "
+                            "answered before it (the map has changed)")
+        then = Walk(self.dm, self.start_group, self.submissions[:at])
+        kept = len(then.trace.steps)
+        t = self.trace
+        t.steps = t.steps[:kept] + [replace(s, superseded=True) for s in t.steps[kept:]]
+        t.outcome = t.verdict = t.outcome_text = t.stopped = None
+        t.next_steps, t.carried_by, t.owners = [], [], {}
+        self._stack, self._proposals = then._stack, then._proposals
+        self.group, self._last_group = then.group, then._last_group
+        self.submissions.append(marker)
+
+    def regroup(self, names: Sequence[str]) -> tuple[list[str], list[str]]:
+        """The group from the next question on is `names` (members joined or left, between
+        questions or at a later meeting); quorum, absence and the sentences count it from
+        there. Returns (joined, left)."""
+        new = group_names(names)
+        joined = [n for n in new if n not in self.group]
+        left = [n for n in self.group if n not in new]
+        self.group = new
+        return joined, left
 
     def _need_position(self) -> Position:
         pos = self.current()
@@ -205,6 +321,8 @@ class Walk:
         from ..model.format import node_kind
 
         f = self.frame
+        if decision is None and record_level(node) == "none":
+            explanation = NOT_RECORDED  # what was read out is kept out as well
         step = Step(
             map_id=f.dm.id, node=node_id, kind=node_kind(node) or "", scope=self._scope(),
             visit=f.visits.get(node_id, 1), ballots=ballots, decision=decision,
@@ -229,6 +347,7 @@ class Walk:
     def end(self, node_id: str, node: Outcome) -> None:
         t = self.trace
         t.outcome, t.verdict, t.next_steps = node_id, node.verdict, list(node.next_steps)
+        t.carried_by = carried_by(self.frame)
 
     def outcome_text(self, text: str) -> None:
         self.trace.outcome_text = text
@@ -244,8 +363,10 @@ AnswerSource = Callable[[Position], "Sequence[Ballot] | None"]
 
 
 def run(dm: DecisionMap, group: Sequence[str], answers: AnswerSource, *,
-        stop_at_missing: bool = False, max_steps: int = MAX_STEPS) -> Trace:
-    """Walk a map to its end with answers from `answers` (None: the question is unanswered)."""
+        stop_at_missing: bool = False, max_steps: int = MAX_STEPS,
+        minutes: Callable[[Position], Minutes] | None = None) -> Trace:
+    """Walk a map to its end with answers from `answers` (None: the question is
+    unanswered), and what was written down at each question from `minutes`."""
     walk = Walk(dm, group)
     for _ in range(max_steps):
         pos = walk.current()
@@ -259,5 +380,5 @@ def run(dm: DecisionMap, group: Sequence[str], answers: AnswerSource, *,
                 return walk.trace
             raise WalkError(f"the walk reaches question {where!r}, which the answers do not "
                             "answer (or use --stop-at-missing)")
-        walk.submit(ballots)
+        walk.submit(ballots, minutes=minutes(pos) if minutes is not None else None)
     raise WalkError(f"the walk did not end within {max_steps} steps")

@@ -20,9 +20,17 @@ def run_answers(dm: DecisionMap, answers: Answers, path: str, *,
                 stop_at_missing: bool = False) -> Trace:
     """Walk a map with an answers file's votes; a walk that cannot go on names the file."""
     try:
-        return run(dm, answers.group, answers.source(dm.id), stop_at_missing=stop_at_missing)
+        trace = run(dm, answers.group, answers.source(dm.id), stop_at_missing=stop_at_missing,
+                    minutes=answers.minutes_source(dm.id))
     except WalkError as e:
         raise InputError(str(e), path) from None
+    if trace.outcome is not None:
+        for n, owner in answers.owners.items():
+            if n > len(trace.next_steps):
+                raise InputError(f"owners: the outcome {trace.outcome!r} has "
+                                 f"{len(trace.next_steps)} next steps, not {n}", path)
+            trace.owners[n] = owner
+    return trace
 
 
 @dataclass
@@ -49,7 +57,7 @@ def replay(dm: DecisionMap, session: Session) -> Replay:
     subs = session.submissions
     for i, s in enumerate(subs):
         pos = walk.current()
-        if pos is None:
+        if pos is None and not s.revisit:
             return Replay(walk, i, len(subs),
                           f"saved step {i + 1} answered question {s.node!r}, but the walk "
                           "now ends before it", s.node)
@@ -58,6 +66,6 @@ def replay(dm: DecisionMap, session: Session) -> Replay:
         except WalkError as e:
             walk = Walk(dm, session.group, subs[:i], keep_text_error=True)
             return Replay(walk, i, len(subs),
-                          f"saved step {i + 1} no longer fits at question {pos.key!r}: {e}",
-                          pos.node_id)
+                          f"saved step {i + 1} no longer fits at question "
+                          f"{pos.key if pos else s.node!r}: {e}", pos.node_id if pos else s.node)
     return Replay(walk, len(subs), len(subs))

@@ -165,7 +165,8 @@ def router_for(dm: DecisionMap) -> Router:
 class Frame:
     """One map on the hand-off stack: where the walk is in it and what it has heard."""
 
-    __slots__ = ("router", "dm", "node", "via", "decisions", "visits", "asked")
+    __slots__ = ("router", "dm", "node", "via", "decisions", "visits", "asked",
+                 "agreed")
 
     def __init__(self, router: Router, via: str | None = None) -> None:
         self.router = router
@@ -175,6 +176,8 @@ class Frame:
         self.decisions: dict[str, Any] = {}
         self.visits: dict[str, int] = {router.start: 1}
         self.asked: str | None = None  # the last question decided here: its loop's `otherwise`
+        # who gave the decided value, by question (known only from named ballots)
+        self.agreed: dict[str, tuple[str, ...]] = {}
 
 
 class Recorder(Protocol):
@@ -301,19 +304,57 @@ def answer(stack: list[Frame], group: list[str], rec: Recorder, decision: Any,
     row = f.router.rows[nid]
     f.decisions[nid] = decision
     f.asked = nid
+    if ballots:
+        f.agreed[nid] = agreeing(decision, ballots)
     kind, value, target, note = row.route(decision.status, decision.value)
     rec.record(nid, row.node, ballots=ballots, decision=decision, route=(kind, value),
                target=target, explanation=decision.explanation + note)
     return go(f, rec, target, row) and advance(stack, group, rec, render)
 
 
+def agreeing(decision: Any, ballots: tuple) -> tuple[str, ...]:
+    """The named members who gave the value the question decided (for a ranked or
+    approval ballot: who listed it; fist-to-five: who showed a hand, not a fist). Those
+    who stood aside, abstained, blocked or chose otherwise are not among them."""
+    if decision.status != "decided" or decision.value is None:
+        return ()
+    out: list[str] = []
+    for b in ballots:
+        v = b.value
+        if b.member is None:
+            continue
+        if isinstance(v, tuple):
+            ok = decision.value in v
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            ok = decision.rule == "fist-to-five" and v > 0
+        else:
+            ok = str(v) == str(decision.value)
+        if ok:
+            out.append(b.member)
+    return tuple(out)
+
+
+def carried_by(f: Frame) -> list[str]:
+    """Who carries the decision out: the members who agreed at the last question decided
+    by named votes in this map (a stand-aside does not help carry it out)."""
+    for nid in reversed(list(f.decisions)):
+        if f.agreed.get(nid):
+            return list(f.agreed[nid])
+    return []
+
+
 def template_context(f: Frame, group: list[str], node: Outcome) -> dict[str, Any]:
-    """What an outcome's text template may read."""
+    """What an outcome's text template may read: `agreed` and `stood_aside` tell, per
+    question, the members who agreed from those who stood aside."""
     ds = f.decisions
     return {
         "answers": {k: d.value for k, d in ds.items()},
         "statuses": {k: d.status for k, d in ds.items()},
         "texts": {k: [list(t) for t in d.texts] for k, d in ds.items() if d.texts},
+        "agreed": {k: list(v) for k, v in f.agreed.items()},
+        # the batch's decisions carry no names: nobody is listed there
+        "stood_aside": {k: list(getattr(d, "stood_aside", ())) for k, d in ds.items()},
+        "carried_by": carried_by(f),
         "group": list(group),
         "map": {"id": f.dm.id, "title": f.dm.model.title, "version": f.dm.version},
         "outcome": {"title": node.outcome, "verdict": node.verdict},

@@ -55,4 +55,10 @@ def resume(session: Session, where: str, map_path: str | os.PathLike[str] | None
             "at": now_iso(), "reason": r.problem, "map_sha256": session.map_sha256,
             "submissions": [s.to_json() for s in session.submissions[r.kept:]],
         })
+    if session.group_now is not None and not r.walk.finished:  # joined or left, not yet
+        r.walk.regroup(session.group_now)                       # voted on since
+    if r.walk.trace.outcome is not None:  # the owners given at the outcome, kept
+        for n, (who, by) in session.owners.items():
+            if 1 <= n <= len(r.walk.trace.next_steps):
+                r.walk.assign(n, who, by)
     return Resumed(session, dm, r.walk, r, changed, saved_version)

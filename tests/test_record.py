@@ -1,0 +1,336 @@
+"""The record a group takes home says what was decided: the proposal voted on (and its
+amended versions), the minority with reasons and what was done, notes and actions, and
+who carries the decision out (issue "record")."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from decision_map_render.report import report_html, report_markdown
+
+from decision_map.check.checks import check_file
+from decision_map.io.answers import load_answers
+from decision_map.io.loader import load_map
+from decision_map.model.decision import Ballot
+from decision_map.model.minutes import Action, Minutes
+from decision_map.model.trace import Trace
+from decision_map.walk.engine import Walk
+from decision_map.walk.replay import run_answers
+
+HERE = Path(__file__).resolve().parent / "fixtures" / "record"
+MAP = HERE / "record.yaml"
+ANSWERS = HERE / "answers.yaml"
+GROUP = ["Ana", "Ben", "Cy", "Dee"]
+EXE = str(Path(sys.executable).parent / "decision-map")
+
+
+def dm(*args: str) -> subprocess.CompletedProcess:
+    """The installed command, as a user runs it."""
+    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "NO_COLOR": "1"})
+
+
+@pytest.fixture(scope="module")
+def trace() -> Trace:
+    dm = load_map(str(MAP))
+    return run_answers(dm, load_answers(str(ANSWERS), dm), str(ANSWERS))
+
+
+@pytest.fixture(scope="module")
+def markdown(trace: Trace) -> str:
+    return report_markdown(load_map(str(MAP)), trace, None, date="2025-05-01")
+
+
+def test_the_proposal_is_kept_with_every_version_and_the_vote_on_the_last(trace: Trace) -> None:
+    statement = [s for s in trace.steps if s.node == "statement"]
+    assert statement[0].proposal == ("Rents here must fall.",)
+    assert statement[1].proposal == ("Rents here must fall.",
+                                     "Rents here must fall and repairs must be made.")
+    plan = next(s for s in trace.steps if s.node == "plan")
+    assert plan.proposal == ("We run the campaign together for six months, then review.",)
+
+
+def test_the_report_prints_the_proposal_beside_the_decision(markdown: str) -> None:
+    assert "> We run the campaign together for six months, then review." in markdown
+    assert "version 2, as amended" in markdown
+
+
+def test_stand_asides_are_not_among_those_who_agree(trace: Trace, markdown: str) -> None:
+    assert trace.outcome_text is not None
+    assert trace.outcome_text.startswith("Ana, Ben, Cy agree")
+    assert trace.carried_by == ["Ana", "Ben", "Cy"]
+    assert "**Carried out by:** Ana, Ben, Cy\n" in markdown
+
+
+def test_the_minority_record_has_each_reason_and_what_was_done(markdown: str) -> None:
+    part = markdown.split("## Minority and reservations", 1)[1]
+    assert "**Cy** blocked: it says nothing about repairs" in part
+    assert "**Dee** stood aside: we campaign on repairs only" in part
+    assert "The proposal was amended (version 2) and put to the vote again at step 4" in part
+    assert "Note: Cy: the statement must name repairs." in part
+
+
+def test_notes_and_actions_reach_trace_report_and_run_json(trace: Trace, markdown: str,
+                                                            tmp_path: Path) -> None:
+    plan = next(s for s in trace.steps if s.node == "plan")
+    assert plan.minutes.actions == (Action("Ana", "2025-06-01", "Book the hall"),)
+    assert "- Action: Book the hall (Ana, by 2025-06-01)" in markdown
+    out = dm("run", str(MAP), str(ANSWERS), "--json")
+    assert out.returncode == 0, out.stderr
+    steps = json.loads(out.stdout)["steps"]
+    assert {"who": "Ana", "by": "2025-06-01", "what": "Book the hall"} in [
+        a for s in steps for a in s.get("actions", [])]
+    assert Trace.loads(trace.dumps()).steps == trace.steps  # and back, unchanged
+
+
+def test_every_action_and_next_step_has_its_owner_and_date(trace: Trace,
+                                                          markdown: str) -> None:
+    assert trace.owners == {1: ("Ben", "2025-05-15")}
+    assert "- [ ] Book the first action meeting. (owner: Ben, by 2025-05-15)" in markdown
+    assert Trace.loads(trace.dumps()).owners == trace.owners
+
+
+def test_the_html_report_has_the_minority_part(trace: Trace) -> None:
+    page = report_html(load_map(str(MAP)), trace, date="2025-05-01", svg="<svg></svg>")
+    assert "Minority and reservations" in page
+    assert "we campaign on repairs only" in page
+
+
+def test_an_amendment_survives_back_and_replay() -> None:
+    dm = load_map(str(MAP))
+    walk = Walk(dm, GROUP)
+    walk.submit([Ballot(m, "Rents went up.") for m in GROUP])
+    walk.submit([Ballot(None, "Rents must fall.")])
+    block = [Ballot("Cy", "block", "too vague")] + [Ballot(m, "yes") for m in
+                                                    ("Ana", "Ben", "Dee")]
+    walk.submit(block, minutes=Minutes(notes=("Cy wants repairs named.",)))
+    pos = walk.current()
+    assert pos is not None and pos.proposal == ("Rents must fall.",)
+    walk.submit([Ballot(m, "yes") for m in GROUP],
+                minutes=Minutes(amendments=("Rents must fall; repairs too.",)))
+    assert walk.current().proposal == (  # type: ignore[union-attr]
+        "We run the campaign together for six months, then review.",)
+    again = Walk(dm, GROUP, walk.submissions)
+    assert [s.to_json() for s in again.trace.steps] == [s.to_json() for s in walk.trace.steps]
+    walk.back()
+    assert walk.current().proposal == ("Rents must fall.",)  # type: ignore[union-attr]
+
+
+HEAD = 'id: demo\ntitle: Demo\nversion: "1"\nstart: q\nnodes:\n'
+DONE = "  done: {outcome: Done, next_steps: [Celebrate]}\n"
+
+
+@pytest.mark.parametrize(("body", "code", "where"), [
+    ("  q:\n    ask: Words?\n    text: each\n    next: v\n"
+     "  v:\n    ask: Agree?\n    proposal_from: q\n    choices: {yes: done}\n"
+     "    otherwise: done\n", "DM130", ":12:"),
+    ("  q:\n    ask: Agree?\n    proposal_from: nowhere\n    choices: {yes: done}\n"
+     "    otherwise: done\n", "DM130", ":8:"),
+    ("  q:\n    ask: Do we consent to the proposal?\n    rule: consent\n"
+     "    choices: {yes: done}\n    otherwise: done\n", "DM131", ":7:"),
+])
+def test_the_checker_locates_misused_proposals(tmp_path: Path, body: str, code: str,
+                                               where: str) -> None:
+    f = tmp_path / "map.yaml"
+    f.write_text(HEAD + body + DONE)
+    found = [d for d in check_file(str(f)) if d.code == code]
+    assert found, [str(d) for d in check_file(str(f))]
+    assert where in str(found[0].where)
+
+
+def test_the_stepper_writes_down_notes_actions_and_amendments(tmp_path: Path) -> None:
+    sess = tmp_path / "s.json"
+    lines = ["Up.", "Up.", "Up.", "Up.", "", "Rents must fall.", "",
+             "note Cy wants repairs named", "yes", "yes", "b", "Nothing on repairs", "yes", "",
+             "amend Rents must fall and repairs be made.", "yes", "yes", "yes", "yes", "",
+             "action Ana; 1 June; book the hall", "yes", "yes", "yes", "s", "",
+             "Any tenants' group.", "", "yes 3, no 1", "", "owner 1 Ben; 15 May", "n"]
+    r = subprocess.run([EXE, "step", str(MAP), "--group", ", ".join(GROUP), "--session",
+                        str(sess)], input="\n".join(lines) + "\n", capture_output=True,
+                       text=True, timeout=60, env={**os.environ, "NO_COLOR": "1",
+                                                   "HOME": str(tmp_path)})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "The proposal (version 2, amended):" in r.stdout
+    saved = json.loads(sess.read_text())
+    subs = saved["submissions"]
+    assert subs[2]["notes"] == ["Cy wants repairs named"]
+    assert subs[3]["amendments"] == ["Rents must fall and repairs be made."]
+    assert subs[4]["actions"] == [{"who": "Ana", "by": "1 June", "what": "book the hall"}]
+    assert saved["next_step_owners"] == [{"step": 1, "who": "Ben", "by": "15 May"}]
+    assert "Secret ballot" in r.stdout
+    assert not any(b["member"] for b in subs[-1]["ballots"])
+
+
+def _part(markdown: str, heading: str) -> str:
+    return markdown.split(f". {heading}\n", 1)[1].split("\n### ", 1)[0]
+
+
+def test_the_charter_is_filled_from_what_was_adopted(markdown: str) -> None:
+    assert "Rents here must fall and repairs must be made." in _part(
+        markdown, "What we are for and against")  # the amended statement, not the draft
+    assert "Any tenants' group in the city" in _part(markdown, "Membership")
+    assert "six months, then review" in _part(markdown, "Goals")
+    decide = _part(markdown, "How we decide")
+    assert "Not adopted" in decide and "how-decide would fill it" in decide
+
+
+def test_raw_statements_never_stand_in_for_adopted_text(markdown: str) -> None:
+    document = markdown.split("## The coalition charter", 1)[1].split("## How we got here")[0]
+    assert "Rents here must fall.\n" not in document  # the draft, before it was amended
+    assert "- Rents here must fall." in markdown  # kept apart, in the record of the round
+
+
+STORIES = ("Our rent doubled.", "We were evicted.", "Repairs never come.", "We moved out.")
+
+
+@pytest.fixture(scope="module")
+def written(trace: Trace, markdown: str, tmp_path_factory: pytest.TempPathFactory
+            ) -> dict[str, str]:
+    """Every file a walk of the record map writes: trace, session, both reports."""
+    from decision_map.io.session import Session, save
+
+    dm = load_map(str(MAP))
+    answers = load_answers(str(ANSWERS), dm)
+    walk = Walk(dm, answers.group)
+    source, minutes = answers.source(dm.id), answers.minutes_source(dm.id)
+    while (pos := walk.current()) is not None:
+        walk.submit(source(pos) or [], minutes=minutes(pos))
+    folder = tmp_path_factory.mktemp("written")
+    session = Session.start(dm, answers.group)
+    session.update_from(walk, "members")
+    save(session, folder / "s.json")
+    return {"trace": trace.dumps(), "session": (folder / "s.json").read_text(),
+            "report.md": markdown,
+            "report.html": report_html(dm, trace, date="2025-05-01", svg="<svg></svg>")}
+
+
+def test_a_record_none_round_leaves_no_words_anywhere(written: dict[str, str]) -> None:
+    for name, text in written.items():
+        for words in STORIES:
+            assert words not in text, (name, words)
+    assert "Kept out of the record" in written["report.md"]
+
+
+def test_a_secret_ballot_links_no_name_to_a_vote_anywhere(written: dict[str, str]) -> None:
+    trace = json.loads(written["trace"])
+    step = next(s for s in trace["steps"] if s["node"] == "share-lists")
+    session = json.loads(written["session"])
+    sub = next(s for s in session["submissions"] if s["node"] == "share-lists")
+    for part in (json.dumps(step), json.dumps(sub)):
+        assert not any(name in part for name in GROUP), part
+    assert "our members are at risk" in json.dumps(step)  # the reason, without a name
+    assert step["decision"]["status"] == "blocked"  # the secret block is counted
+    for name in ("report.md", "report.html"):
+        text = written[name]
+        at = text.index("Do we share each group")
+        entry = text[at:at + 1500].split("Minority and reservations")[0]
+        entry = entry.split("Outcome: Run")[0]
+        assert not any(m in entry for m in GROUP), (name, entry)
+        minority = text.split("Minority and reservations", 1)[1]
+        line = minority[minority.index("our members are at risk") - 200:][:260]
+        assert not any(m in line for m in GROUP), (name, line)
+
+
+def test_the_report_names_no_local_path(written: dict[str, str]) -> None:
+    for name in ("report.md", "report.html"):
+        assert str(HERE) not in written[name]
+        assert "record.yaml" in written[name]
+
+
+def test_a_task_force_outcome_gets_its_one_page_scope(tmp_path: Path) -> None:
+    f = tmp_path / "tf.yaml"
+    f.write_text(HEAD + "  q:\n    ask: What is the task force for, in one sentence?\n"
+                 "    text: one\n    records: task-force-scope.purpose\n    next: done\n"
+                 "  done:\n    outcome: A task force\n    document: task-force-scope\n"
+                 "    next_steps: [Meet]\n")
+    m = load_map(str(f))
+    t = Walk(m, GROUP)
+    t.submit([Ballot(None, "Stop the eviction on Elm Street.")])
+    md = report_markdown(m, t.trace, None, date="2025-05-01")
+    assert "## The task force's scope (one page)" in md
+    assert "Stop the eviction on Elm Street." in _part(md, "What the task force is for")
+    assert "charter" not in md.lower()
+
+
+@pytest.mark.parametrize(("records", "text", "says"), [
+    ("charter.membrship", "one", "did you mean charter.membership?"),
+    ("charte.membership", "one", "names no document"),
+    ("charter.membership", "each", "raw statements"),
+])
+def test_the_checker_locates_a_records_naming_no_part(tmp_path: Path, records: str,
+                                                       text: str, says: str) -> None:
+    f = tmp_path / "map.yaml"
+    f.write_text(HEAD + f"  q:\n    ask: Who may join?\n    text: {text}\n"
+                 f"    records: {records}\n    next: done\n" + DONE)
+    found = [d for d in check_file(str(f)) if d.code == "DM132"]
+    assert found and ":9:" in str(found[0].where) and says in str(found[0]), found
+
+
+def test_a_member_who_joins_is_counted_from_that_step_on() -> None:
+    dm = load_map(str(MAP))
+    walk = Walk(dm, GROUP)
+    walk.submit([Ballot(m, "Up.") for m in GROUP])
+    walk.regroup([*GROUP[:2], "Dee", "Eli"])  # Cy left, Eli joined, between questions
+    step = walk.submit([Ballot(None, "Rents must fall.")])
+    assert step.group == ("Ana", "Ben", "Dee", "Eli")
+    step = walk.submit([Ballot(m, "yes") for m in ("Ana", "Ben", "Dee")])
+    assert step.decision is not None and step.decision.absent == ("Eli",)
+    assert step.group is None  # no change since the step before
+    again = Walk(dm, GROUP, walk.submissions)  # a resume replays the change
+    assert again.group == ["Ana", "Ben", "Dee", "Eli"]
+    assert [s.to_json() for s in again.trace.steps] == [s.to_json() for s in walk.trace.steps]
+    md = report_markdown(dm, walk.trace, None, date="2025-05-01")
+    assert "*Joined: Eli. Left: Cy. The group here: Ana, Ben, Dee, Eli.*" in md
+
+
+def test_a_format_1_session_resumes_and_a_member_added_on_resume_counts(tmp_path: Path) -> None:
+    sess = tmp_path / "old.json"
+    sess.write_text(json.dumps({
+        "format": "decision-map-session", "format_version": 1,
+        "map": {"path": str(MAP), "id": "record-demo", "version": "1", "sha256": "x" * 64,
+                "title": "t"},
+        "group": GROUP,
+        "submissions": [{"map_id": "record-demo", "node": "stories",
+                         "ballots": [{"member": m, "value": "Up."} for m in GROUP]}],
+        "mode": "members"}))
+    lines = ["Rents must fall.", "", "yes", "yes", "yes", "yes", "yes", "", "quit"]
+    r = subprocess.run([EXE, "step", "--resume", str(sess), "--group",
+                        ", ".join([*GROUP, "Eli"])], input="\n".join(lines) + "\n",
+                       capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "NO_COLOR": "1", "HOME": str(tmp_path)})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Joined: Eli." in r.stdout
+    saved = json.loads(sess.read_text())
+    assert saved["format_version"] == 2 and saved["group"] == GROUP
+    assert saved["submissions"][1]["group"] == [*GROUP, "Eli"]
+    assert [b["member"] for b in saved["submissions"][2]["ballots"]] == [*GROUP, "Eli"]
+
+
+def test_revisit_keeps_the_earlier_decisions_superseded(tmp_path: Path) -> None:
+    dm = load_map(str(MAP))
+    answers = load_answers(str(ANSWERS), dm)
+    walk = Walk(dm, answers.group)
+    source = answers.source(dm.id)
+    while (pos := walk.current()) is not None:
+        walk.submit(source(pos) or [])
+    before = len(walk.trace.steps)
+    walk.revisit("plan")
+    assert walk.current().node_id == "plan"  # type: ignore[union-attr]
+    assert walk.trace.outcome is None
+    assert len(walk.trace.steps) == before  # nothing erased
+    gone = [s.node for s in walk.trace.steps if s.superseded]
+    assert gone == ["plan", "membership", "share-lists", "together"]
+    walk.submit([Ballot(m, "yes") for m in GROUP])
+    again = Walk(dm, answers.group, walk.submissions)  # a resume replays the revisit
+    assert [s.to_json() for s in again.trace.steps] == [s.to_json() for s in walk.trace.steps]
+    md = report_markdown(dm, walk.trace, None, date="2025-05-01")
+    assert md.count("(superseded: the group went back before this step)") == 3
+    walk.back()
+    walk.back()  # back undoes the revisit itself: the branch is live again
+    assert not any(s.superseded for s in walk.trace.steps)
+    assert walk.trace.outcome == "together"
