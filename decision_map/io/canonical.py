@@ -55,13 +55,17 @@ STATUS_ROUTES = ("on_block", "on_tie", "on_no_quorum", "on_no_agreement", "other
 
 # Per node kind: what it is called, what it says, how it decides, where it goes, why.
 NODE_ORDER: dict[str, tuple[str, ...]] = {
-    "choice": ("label", "ask", *RULE_KEYS, "proposal", "choices", *STATUS_ROUTES, "help"),
-    "number": ("label", "ask", "number", "quorum", "branches", *STATUS_ROUTES, "help"),
-    "text": ("label", "ask", "text", "quorum", "next", *STATUS_ROUTES, "help"),
-    "check": ("label", "check", "otherwise", "help"),
-    "handoff": ("label", "map", "returns", "otherwise", "help"),
-    "info": ("label", "say", "next", "help"),
-    "outcome": ("label", "outcome", "verdict", "text", "next_steps", "help"),
+    "choice": ("label", "ask", "proposal_text", "proposal_from", *RULE_KEYS, "proposal",
+               "secret", "choices", *STATUS_ROUTES, "records", "record", "help"),
+    "number": ("label", "ask", "number", "quorum", "branches", *STATUS_ROUTES, "record",
+               "help"),
+    "text": ("label", "ask", "text", "quorum", "next", *STATUS_ROUTES, "records", "record",
+             "help"),
+    "check": ("label", "check", "otherwise", "record", "help"),
+    "handoff": ("label", "map", "returns", "otherwise", "record", "help"),
+    "info": ("label", "say", "next", "record", "help"),
+    "outcome": ("label", "outcome", "verdict", "document", "text", "next_steps", "record",
+                "help"),
 }
 DEFAULTS_ORDER = (*RULE_KEYS, "max_revisits")
 CHOICE_ORDER = ("next", "label", "help")
