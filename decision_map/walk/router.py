@@ -337,10 +337,17 @@ def agreeing(decision: Any, ballots: tuple) -> tuple[str, ...]:
 def carried_by(f: Frame) -> list[str]:
     """Who carries the decision out: the members who agreed at the last question decided
     by named votes in this map (a stand-aside does not help carry it out)."""
+    agreed = _agreed(f)
     for nid in reversed(list(f.decisions)):
-        if f.agreed.get(nid):
-            return list(f.agreed[nid])
+        if agreed.get(nid):
+            return list(agreed[nid])
     return []
+
+
+def _agreed(f: Frame) -> dict[str, tuple[str, ...]]:
+    """The frame's agreed members by question; none on a frame copied without them (the
+    batch forks frames slot by slot, and knows no names)."""
+    return getattr(f, "agreed", {})
 
 
 def template_context(f: Frame, group: list[str], node: Outcome) -> dict[str, Any]:
@@ -351,7 +358,9 @@ def template_context(f: Frame, group: list[str], node: Outcome) -> dict[str, Any
         "answers": {k: d.value for k, d in ds.items()},
         "statuses": {k: d.status for k, d in ds.items()},
         "texts": {k: [list(t) for t in d.texts] for k, d in ds.items() if d.texts},
-        "agreed": {k: list(v) for k, v in f.agreed.items()},
+        # every question answered has a list (empty where no names are known: a tally,
+        # a secret ballot, the batch)
+        "agreed": {k: list(_agreed(f).get(k, ())) for k in ds},
         # the batch's decisions carry no names: nobody is listed there
         "stood_aside": {k: list(getattr(d, "stood_aside", ())) for k, d in ds.items()},
         "carried_by": carried_by(f),
