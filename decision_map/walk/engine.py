@@ -161,7 +161,8 @@ class Walk:
         committed: the next question or the outcome, why when a status decides it ("A
         tie, so: ..."), and every check passed on the way, in its words. Found by
         replaying the walk with them on a copy (the walk itself does not move)."""
-        trial = Walk(self.dm, self.start_group, self.submissions)  # revisits and all
+        # revisits and all; an outcome text that fails is the walk's to report, not this
+        trial = Walk(self.dm, self.start_group, self.submissions, keep_text_error=True)
         trial.group = list(self.group)  # members who joined or left since the last step
         start = len(trial.trace.steps)
         trial.submit(ballots)
