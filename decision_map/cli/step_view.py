@@ -48,7 +48,7 @@ class StepView:
         if pos.depth:
             self.t.say(f"In the map: {pos.map_title}", "italic")
         if pos.visit > 1:
-            self.t.say(f"(This question comes round again: time {pos.visit}.)", "dim")
+            self.back_again(pos)
         self.t.say(safe(" ".join(node.ask.split()), "bold"))
         if isinstance(node, ChoiceQuestion):
             width = len(str(len(node.choices)))
@@ -71,6 +71,26 @@ class StepView:
             self.t.say(f"Voting {how}.  {COMMANDS_LINE}{tail}", "dim")
         else:
             self.t.say(COMMANDS_LINE, "dim")
+
+    def back_again(self, pos) -> None:
+        """Why a question is back (the last decision on it, a block's reason in it, and
+        the read-out taken since) and how many more times it may come round."""
+        limit = self.walk.frame.router.limit
+        left = limit + 1 - pos.visit
+        more = ("this is its last time" if left <= 0 else
+                f"it may come round {left} more time{'s' if left != 1 else ''}")
+        self.t.say(f"This question comes round again: time {pos.visit}; {more}.", "bold yellow")
+        steps = self.walk.trace.steps
+        last = next((i for i in range(len(steps) - 1, -1, -1)
+                     if steps[i].key == pos.key and steps[i].decision is not None), None)
+        if last is None:
+            return
+        self.t.say(Text.assemble(safe("Back because: ", "bold"),
+                                 safe(steps[last].decision.explanation)))
+        for s in steps[last + 1:]:
+            if s.kind == "info":
+                self.t.say(Text.assemble(safe("Since then: ", "bold"),
+                                         safe(" ".join(s.explanation.split()))))
 
     def help(self, pos, q: Question | None, tallying: bool) -> None:
         """Why the question is asked, what each choice means, how to vote, the commands."""

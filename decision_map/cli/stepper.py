@@ -126,11 +126,13 @@ class Stepper:
 
     # ------------------------------------------------------------ reading
 
-    def read(self, prompt: str, vote: bool = False) -> str:
+    def read(self, prompt: str, vote: bool = False, who: str | None = None,
+             default: str = "") -> str:
         """A line, with the commands handled: ?, path, map, save act and ask again;
-        back, quit, t and m raise. A line starting with = is a vote as typed after it."""
+        back, quit, t and m raise. A line starting with = is a vote as typed after it.
+        `who` keeps a member's own input history; `default` is offered to edit."""
         while True:
-            line = self.t.ask(prompt)
+            line = self.t.ask(prompt, history=who, default=default)
             if line.lstrip().startswith(AS_TYPED):
                 return line.lstrip()[len(AS_TYPED):]
             cmd = line.strip().lower()
@@ -188,7 +190,10 @@ class Stepper:
         from ..errors import WalkError
 
         if fresh:
-            self.view.passed(self.walk.trace.steps)
+            try:
+                self.pass_through(self.walk.trace.steps)
+            except Back:
+                self.go_back()
         while True:
             self.pos = self.walk.current()
             if self.pos is None:
@@ -224,9 +229,18 @@ class Stepper:
                     saved = self.save()
                 self.t.say("Recorded." + (" Saved." if saved else " NOT SAVED."),
                            "dim" if saved else "bold red")
-                self.view.passed(self.walk.trace.steps[before + 1:])
+                self.pass_through(self.walk.trace.steps[before + 1:])
             except Back:
                 self.go_back()
+
+    def pass_through(self, steps) -> None:
+        """Show what the walk passed without a vote; after each read-out wait for Enter,
+        so the next question does not show before the room has done what it says (a
+        welcome round, a 20-minute talk). Over a pipe this takes one (empty) line too."""
+        for s in steps:
+            self.view.passed([s])
+            if s.kind == "info":
+                self.read("  Enter when the room is ready to go on: ")
 
     def go_back(self) -> None:
         if self.walk.back():

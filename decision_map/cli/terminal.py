@@ -44,10 +44,22 @@ class Terminal:
         self.con = console()
         self.interactive = sys.stdin.isatty() and sys.stdout.isatty()
         self._session = None
+        self._sessions: dict[str, object] = {}  # each member's own history
         if self.interactive:
             from prompt_toolkit import PromptSession
 
             self._session = PromptSession()
+
+    def _session_for(self, history: str | None):
+        """The prompt session whose history is `history`'s own (made on first use)."""
+        if history is None:
+            return self._session
+        got = self._sessions.get(history)
+        if got is None:
+            from prompt_toolkit import PromptSession
+
+            got = self._sessions[history] = PromptSession()
+        return got
 
     def say(self, text: object = "", style: str = "") -> None:
         self.con.print(text if isinstance(text, Text) else safe(text, style))
@@ -69,11 +81,13 @@ class Terminal:
         else:
             self.con.print(safe(f"-- {title} --"))
 
-    def ask(self, prompt: str) -> str:
-        """One line; EOFError at the end of input."""
+    def ask(self, prompt: str, history: str | None = None, default: str = "") -> str:
+        """One line; EOFError at the end of input. On a terminal, `history` names whose
+        up-arrow history the line joins (each member keeps their own; None: the shared
+        one) and `default` is put in the line to edit or accept with Enter."""
         prompt = clean(prompt)
         if self._session is not None:
-            return self._session.prompt(prompt)
+            return self._session_for(history).prompt(prompt, default=clean(default))
         sys.stdout.write(prompt)
         sys.stdout.flush()
         line = sys.stdin.readline()
