@@ -139,3 +139,23 @@ def test_y_pass_and_a_number_with_its_unit_and_typed_words_survive_a_revote(
     assert [b.value for b in subs[1].ballots] == ["yes", "abstain", "yes"]
     assert [b.value for b in subs[2].ballots] == [3, 2, 1]
     assert [b.value for b in subs[3].ballots] == ["Maps", "Tea and cake", "Late evenings"]
+
+
+def test_projector_clears_the_screen_for_each_question_and_path_keeps_the_record(
+        tmp_path, spawn, room_path):
+    child = spawn(str(room_path), "--group", GROUP, "--session", str(tmp_path / "s.json"),
+                  "--projector", "--tally")
+    say(child, READY, "")
+    child.expect(r"\x1b\[2J")  # a clean screen
+    child.expect(r"How far do you back the plan\?")
+    child.expect(r"Rule: fist-to-five")
+    child.expect(r"Step 1 · at most 4 questions left · 3 members voting")
+    say(child, "Tally", "5:3")
+    say(child, ACCEPT, "")
+    child.expect(r"\x1b\[2J")
+    child.expect("Do we join the coalition?")
+    assert "How far do you back" not in child.before  # the last question is off the screen
+    say(child, "Tally", "path")
+    child.expect(r"1\. back-it: Fist-to-five passes")
+    child.sendline("quit")
+    child.expect(pexpect.EOF)

@@ -23,9 +23,12 @@ COMMANDS_LINE = "? help · back · path · map · save · quit"
 class StepView:
     """The stepper's screen: everything it prints about the walk, and nothing it asks."""
 
-    def __init__(self, term: Terminal, walk) -> None:
+    def __init__(self, term: Terminal, walk, projector: bool = False) -> None:
         self.t = term
         self.walk = walk
+        # --projector: a clean screen per question, the question, the rule and the count
+        # large and alone; the earlier votes stay in `path`.
+        self.projector = projector
 
     def passed(self, steps: list[Step]) -> None:
         """What the walk went through without a vote: read-outs and hand-offs."""
@@ -43,6 +46,9 @@ class StepView:
         defaults = self.walk.frame.dm.model.defaults
         left = "this is the last question" if pos.remaining <= 1 else \
             f"at most {pos.remaining} questions left"
+        if self.projector and self.t.interactive:  # a pipe has no screen to clear
+            self.big(pos, q, left, rule_in_words(node, defaults))
+            return
         self.t.say()
         self.t.rule(f"Step {pos.step} · {left}")
         if pos.depth:
@@ -71,6 +77,31 @@ class StepView:
             self.t.say(f"Voting {how}.  {COMMANDS_LINE}{tail}", "dim")
         else:
             self.t.say(COMMANDS_LINE, "dim")
+
+    def big(self, pos, q: Question, left: str, rule: str) -> None:
+        """The question for a projector: a clean screen, the question, its choices, the
+        rule and the count, in a bold frame with room around it; nothing else."""
+        from rich.align import Align
+        from rich.panel import Panel
+
+        node = pos.node
+        self.t.clear()
+        lines = Text()
+        lines.append_text(safe(" ".join(node.ask.split()), "bold"))
+        lines.append("\n\n")
+        if isinstance(node, ChoiceQuestion):
+            for i, value in enumerate(node.choices, 1):
+                lines.append_text(safe(f"  {i}   {node.choice_label(value)}\n", "bold"))
+            lines.append("\n")
+        lines.append_text(safe(f"Rule: {rule}", "bold"))
+        who = len(self.walk.group)
+        lines.append_text(safe(f"\n\nStep {pos.step} · {left} · {who} members voting"))
+        self.t.say(Panel(Align.left(lines), padding=(2, 4), border_style="bold"))
+        if pos.visit > 1:
+            self.back_again(pos)
+        if pos.depth:
+            self.t.say(f"In the map: {pos.map_title}", "italic")
+        self.t.say("? help · path: the votes so far", "dim")
 
     def back_again(self, pos) -> None:
         """Why a question is back (the last decision on it, a block's reason in it, and

@@ -23,7 +23,8 @@ from .vote_collector import VoteCollector
 class Stepper:
     """One group's walk at the terminal: the loop, the commands, the session file."""
 
-    def __init__(self, term: Terminal, walk, session, path: Path, lock=None) -> None:
+    def __init__(self, term: Terminal, walk, session, path: Path, lock=None,
+                 projector: bool = False) -> None:
         self.t = term
         self.walk = walk
         self.session = session
@@ -32,7 +33,7 @@ class Stepper:
         self.unsaved: str | None = None  # why the last save failed; None when saved
         self._warned_quit = False
         self.pos = None
-        self.view = StepView(term, walk)
+        self.view = StepView(term, walk, projector)
         self.votes = VoteCollector(term, self.read, walk.group, session.mode)
 
     @property

@@ -62,7 +62,8 @@ class Terminal:
         return got
 
     def say(self, text: object = "", style: str = "") -> None:
-        self.con.print(text if isinstance(text, Text) else safe(text, style))
+        rich = isinstance(text, Text) or hasattr(text, "__rich_console__")  # Panel, ...
+        self.con.print(text if rich else safe(text, style))
 
     def item(self, text: str) -> None:
         """A bullet with a hanging indent on a terminal (one long line on a pipe)."""
@@ -74,6 +75,13 @@ class Terminal:
             self.con.print(safe(text))
         else:
             self.con.print(safe(f"  - {text}"))
+
+    def clear(self) -> None:
+        """A clean screen (on a terminal, NO_COLOR or not: clearing is not colour; a pipe
+        keeps its lines)."""
+        if self.interactive:
+            sys.stdout.write("\x1b[2J\x1b[H")
+            sys.stdout.flush()
 
     def rule(self, title: str) -> None:
         if self.interactive:
