@@ -159,3 +159,17 @@ def test_projector_clears_the_screen_for_each_question_and_path_keeps_the_record
     child.expect(r"1\. back-it: Fist-to-five passes")
     child.sendline("quit")
     child.expect(pexpect.EOF)
+
+
+def test_fist_to_five_tally_asks_who_showed_too_few_fingers(tmp_path, spawn, room_path):
+    """Those below the least it takes must be heard: the record names them."""
+    sess = tmp_path / "s.json"
+    child = spawn(str(room_path), "--group", GROUP, "--session", str(sess), "--tally")
+    say(child, READY, "")
+    say(child, "Tally", "5:2 2:1")
+    say(child, r"Who showed 2 fingers\?", "Cy")
+    say(child, ACCEPT, "")
+    say(child, r"\[Y/n\]", "n")
+    child.expect(pexpect.EOF)
+    ballots = load(sess).submissions[0].ballots
+    assert [(b.member, b.value) for b in ballots] == [(None, "5"), (None, "5"), ("Cy", "2")]

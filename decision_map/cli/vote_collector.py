@@ -13,6 +13,7 @@ from ..model.vocabulary import (
     ABSTAIN,
     BLOCK,
     BLOCK_VOTES,
+    FINGERS,
     FIST,
     OBJECT,
     REASON_WORDS,
@@ -164,7 +165,8 @@ class VoteCollector:
     def _names(self, q: Question, value: str, n: int, taken: set[str]) -> list[str]:
         """Who gave the `n` stand-asides or blocks of a tally, by name, so the record
         names them; Enter skips (they stay unnamed), and fewer names than `n` is fine."""
-        what = _SAID_BY_NAME.get(value) or ("showed a fist" if value == FIST else value)
+        what = _SAID_BY_NAME.get(value) or ("showed a fist" if value == FIST else
+                                           f"showed {value} finger{'s' if value != '1' else ''}")
         while True:
             line = self.read(f"    Who {what}? Names separated by commas (Enter: skip): ",
                              False)
@@ -215,5 +217,8 @@ _SAID_BY_NAME: dict[str, str] = {STAND_ASIDE: "stood aside", BLOCK: "blocked",
 
 
 def _named_in_record(q: Question, value: str) -> bool:
-    """Whether the record names who gave this tallied vote: stand-asides and blocks."""
-    return value == STAND_ASIDE or tally_needs_reason(q, value)
+    """Whether the record names who gave this tallied vote: stand-asides and blocks, and
+    under fist-to-five the fingers below the least it takes (the ones to be heard)."""
+    low_fingers = (q.record.ballot == "fingers" and value in FINGERS
+                   and int(value) < q.min_fingers)
+    return value == STAND_ASIDE or tally_needs_reason(q, value) or low_fingers
