@@ -173,3 +173,24 @@ def test_fist_to_five_tally_asks_who_showed_too_few_fingers(tmp_path, spawn, roo
     child.expect(pexpect.EOF)
     ballots = load(sess).submissions[0].ballots
     assert [(b.member, b.value) for b in ballots] == [(None, "5"), (None, "5"), ("Cy", "2")]
+
+
+def test_each_member_has_their_own_input_history(tmp_path, spawn, room_path):
+    """The up-arrow brings back a member's own earlier line, never the member before's."""
+    sess = tmp_path / "s.json"
+    child = spawn(str(room_path), "--group", GROUP, "--session", str(sess))
+    say(child, READY, "")
+    for name in ("Ana", "Ben", "Cy"):
+        say(child, rf"  {name} +\[", "5")
+    say(child, ACCEPT, "")
+    say(child, r"  Ana +\[", "y")
+    child.expect(r"  Ben +\[")
+    child.send("\x1b[A\r")  # up-arrow, Enter: Ben's own last line ("5"), not Ana's "y"
+    child.expect("'5' is not a choice")
+    say(child, r"  Ben +\[", "y")
+    say(child, r"  Cy +\[", "y")
+    say(child, ACCEPT, "")
+    child.expect("How many hours")
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    assert [b.value for b in load(sess).submissions[1].ballots] == ["yes", "yes", "yes"]
