@@ -87,7 +87,7 @@ def test_quick_tally_names_who_stood_aside_or_blocked_and_a_reasked_question_say
     child.expect("'Dan' is not one of the group")
     say(child, "Who blocked", "ben")
     say(child, "Ben, the reason for the block", "Too soon for us")
-    say(child, "The reason for block 2 of 2", "")
+    say(child, "The reason for block 2 of 2", "Not yet")
     child.expect(r"Blocked by Ben and 1 more member: .*Too soon for us")
     say(child, ACCEPT, "")
     child.expect("Read out: Hear the block in full")
@@ -104,7 +104,7 @@ def test_quick_tally_names_who_stood_aside_or_blocked_and_a_reasked_question_say
     child.expect(pexpect.EOF)
     subs = load(sess).submissions
     block = [(b.member, b.reason) for b in subs[1].ballots if b.value == "block"]
-    assert block == [("Ben", "Too soon for us"), (None, None)]
+    assert block == [("Ben", "Too soon for us"), (None, "Not yet")]
     assert [b.member for b in subs[2].ballots if b.value == "stand-aside"] == ["Cy"]
 
 
@@ -156,7 +156,7 @@ def test_projector_clears_the_screen_for_each_question_and_path_keeps_the_record
     child.expect("Do we join the coalition?")
     assert "How far do you back" not in child.before  # the last question is off the screen
     say(child, "Tally", "path")
-    child.expect(r"1\. back-it: Fist-to-five passes")
+    child.expect(r"1\. .*How far do you back the plan\?.*: Fist-to-five passes")
     child.sendline("quit")
     child.expect(pexpect.EOF)
 
