@@ -19,6 +19,7 @@ from decision_map.io.session import load
 
 GROUP = "Ana, Ben, Cy"
 ACCEPT = "accept and go on"
+READY = "Enter when the room is ready"
 ANSI = re.compile(r"\x1b")
 
 
@@ -43,6 +44,14 @@ def drive(child: pexpect.spawn, script: list[tuple[str, str]]) -> None:
         child.sendline(reply)
 
 
+def drive_past_readouts(child: pexpect.spawn, script: list[tuple[str, str]]) -> None:
+    """`drive`, pressing Enter at every read-out on the way (a long map has many)."""
+    for pattern, reply in script:
+        while child.expect([READY, pattern]) == 0:
+            child.sendline("")
+        child.sendline(reply)
+
+
 def members(*votes: str) -> list[tuple[str, str]]:
     return [(member(n), v) for n, v in zip(("Ana", "Ben", "Cy"), votes, strict=True)]
 
@@ -56,12 +65,14 @@ def finish(child: pexpect.spawn) -> str:
 # The picnic walk: yes; a block on "where" with its reason, back to where; the park by
 # all; 23 euros; a motto -> "A big picnic".
 PICNIC_START = [
+    (READY, ""),  # after the first read-out
     *members("yes", "1", "no"), (ACCEPT, ""),
 ]
 PICNIC_REST = [
     (member("Ana"), "park"), (member("Ben"), "b"),
     (r"Ben, the reason for the block", "Too far for Cy"), (member("Cy"), "park"),
     (ACCEPT, ""),
+    (READY, ""),  # after "Hear the concern in full"
     *members("park", "park", "s"), (ACCEPT, ""),
     *members("10", "5", "8"), (ACCEPT, ""),
     (r"The group's sentence", "Sun and friends"), (ACCEPT, ""),
@@ -75,6 +86,7 @@ def test_whole_walk_by_members_with_block_back_and_help(tmp_path, spawn, picnic_
     child = spawn(str(picnic_path), "--group", GROUP, "--session", str(sess))
     child.expect(f"Session file: {re.escape(str(sess))}")
     child.expect("Read out: We decide about the picnic together.")
+    drive(child, [(READY, "")])
     child.expect(r"Step 1 · at most 4 questions left")
     child.expect("Rule: majority of votes cast; abstentions don't count")
     drive(child, [(member("Ana"), "?")])
@@ -97,12 +109,14 @@ def test_whole_walk_by_members_with_block_back_and_help(tmp_path, spawn, picnic_
     child.expect(r'Blocked by Ben: "Too far for Cy"\.')
     drive(child, [(ACCEPT, "")])
     child.expect("Read out: Hear the concern in full")
+    drive(child, [(READY, "")])
     child.expect(r"comes round again: time 2")
+    child.expect(r'Back because: Blocked by Ben: "Too far for Cy"\.')
     drive(child, [(member("Ana"), "path")])
     # `path` names each question by its words, not its id
     child.expect(r"1\. “Do we want a picnic this summer\?”: Majority")
     child.expect(r'2\. “Where shall we hold it\?”: Blocked by Ben: "Too far for Cy"')
-    drive(child, PICNIC_REST[5:])
+    drive(child, PICNIC_REST[6:])
     child.expect("Outcome")
     child.expect("A big picnic")
     child.expect("Ana, Ben, Cy hold a big picnic at the park.")
@@ -126,18 +140,19 @@ def test_walk_by_tallies_with_a_block_reason_per_block(tmp_path, spawn, picnic_p
     sess = tmp_path / "t.json"
     child = spawn(str(picnic_path), "--group", "Ana, Ben, Cy, Dee", "--session",
                   str(sess), "--tally")
-    drive(child, [("Tally", "yes 5")])
+    drive(child, [(READY, ""), ("Tally", "yes 5")])
     child.expect("that is 5 votes for a group of 4")
     drive(child, [("Tally", "yes 3 no 1")])
     child.expect("put a comma between the counts")
     drive(child, [("Tally", "yes 3, no 1"), (ACCEPT, "")])
-    drive(child, [("Tally", "park 2, block 2"),
+    drive(child, [("Tally", "park 2, block 2"), ("Who blocked", ""),
                   ("reason for block 1 of 2", "Too far"),
                   ("reason for block 2 of 2", "")])
     child.expect("A reason is needed")  # the map requires one (block_reasons)
     drive(child, [("reason for block 2 of 2", "Cy cannot walk")])
     child.expect(r'Blocked by 2 members: "Too far", "Cy cannot walk"\.')
-    drive(child, [(ACCEPT, ""), ("Tally", "beach 3, stand-aside 1"), (ACCEPT, "")])
+    drive(child, [(ACCEPT, ""), (READY, ""), ("Tally", "beach 3, stand-aside 1"),
+                  ("Who stood aside", ""), (ACCEPT, "")])
     # numbers are always asked member by member
     drive(child, [(member("Ana"), "1"), (member("Ben"), "a"), (member("Cy"), "2"),
                   (member("Dee"), "-")])
@@ -208,7 +223,7 @@ def test_sigkill_mid_walk_leaves_a_good_session_that_resumes(tmp_path, spawn, pi
     child = spawn(str(picnic_path), "--group", GROUP, "--session", str(sess))
     drive(child, PICNIC_START + PICNIC_REST[:5])
     child.expect("Recorded. Saved.")
-    drive(child, [(member("Ana"), "park")])
+    drive(child, [(READY, ""), (member("Ana"), "park")])
     child.expect(member("Ben"))
     os.kill(child.pid, signal.SIGKILL)
     child.expect(pexpect.EOF)
@@ -218,7 +233,7 @@ def test_sigkill_mid_walk_leaves_a_good_session_that_resumes(tmp_path, spawn, pi
     assert len(load(sess).submissions) == 2
     child = spawn("--resume", str(sess))  # the dead process's lock is gone
     child.expect("Resuming after 2 steps")
-    drive(child, PICNIC_REST[5:])
+    drive(child, PICNIC_REST[6:])  # a resumed walk does not read out again
     child.expect("A big picnic")
     drive(child, [(r"\[Y/n\]", "n")])
     finish(child)
@@ -242,6 +257,7 @@ def test_ctrl_c_saves_and_exits_130(tmp_path, spawn, picnic_path):
 def test_second_terminal_is_refused_with_the_pid(tmp_path, spawn, exe, step_env, picnic_path):
     sess = tmp_path / "l.json"
     child = spawn(str(picnic_path), "--group", GROUP, "--session", str(sess))
+    drive(child, [(READY, "")])
     child.expect(member("Ana"))
     other = subprocess.run([exe, "step", "--resume", str(sess)], env=step_env,
                            capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
@@ -268,7 +284,7 @@ def pipe(exe: str, step_env: dict[str, str],
 
 def test_plain_pipe_has_no_escape_codes_and_eof_quits_cleanly(tmp_path, pipe, picnic_path):
     sess = tmp_path / "p.json"
-    lines = ["yes", "yes", "no", "", "park", "b", "Too far", "park", ""]
+    lines = ["", "yes", "yes", "no", "", "park", "b", "Too far", "park", ""]
     r = pipe([str(picnic_path), "--group", GROUP, "--session", str(sess)],
              "\n".join(lines) + "\n")
     assert r.returncode == 0, r.stderr
@@ -300,7 +316,7 @@ def test_group_asked_for_and_group_file(tmp_path, pipe, picnic_path):
 def test_corrupted_session_offers_the_backup(tmp_path, pipe, picnic_path):
     sess = tmp_path / "b.json"
     r = pipe([str(picnic_path), "--group", GROUP, "--session", str(sess)],
-             "yes\nyes\nno\n\npark\npark\npark\n\nquit\n")
+             "\nyes\nyes\nno\n\npark\npark\npark\n\nquit\n")
     assert r.returncode == 0
     good = sess.read_text()
     sess.write_text(good[: len(good) // 2])  # cut short
@@ -322,7 +338,7 @@ def test_coalition_map_walk_by_tally_to_a_task_force(tmp_path, spawn, coalition_
     child = spawn(str(coalition_path), "--group", GROUP, "--session", str(sess),
                   "--tally")
     child.expect("Read out: Welcome")
-    drive(child, [
+    drive_past_readouts(child, [
         ("Tally", "yes 3"), (ACCEPT, ""),                       # shared-goal
         ("sentence", "Close the incinerator by 2027"), (ACCEPT, ""),  # charter-shared-goal
         ("Tally", "yes 2, no 1"), (ACCEPT, ""),                 # own-base
@@ -336,9 +352,10 @@ def test_coalition_map_walk_by_tally_to_a_task_force(tmp_path, spawn, coalition_
         (ACCEPT, ""),                                           # charter-risks
     ])
     child.expect(r'consent: the proposal "I can live with it" passes unless someone objects')
-    drive(child, [
+    drive_past_readouts(child, [
         ("Tally", "agree 3"), (ACCEPT, ""),                     # red-lines
-        ("Tally", "yes 2, stand-aside 1"), (ACCEPT, ""),        # at-the-table
+        ("Tally", "yes 2, stand-aside 1"), ("Who stood aside", "Cy"),
+        (ACCEPT, ""),                                           # at-the-table
         *members("Ben by Friday", "Cy next week", "-"), (ACCEPT, ""),  # bridges
         ("Tally", "no 3"), (ACCEPT, ""),                        # bad-history
         ("Tally", "agree 3"), (ACCEPT, ""),                     # equal-voice
@@ -351,10 +368,10 @@ def test_coalition_map_walk_by_tally_to_a_task_force(tmp_path, spawn, coalition_
         ("Tally", "yes 3"), (ACCEPT, ""),                       # terms
     ])
     child.expect("Read out: Our answers point to a task force")
-    drive(child, [("Tally", "yes 3"), (ACCEPT, "")])            # final-go
+    drive_past_readouts(child, [("Tally", "yes 3"), (ACCEPT, "")])            # final-go
     child.expect("A time-limited task force on one project")
     child.expect("Next steps:")
-    drive(child, [(r"\[Y/n\]", "n")])
+    drive_past_readouts(child, [(r"\[Y/n\]", "n")])
     finish(child)
     assert child.exitstatus == 0
     saved = load(sess)

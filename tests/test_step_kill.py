@@ -17,10 +17,12 @@ from decision_map.io.session import load
 
 GROUP = "Ana, Ben, Cy"
 # One line per answer of the picnic walk (see test_step_cli and conftest's
-# PICNIC_BALLOTS), step by step.
+# PICNIC_BALLOTS), step by step; each read-out takes an Enter line, and a resumed walk
+# does not read out again, so the first one is the fresh walk's alone.
+FIRST_READ_OUT = [""]
 STEPS = [
     ["yes", "1", "no", ""],
-    ["park", "b", "Too far for Cy", "park", ""],
+    ["park", "b", "Too far for Cy", "park", "", ""],
     ["park", "park", "s", ""],
     ["10", "5", "8", ""],
     ["Sun and friends", ""],
@@ -70,7 +72,7 @@ def test_killed_at_random_the_session_is_never_lost(tmp_path, seed, exe, step_en
     rng = random.Random(seed)
     sess = tmp_path / "s.json"
     expected_outcome, expected = picnic_outcome
-    all_lines = [line for step in STEPS for line in step] + ["n"]
+    all_lines = FIRST_READ_OUT + [line for step in STEPS for line in step] + ["n"]
     _run(exe, step_env, [str(picnic_path), "--group", GROUP, "--session", str(sess)],
          all_lines, rng, sess)
     for f in (sess, Path(str(sess) + ".bak")):

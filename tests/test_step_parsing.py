@@ -149,7 +149,17 @@ def test_tally_specials_by_rule(dm):
         ("yes", 3), ("stand-aside", 1), ("block", 1)]
     assert parse_tally(q(dm, "consent"), "agree 4, object 1", 5) == [
         ("agree", 4), ("object", 1)]
-    assert parse_tally(q(dm, "fist"), "5 2, 3 1, 0 1", 4) == [("5", 2), ("3", 1), ("0", 1)]
+    fist = q(dm, "fist")
+    assert parse_tally(fist, "0:1 2:1 4:3 5:1", 6) == [("0", 1), ("2", 1), ("4", 3), ("5", 1)]
+    assert parse_tally(fist, "5: 2, 3=1; abstain:1", 4) == [("5", 2), ("3", 1), ("abstain", 1)]
+
+
+def test_old_fist_to_five_tally_form_is_refused_as_ambiguous(dm):
+    """"4 3, 2 1" is four fingers three times, or three fingers four times: refused."""
+    fist = q(dm, "fist")
+    assert "two ways" in hint(parse_tally, fist, "4 3, 2 1", 5)
+    assert "5:4 3:1" in hint(parse_tally, fist, "4 3, 2 1", 5)
+    assert "has no count" in hint(parse_tally, fist, "4:3 maybe", 5)
 
 
 def test_bad_tallies_give_one_line_hints(dm):
@@ -196,3 +206,28 @@ def test_parsed_votes_are_what_the_rules_accept(picnic_path):
     qq = Question.of(pos.node, picnic.model.defaults)
     ballots = [Ballot(None, v) for v, n in parse_tally(qq, "yes 2, no 1", 3) for _ in range(n)]
     assert walk.preview(ballots).value == "yes"
+
+
+# ---------------------------------------------------------------- the room's short answers
+
+
+def test_y_and_n_vote_yes_and_no_where_unambiguous(dm):
+    maj = q(dm, "maj")
+    assert parse_member_vote(maj, "y").value == "yes"
+    assert parse_member_vote(maj, "N").value == "no"
+    # no choice spelled yes or no: y is not a vote
+    assert "not a choice" in hint(parse_member_vote, q(dm, "consent"), "y")
+
+
+def test_pass_is_an_abstention(dm):
+    assert parse_member_vote(q(dm, "maj"), "pass").value == "abstain"
+    assert parse_member_vote(q(dm, "txt"), "pass").value == "abstain"
+    assert parse_tally(q(dm, "maj"), "yes 2, pass 1", 3) == [("yes", 2), ("abstain", 1)]
+
+
+def test_a_number_with_the_questions_unit(dm):
+    num = q(dm, "num")
+    assert parse_member_vote(num, "3 hours").value == 3
+    assert parse_member_vote(num, "1 hour").value == 1
+    assert parse_member_vote(num, "2.5hours").value == 2.5
+    assert "in hours" in hint(parse_member_vote, num, "3 days")

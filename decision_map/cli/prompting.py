@@ -19,6 +19,7 @@ from ..model.vocabulary import (
     KEYS,
     OBJECT,
     SAID,
+    SHORT_CHOICES,
     STAND_ASIDE,
     typed_special,
 )
@@ -109,7 +110,7 @@ def tally_example(q: Question, size: int = 5) -> str:
     """An example quick-tally line for the question that adds up to the group's size."""
     n = max(size, 1)
     if q.record.ballot == "fingers":
-        return f"5 {n - 1}, 3 1" if n > 1 else "4 1"
+        return f"5:{n - 1} 3:1" if n > 1 else "4:1"
     first = q.choices[0] if q.choices else "yes"
     second = q.choices[1] if len(q.choices) > 1 else None
     if n == 1:
@@ -142,6 +143,8 @@ def match_choice(q: Question, text: str, *, numbers: bool = True) -> str | None:
     for c in choices:
         if node.choice_label(c).lower() == low:
             return c
+    if low in SHORT_CHOICES:
+        return _short_choice(q, low)
     if numbers and t.isdigit():
         i = int(t)
         if 1 <= i <= len(choices):
@@ -150,6 +153,19 @@ def match_choice(q: Question, text: str, *, numbers: bool = True) -> str | None:
     starts = [c for c in choices
               if c.lower().startswith(low) or node.choice_label(c).lower().startswith(low)]
     return starts[0] if len(starts) == 1 and len(low) >= 2 else None
+
+
+def _short_choice(q: Question, low: str) -> str | None:
+    """The choice `y` or `n` stands for: the one spelled yes/no, when no other choice
+    starts with the same letter (else it is ambiguous and None)."""
+    node = q.node
+    assert isinstance(node, ChoiceQuestion)
+    word = SHORT_CHOICES[low]
+    named = [c for c in q.choices
+             if word in (c.lower(), node.choice_label(c).lower())]
+    starting = [c for c in q.choices
+                if c.lower().startswith(low) or node.choice_label(c).lower().startswith(low)]
+    return named[0] if len(named) == 1 and len(starting) == 1 else None
 
 
 def _special(q: Question, text: str) -> str | None:
@@ -185,6 +201,26 @@ def _number_hint(node: NumberQuestion) -> str:
     return f"give {rng}{unit}, or a to abstain"
 
 
+def _without_unit(node: NumberQuestion, text: str) -> str:
+    """The number of "3 hours" where the question's unit is hours (or "hours a week"):
+    the typed unit may be the unit, its start, or those in the singular. Any other
+    word after the number is left, and refused as not a number."""
+    unit = node.number.unit
+    m = re.fullmatch(r"\s*([-+]?[\d.,]+)\s*([^\W\d_].*?)\s*", text)
+    if not unit or not m:
+        return text
+    typed = m.group(2).lower().split()
+    words = unit.lower().split()
+
+    def same(a: str, b: str) -> bool:
+        return a == b or a.rstrip("s") == b.rstrip("s")
+
+    head = words[:len(typed)]
+    if len(typed) == len(head) and all(same(a, b) for a, b in zip(typed, head, strict=True)):
+        return m.group(1)
+    raise VoteInputError(f"give the number in {unit}, e.g. 3 or 3 {unit}")
+
+
 def parse_member_vote(q: Question, line: str) -> MemberVote:
     """What one member's typed line means at question `q`.
 
@@ -211,6 +247,7 @@ def parse_member_vote(q: Question, line: str) -> MemberVote:
     if special is not None:
         return MemberVote(special, needs_reason=special in BLOCK_VOTES)
     if isinstance(node, NumberQuestion):
+        text = _without_unit(node, text)
         try:
             x = float(text.replace(",", ".") if text.count(",") == 1 and "." not in text
                       else text)
@@ -276,7 +313,9 @@ def parse_tally(q: Question, line: str, group_size: int) -> list[tuple[str, int]
     if not text:
         raise VoteInputError(f"type counts like: {example}")
     out: dict[str, int] = {}
-    for raw in re.split(r"[,;]", text):
+    items = _finger_items(text, example) if q.record.ballot == "fingers" else \
+        re.split(r"[,;]", text)
+    for raw in items:
         item = raw.strip()
         if not item:
             continue
@@ -305,6 +344,25 @@ def parse_tally(q: Question, line: str, group_size: int) -> list[tuple[str, int]
         raise VoteInputError(f"that is {total} votes for a group of {group_size}; "
                              "count again")
     return [(v, n) for v, n in out.items() if n]
+
+
+# One fist-to-five count, FINGERS:COUNT ("4:3", "4 : 3", "4=3"), or a word and its count.
+_FINGER_ITEM = re.compile(r"(?P<key>[^\s:=,;]+)\s*[:=]\s*(?P<n>\d+)")
+
+
+def _finger_items(text: str, example: str) -> list[str]:
+    """The counts of a fist-to-five tally, each as "KEY:N". Fingers and counts are both
+    digits, so "4 3" could be four fingers three times or three fingers four times: a
+    colon (or =) must join each finger to its count, and a line without one is refused."""
+    rest = _FINGER_ITEM.sub(" ", text)
+    leftover = [w for w in re.split(r"[,;\s]+", rest) if w]
+    if leftover:
+        if re.fullmatch(r"[\d\s,;]+", text):
+            raise VoteInputError(f"{text!r} can be read two ways; join each number of fingers "
+                                 f"to its count with a colon, like: {example}")
+        raise VoteInputError(f"{' '.join(leftover)!r} has no count; give fingers:count, "
+                             f"like: {example}")
+    return [f"{m.group('key')}:{m.group('n')}" for m in _FINGER_ITEM.finditer(text)]
 
 
 def tally_needs_reason(q: Question, value: str) -> bool:

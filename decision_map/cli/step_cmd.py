@@ -45,6 +45,9 @@ def step_cmd(
         False, "--tally", help="Start with quick tallies instead of member by member."),
     allow_outside: bool = typer.Option(
         False, "--allow-outside", help="Let hand-offs reach outside the map's folder."),
+    projector: bool = typer.Option(
+        False, "--projector", help="A clean screen for each question: the question, the "
+        "rule and the count, large; the votes so far stay in `path`."),
 ) -> None:
     """Step a group through a map, question by question, voting as you go."""
     from ..errors import WalkError
@@ -135,7 +138,7 @@ def step_cmd(
         term.say("Everything is saved after each step. ? shows help at any prompt.", "dim")
     if tally:
         session.mode = "tally"
-    stepper = Stepper(term, walk, session, path, lock)
+    stepper = Stepper(term, walk, session, path, lock, projector)
     if not stepper.save():
         lock.release()
         raise fail(f"{path}: cannot write the session file here; choose another with "

@@ -23,9 +23,12 @@ COMMANDS_LINE = "? help · back · path · map · save · quit · note · action
 class StepView:
     """The stepper's screen: everything it prints about the walk, and nothing it asks."""
 
-    def __init__(self, term: Terminal, walk) -> None:
+    def __init__(self, term: Terminal, walk, projector: bool = False) -> None:
         self.t = term
         self.walk = walk
+        # --projector: a clean screen per question, the question, the rule and the count
+        # large and alone; the earlier votes stay in `path`.
+        self.projector = projector
 
     def passed(self, steps: list[Step]) -> None:
         """What the walk went through without a vote: read-outs and hand-offs."""
@@ -43,12 +46,15 @@ class StepView:
         defaults = self.walk.frame.dm.model.defaults
         left = "this is the last question" if pos.remaining <= 1 else \
             f"at most {pos.remaining} questions left"
+        if self.projector and self.t.interactive:  # a pipe has no screen to clear
+            self.big(pos, q, left, rule_in_words(node, defaults))
+            return
         self.t.say()
         self.t.rule(f"Step {pos.step} · {left}")
         if pos.depth:
             self.t.say(f"In the map: {pos.map_title}", "italic")
         if pos.visit > 1:
-            self.t.say(f"(This question comes round again: time {pos.visit}.)", "dim")
+            self.back_again(pos)
         self.t.say(safe(" ".join(node.ask.split()), "bold"))
         if pos.proposal:
             self.proposal(pos.proposal)
@@ -81,6 +87,51 @@ class StepView:
         self.t.say(safe(head, "bold"))
         for line in versions[-1].splitlines() or [""]:
             self.t.say(safe(f"  │ {line}"))
+
+    def big(self, pos, q: Question, left: str, rule: str) -> None:
+        """The question for a projector: a clean screen, the question, its choices, the
+        rule and the count, in a bold frame with room around it; nothing else."""
+        from rich.align import Align
+        from rich.panel import Panel
+
+        node = pos.node
+        self.t.clear()
+        lines = Text()
+        lines.append_text(safe(" ".join(node.ask.split()), "bold"))
+        lines.append("\n\n")
+        if isinstance(node, ChoiceQuestion):
+            for i, value in enumerate(node.choices, 1):
+                lines.append_text(safe(f"  {i}   {node.choice_label(value)}\n", "bold"))
+            lines.append("\n")
+        lines.append_text(safe(f"Rule: {rule}", "bold"))
+        who = len(self.walk.group)
+        lines.append_text(safe(f"\n\nStep {pos.step} · {left} · {who} members voting"))
+        self.t.say(Panel(Align.left(lines), padding=(2, 4), border_style="bold"))
+        if pos.visit > 1:
+            self.back_again(pos)
+        if pos.depth:
+            self.t.say(f"In the map: {pos.map_title}", "italic")
+        self.t.say("? help · path: the votes so far", "dim")
+
+    def back_again(self, pos) -> None:
+        """Why a question is back (the last decision on it, a block's reason in it, and
+        the read-out taken since) and how many more times it may come round."""
+        limit = self.walk.frame.router.limit
+        left = limit + 1 - pos.visit
+        more = ("this is its last time" if left <= 0 else
+                f"it may come round {left} more time{'s' if left != 1 else ''}")
+        self.t.say(f"This question comes round again: time {pos.visit}; {more}.", "bold yellow")
+        steps = self.walk.trace.steps
+        last = next((i for i in range(len(steps) - 1, -1, -1)
+                     if steps[i].key == pos.key and steps[i].decision is not None), None)
+        if last is None:
+            return
+        self.t.say(Text.assemble(safe("Back because: ", "bold"),
+                                 safe(steps[last].decision.explanation)))
+        for s in steps[last + 1:]:
+            if s.kind == "info":
+                self.t.say(Text.assemble(safe("Since then: ", "bold"),
+                                         safe(" ".join(s.explanation.split()))))
 
     def help(self, pos, q: Question | None, tallying: bool) -> None:
         """Why the question is asked, what each choice means, how to vote, the commands."""

@@ -28,7 +28,8 @@ class Regroup(Exception):
 class Stepper:
     """One group's walk at the terminal: the loop, the commands, the session file."""
 
-    def __init__(self, term: Terminal, walk, session, path: Path, lock=None) -> None:
+    def __init__(self, term: Terminal, walk, session, path: Path, lock=None,
+                 projector: bool = False) -> None:
         self.t = term
         self.walk = walk
         self.session = session
@@ -37,7 +38,7 @@ class Stepper:
         self.unsaved: str | None = None  # why the last save failed; None when saved
         self._warned_quit = False
         self.pos = None
-        self.view = StepView(term, walk)
+        self.view = StepView(term, walk, projector)
         self.votes = VoteCollector(term, self.read, walk.group, session.mode)
         self.minutes = Minutes()  # written down at the question in front of the group
 
@@ -130,11 +131,13 @@ class Stepper:
 
     # ------------------------------------------------------------ reading
 
-    def read(self, prompt: str, vote: bool = False) -> str:
+    def read(self, prompt: str, vote: bool = False, who: str | None = None,
+             default: str = "") -> str:
         """A line, with the commands handled: ?, path, map, save act and ask again;
-        back, quit, t and m raise. A line starting with = is a vote as typed after it."""
+        back, quit, t and m raise. A line starting with = is a vote as typed after it.
+        `who` keeps a member's own input history; `default` is offered to edit."""
         while True:
-            line = self.t.ask(prompt)
+            line = self.t.ask(prompt, history=who, default=default)
             if line.lstrip().startswith(AS_TYPED):
                 return line.lstrip()[len(AS_TYPED):]
             cmd = line.strip().lower()
@@ -301,7 +304,10 @@ class Stepper:
         from ..errors import WalkError
 
         if fresh:
-            self.view.passed(self.walk.trace.steps)
+            try:
+                self.pass_through(self.walk.trace.steps)
+            except Back:
+                self.go_back()
         while True:
             self.pos = self.walk.current()
             if self.pos is None:
@@ -347,12 +353,21 @@ class Stepper:
                     saved = self.save()
                 self.t.say("Recorded." + (" Saved." if saved else " NOT SAVED."),
                            "dim" if saved else "bold red")
-                self.view.passed(self.walk.trace.steps[before + 1:])
+                self.pass_through(self.walk.trace.steps[before + 1:])
             except Back:
                 self.votes.mode = mode
                 self.go_back()
             except Regroup:
                 self.votes.mode = mode
+
+    def pass_through(self, steps) -> None:
+        """Show what the walk passed without a vote; after each read-out wait for Enter,
+        so the next question does not show before the room has done what it says (a
+        welcome round, a 20-minute talk). Over a pipe this takes one (empty) line too."""
+        for s in steps:
+            self.view.passed([s])
+            if s.kind == "info":
+                self.read("  Enter when the room is ready to go on: ")
 
     def go_back(self) -> None:
         self.minutes = Minutes()

@@ -44,13 +44,26 @@ class Terminal:
         self.con = console()
         self.interactive = sys.stdin.isatty() and sys.stdout.isatty()
         self._session = None
+        self._sessions: dict[str, object] = {}  # each member's own history
         if self.interactive:
             from prompt_toolkit import PromptSession
 
             self._session = PromptSession()
 
+    def _session_for(self, history: str | None):
+        """The prompt session whose history is `history`'s own (made on first use)."""
+        if history is None:
+            return self._session
+        got = self._sessions.get(history)
+        if got is None:
+            from prompt_toolkit import PromptSession
+
+            got = self._sessions[history] = PromptSession()
+        return got
+
     def say(self, text: object = "", style: str = "") -> None:
-        self.con.print(text if isinstance(text, Text) else safe(text, style))
+        rich = isinstance(text, Text) or hasattr(text, "__rich_console__")  # Panel, ...
+        self.con.print(text if rich else safe(text, style))
 
     def item(self, text: str) -> None:
         """A bullet with a hanging indent on a terminal (one long line on a pipe)."""
@@ -63,17 +76,26 @@ class Terminal:
         else:
             self.con.print(safe(f"  - {text}"))
 
+    def clear(self) -> None:
+        """A clean screen (on a terminal, NO_COLOR or not: clearing is not colour; a pipe
+        keeps its lines)."""
+        if self.interactive:
+            sys.stdout.write("\x1b[2J\x1b[H")
+            sys.stdout.flush()
+
     def rule(self, title: str) -> None:
         if self.interactive:
             self.con.rule(safe(title, "bold"), style="dim")
         else:
             self.con.print(safe(f"-- {title} --"))
 
-    def ask(self, prompt: str) -> str:
-        """One line; EOFError at the end of input."""
+    def ask(self, prompt: str, history: str | None = None, default: str = "") -> str:
+        """One line; EOFError at the end of input. On a terminal, `history` names whose
+        up-arrow history the line joins (each member keeps their own; None: the shared
+        one) and `default` is put in the line to edit or accept with Enter."""
         prompt = clean(prompt)
         if self._session is not None:
-            return self._session.prompt(prompt)
+            return self._session_for(history).prompt(prompt, default=clean(default))
         sys.stdout.write(prompt)
         sys.stdout.flush()
         line = sys.stdin.readline()

@@ -9,7 +9,16 @@ from collections.abc import Callable, Sequence
 
 from ..model.decision import Ballot
 from ..model.format import TextQuestion
-from ..model.vocabulary import ABSTAIN, BLOCK, BLOCK_VOTES, REASON_WORDS
+from ..model.vocabulary import (
+    ABSTAIN,
+    BLOCK,
+    BLOCK_VOTES,
+    FINGERS,
+    FIST,
+    OBJECT,
+    REASON_WORDS,
+    STAND_ASIDE,
+)
 from .prompting import (
     MemberVote,
     Question,
@@ -22,8 +31,9 @@ from .prompting import (
 )
 from .terminal import SwitchMode, Terminal
 
-# read(prompt, vote): one line, the commands handled; vote=True lets t and m switch modes.
-Reader = Callable[[str, bool], str]
+# read(prompt, vote, who=..., default=...): one line, the commands handled; vote=True lets
+# t and m switch modes; who keeps the member's own input history; default is offered.
+Reader = Callable[..., str]
 
 
 class VoteCollector:
@@ -35,6 +45,9 @@ class VoteCollector:
         self.read = read
         self.group = list(group)
         self.mode = mode
+        # The words each member last typed at each text question, offered again after
+        # back or r so that a round's typed answers are not lost: (node, member) -> words.
+        self.typed: dict[tuple[int, str | None], str] = {}
 
     def collect(self, q: Question) -> list[Ballot]:
         """The ballots at `q`, in the current mode; t and m switch modes and ask again."""
@@ -66,7 +79,7 @@ class VoteCollector:
         node = q.node
         if isinstance(node, TextQuestion) and node.text == "one":
             while True:
-                line = self.read("  The group's sentence (a: none): ", True)
+                line = self._words(q, None, "  The group's sentence (a: none)")
                 try:
                     mv = parse_member_vote(q, line)
                 except VoteInputError as e:
@@ -78,7 +91,10 @@ class VoteCollector:
         width = max(len(n) for n in self.group)
         for name in self.group:
             while True:
-                line = self.read(f"  {name:<{width}} [{hint}]: ", True)
+                if isinstance(node, TextQuestion):
+                    line = self._words(q, name, f"  {name:<{width}} [{hint}]")
+                else:
+                    line = self.read(f"  {name:<{width}} [{hint}]: ", True, who=name)
                 if line.strip() == "-":
                     mv = None
                     break
@@ -92,6 +108,21 @@ class VoteCollector:
                 continue
             ballots.append(self._ballot(name, mv, q.reasons_required))
         return ballots
+
+    def _words(self, q: Question, name: str | None, prompt: str) -> str:
+        """A member's words at a text question; the words they typed here before (a
+        re-vote, a step back) are offered again: Enter keeps them."""
+        key = (id(q.node), name)
+        before = self.typed.get(key)
+        if before:
+            short = before if len(before) <= 40 else before[:39] + "…"
+            prompt = f"{prompt} (Enter keeps: {short})"
+        line = self.read(f"{prompt}: ", True, who=name, default=before or "")
+        if not line.strip() and before:
+            line = before
+        if line.strip() and line.strip() != "-":
+            self.typed[key] = line
+        return line
 
     def _ballot(self, name: str, mv: MemberVote, required: bool) -> Ballot:
         reason = None
@@ -113,16 +144,57 @@ class VoteCollector:
                 continue
             break
         ballots: list[Ballot] = []
+        named: set[str] = set()
         for value, n in pairs:
+            names = self._names(q, value, n, named) if _named_in_record(q, value) else []
             for i in range(n):
+                who = names[i] if i < len(names) else None
                 reason = None
                 if tally_needs_reason(q, value):
                     word = REASON_WORDS.get(value, BLOCK)
-                    which = f"{word} {i + 1} of {n}" if n > 1 else word
-                    reason = self._reason(f"    The reason for {which}",
-                                          q.reasons_required and value in BLOCK_VOTES)
-                ballots.append(Ballot(None, value, reason))
+                    required = q.reasons_required and value in BLOCK_VOTES
+                    if who is not None:
+                        reason = self._reason(f"    {who}, the reason for the {word}",
+                                              required)
+                    else:
+                        which = f"{word} {i + 1} of {n}" if n > 1 else word
+                        reason = self._reason(f"    The reason for {which}", required)
+                ballots.append(Ballot(who, value, reason))
         return ballots
+
+    def _names(self, q: Question, value: str, n: int, taken: set[str]) -> list[str]:
+        """Who gave the `n` stand-asides or blocks of a tally, by name, so the record
+        names them; Enter skips (they stay unnamed), and fewer names than `n` is fine."""
+        what = _SAID_BY_NAME.get(value) or ("showed a fist" if value == FIST else
+                                           f"showed {value} finger{'s' if value != '1' else ''}")
+        while True:
+            line = self.read(f"    Who {what}? Names separated by commas (Enter: skip): ",
+                             False)
+            try:
+                names = self._members(line, n, taken)
+            except VoteInputError as e:
+                self.t.say(f"  {e}", "yellow")
+                continue
+            taken.update(names)
+            return names
+
+    def _members(self, line: str, n: int, taken: set[str]) -> list[str]:
+        """The group's members named in `line` (any case), at most `n`, none twice."""
+        out: list[str] = []
+        for raw in (w.strip() for w in line.split(",")):
+            if not raw:
+                continue
+            found = [m for m in self.group if m.lower() == raw.lower()] or \
+                [m for m in self.group if m.lower().startswith(raw.lower())]
+            if len(found) != 1:
+                raise VoteInputError(f"{raw!r} is not one of the group "
+                                     f"({', '.join(self.group)})")
+            if found[0] in out or found[0] in taken:
+                raise VoteInputError(f"{found[0]} is named twice; name each member once")
+            out.append(found[0])
+        if len(out) > n:
+            raise VoteInputError(f"{len(out)} names for a count of {n}; name at most {n}")
+        return out
 
     def confirm(self, leads: str = "") -> bool:
         """Whether the group accepts the decision shown (or votes again), told first
@@ -137,3 +209,16 @@ class VoteCollector:
             if ans in ("r", "revote", "re-vote", "n", "no"):
                 return False
             self.t.say("  Press Enter (or y) to accept, or r to vote again.", "yellow")
+
+
+# How the question "Who ...?" says each vote a tally names its members for.
+_SAID_BY_NAME: dict[str, str] = {STAND_ASIDE: "stood aside", BLOCK: "blocked",
+                                 OBJECT: "objected"}
+
+
+def _named_in_record(q: Question, value: str) -> bool:
+    """Whether the record names who gave this tallied vote: stand-asides and blocks, and
+    under fist-to-five the fingers below the least it takes (the ones to be heard)."""
+    low_fingers = (q.record.ballot == "fingers" and value in FINGERS
+                   and int(value) < q.min_fingers)
+    return value == STAND_ASIDE or tally_needs_reason(q, value) or low_fingers

@@ -42,7 +42,11 @@ TYPED: dict[str, str] = {
     "s": STAND_ASIDE, "standaside": STAND_ASIDE, "aside": STAND_ASIDE,
     "b": BLOCK,
     "o": OBJECT, "objection": OBJECT,
+    "pass": ABSTAIN,  # the maps say anyone may pass: a pass is an abstention
 }
+# Short answers typed at a vote: each stands for the choice spelled so (value or label),
+# where the question has one and no other choice starts with the same letter.
+SHORT_CHOICES: dict[str, str] = {"y": "yes", "n": "no"}
 # The one key a prompt offers for each word, and how the word is said.
 KEYS: dict[str, str] = {ABSTAIN: "a", STAND_ASIDE: "s", BLOCK: "b", OBJECT: "o"}
 SAID: dict[str, str] = {ABSTAIN: "abstain", STAND_ASIDE: "stand aside", BLOCK: "block",
