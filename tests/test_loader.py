@@ -142,3 +142,18 @@ def test_loading_and_checking_leave_the_garbage_collector_as_they_found_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_key_of_another_kind_of_node_is_not_suggested_as_itself(tmp_path, cli):
+    """`next:` on a number question is a real key in the wrong place: the hint says so,
+    not "did you mean 'next'?"."""
+    m = tmp_path / "m.yaml"
+    m.write_text('id: nq\ntitle: NQ\nversion: "1"\nstart: q\nnodes:\n  q:\n'
+                 "    ask: How many?\n    number: {min: 0}\n    next: done\n"
+                 "    branches:\n      - when: {gte: 0}\n        next: done\n"
+                 "  done:\n    outcome: Done\n    next_steps: [x]\n")
+    p = cli("check", "--no-cache", str(m))
+    assert p.returncode == 1
+    assert "unknown key 'next'" in p.stdout
+    assert "did you mean 'next'" not in p.stdout
+    assert "'next' belongs to another kind of node" in p.stdout

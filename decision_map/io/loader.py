@@ -154,8 +154,11 @@ def schema_diagnostics(err: ValidationError, data: Any, pos: Positions) -> list[
             key = loc[-1]
             where = pos.where(path, key=True)
             msg = f"{_describe(path[:-1])}: unknown key {key!r}"
-            close = suggest.closest(str(key), known)
-            hint = f"did you mean {close!r}?" if close else "remove it"
+            if key in known:  # a real key, of another kind of node: no look-alike helps
+                hint = f"{key!r} belongs to another kind of node; remove it here"
+            else:
+                close = suggest.closest(str(key), known)
+                hint = f"did you mean {close!r}?" if close else "remove it"
         elif kind == "missing":
             where = pos.where(path, key=True)
             msg = f"{_describe(path)}: missing key {loc[-1]!r}"
