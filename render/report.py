@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from decision_map.errors import DecisionMapError
 from decision_map.io.loader import DecisionMap
+from decision_map.model.conditions import question_words
 from decision_map.model.documents import DOCUMENTS, split_records
 from decision_map.model.format import (
     Check,
@@ -40,6 +41,7 @@ from decision_map.model.format import (
     NumberQuestion,
     TextQuestion,
 )
+from decision_map.model.graph import node_label
 from decision_map.model.minutes import Action
 from decision_map.model.privacy import NOT_RECORDED, is_secret, record_level
 from decision_map.model.trace import Step, Trace
@@ -359,7 +361,7 @@ def kept_out_view(dm: DecisionMap, trace: Trace) -> list[dict[str, Any]]:
         node = m.nodes.get(s.node) if m is not None else None
         what = _kept_out(node)
         if what:
-            out.append({"number": n, "key": clean(s.key), "what": what})
+            out.append({"number": n, "key": _said(maps, s.map_id, s.node), "what": what})
     return out
 
 
@@ -368,15 +370,28 @@ def _action(a: Action) -> dict[str, str]:
             "what": clean(a.what).strip()}
 
 
+def _said(maps: dict[str, DecisionMap], map_id: str, node_id: str) -> str:
+    """A node as members know it (its question, label or outcome title), never its id:
+    the minority record and what was kept out are read by the group."""
+    m = maps.get(map_id)
+    node = m.nodes.get(node_id) if m is not None else None
+    if node is None:
+        return "a step of the map"
+    if getattr(node, "label", None) or getattr(node, "ask", None):
+        return _flat(question_words(node))
+    return f"“{_flat(node_label(node))}”"
+
+
 def _same_question(a: Step, b: Step) -> bool:
     return (a.map_id, a.node, a.scope) == (b.map_id, b.node, b.scope)
 
 
-def minority_view(trace: Trace) -> list[dict[str, Any]]:
+def minority_view(dm: DecisionMap, trace: Trace) -> list[dict[str, Any]]:
     """Every stand-aside, block and objection in walk order, with its reason and what the
     group did about it: the notes taken at the step, a later amendment of the proposal,
     the question asked again, or where the walk went."""
     out: list[dict[str, Any]] = []
+    maps = all_maps(dm)
     steps = trace.steps
     for n, s in enumerate(steps, start=1):
         d = s.decision
@@ -402,11 +417,12 @@ def minority_view(trace: Trace) -> list[dict[str, Any]]:
                 done.append(f"Asked again at step {m}: {later.decision.explanation}")
             break
         if d.status != "decided" and s.next:
-            done.append(f"The walk went on to {clean(s.next)!r}.")
+            done.append(f"The walk went on to {_said(maps, s.map_id, s.next)}.")
         elif d.status == "decided" and d.stood_aside:
             done.append("Decided with the stand-asides recorded; those who stood aside do "
                         "not carry it out.")
-        out.append({"number": n, "key": clean(s.key), "status": clean(d.status).replace("_", " "),
+        out.append({"number": n, "key": _said(maps, s.map_id, s.node),
+                    "status": clean(d.status).replace("_", " "),
                     "members": who, "done": done})
     return out
 
@@ -569,7 +585,7 @@ def report_context(dm: DecisionMap, trace: Trace,
             "carried_by": [clean(x) for x in trace.carried_by],
             "owners": [_owner(trace.owners.get(i)) for i in range(1, len(trace.next_steps) + 1)],
         },
-        "minority": minority_view(trace),
+        "minority": minority_view(dm, trace),
         "kept_out": kept_out_view(dm, trace),
         "stopped": clean(trace.stopped) if trace.stopped else None,
         "entries": _entries(dm, trace, CHARTER_QUESTIONS if charter else {}),
