@@ -57,20 +57,24 @@ def test_three_edits_then_a_broken_save_then_ctrl_c(tmp_path):
     good = map_file.read_text(encoding="utf-8")
     child = spawn(tmp_path, map_file.name, "-o", "map.svg")
     child.expect(r"watching coalition-formation\.yaml and 3 more file\(s\); picture map\.svg")
-    child.expect(r"= 0 error\(s\), 0 warning\(s\); 31 of 31 case\(s\) pass; coverage (\d+) of "
-                 r"(\d+)")
-    covered, total = int(child.match.group(1)), int(child.match.group(2))
+    child.expect(r"= 0 error\(s\), 0 warning\(s\); (\d+) of \1 case\(s\) pass; coverage (\d+) "
+                 r"of (\d+)")
+    cases = int(child.match.group(1))
+    covered, total = int(child.match.group(2)), int(child.match.group(3))
+    passing = rf"{cases} of {cases} case\(s\) pass"
     child.expect(r"picture: map\.svg redrawn")
     assert (tmp_path / "map.svg").read_bytes().lstrip().startswith(b"<?xml")
 
     # 1. a typo'd next: the checker's line, located; the scenarios wait for a clean map
-    typo = good.replace("      no: kind\n", "      no: knd\n", 1)
+    choice = "      no: power-map\n"  # at existing-coalition
+    line = good[:good.index(choice)].count("\n") + 1
+    typo = good.replace(choice, "      no: powr-map\n", 1)
     assert typo != good
     save_in_place(map_file, typo)
     saved(child)
-    child.expect(r"new:   coalition-formation\.yaml:72:11: error DM101: node "
-                 r"'existing-coalition': next node 'knd' does not exist \(hint: did you mean "
-                 r"'kind'\?\)")
+    child.expect(rf"new:   coalition-formation\.yaml:{line}:11: error DM101: node "
+                 r"'existing-coalition': next node 'powr-map' does not exist \(hint: did you "
+                 r"mean 'power-map'\?\)")
     child.expect(r"scenarios not run: the map has 1 error\(s\)")
     child.expect(r"= 1 error\(s\), 0 warning\(s\); scenarios not run")
 
@@ -78,17 +82,17 @@ def test_three_edits_then_a_broken_save_then_ctrl_c(tmp_path):
     # cases are as before, so no case line
     save_by_rename(map_file, good)
     saved(child)
-    child.expect(r"fixed: coalition-formation\.yaml:72:11: error DM101")
-    child.expect(r"= 0 error\(s\), 0 warning\(s\); 31 of 31 case\(s\) pass; "
+    child.expect(rf"fixed: coalition-formation\.yaml:{line}:11: error DM101")
+    child.expect(rf"= 0 error\(s\), 0 warning\(s\); {passing}; "
                  rf"coverage {covered} of {total} ")
     assert "now failing" not in child.before and "now passing" not in child.before
 
     # 3. a new choice no scenario covers: coverage lost, every case still passes
-    more = good.replace("      no: kind\n", "      no: kind\n      later: kind\n", 1)
+    more = good.replace(choice, choice + "      later: power-map\n", 1)
     save_in_place(map_file, more)
     saved(child)
     child.expect(r"not covered: existing-coalition: choice later")
-    child.expect(r"= 0 error\(s\), 0 warning\(s\); 31 of 31 case\(s\) pass; "
+    child.expect(rf"= 0 error\(s\), 0 warning\(s\); {passing}; "
                  rf"coverage {covered} of {total + 1} ")
     assert "new:" not in child.before and "fixed:" not in child.before
 
@@ -100,7 +104,7 @@ def test_three_edits_then_a_broken_save_then_ctrl_c(tmp_path):
     save_in_place(map_file, more)
     saved(child)
     child.expect(r"fixed: coalition-formation\.yaml:\d+:\d+: error DM\d+")
-    child.expect(r"= 0 error\(s\), 0 warning\(s\); 31 of 31 case\(s\) pass")
+    child.expect(rf"= 0 error\(s\), 0 warning\(s\); {passing}")
     assert "not covered" not in child.before  # the same as the last save that ran
 
     child.kill(signal.SIGINT)
@@ -159,7 +163,7 @@ def test_a_new_hand_off_is_watched_from_the_save_that_names_it(tmp_path):
     shutil.copy(MAPS / "common-ground.yaml", tmp_path / "later" / "more.yaml")
     child.expect(r"\] saved: later/more\.yaml")
     child.expect(r"fixed: coalition-formation\.yaml:\d+:\d+: error DM111")
-    child.expect(r"= 0 error\(s\), 0 warning\(s\); 31 of 31 case\(s\) pass")
+    child.expect(r"= 0 error\(s\), 0 warning\(s\); (\d+) of \1 case\(s\) pass")
     child.kill(signal.SIGINT)
     child.expect(pexpect.EOF)
     child.close()
