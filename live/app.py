@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -354,7 +355,7 @@ async def act(request: Request) -> Response:
         else:
             return go(f"{back}?error=That+is+not+possible+now.")
     except StoreError as e:
-        return go(f"{back}?error={str(e).replace(' ', '+')}")
+        return go(f"{back}?error={quote_plus(str(e))}")
     lv.publish(room)
     return go(back)
 
