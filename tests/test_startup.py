@@ -20,6 +20,19 @@ def test_help_loads_no_map_machinery(exe):
     assert done.returncode == 0 and "step" in done.stdout
     heavy = {"pydantic", "networkx", "jinja2", "yaml", "numpy", "pyarrow"}
     assert not heavy & _imports(done.stderr)
+    # rich's help layout (markdown-it, rich.markdown, typer.rich_utils) cost ~0.5 s per --help
+    assert not {"typer.rich_utils", "rich.markdown", "markdown_it"} & _imports(done.stderr)
+
+
+def test_a_usage_error_is_one_line_naming_the_command_and_its_help(exe, one_line_error):
+    """A mistyped option or command gives one line, with the command and where its help is,
+    and exit 2 (click's usage block was three lines)."""
+    for args, says in ((["render", "x.yaml", "--colour"], "render: No such option: --colour"),
+                       (["rendr"], "No such command 'rendr'. Did you mean 'render'?"),
+                       (["render"], "render: Missing argument 'MAP'")):
+        p = subprocess.run([exe, *args], capture_output=True, text=True, timeout=120)
+        line = one_line_error(p)
+        assert p.returncode == 2 and says in line and "--help'" in line, line
 
 
 def test_a_first_check_runs_without_the_command_line_library(tmp_path, exe, coalition_path):

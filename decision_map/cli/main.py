@@ -22,6 +22,7 @@ app = typer.Typer(
     add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     help="Decision maps a group walks together: check, step, run, render and report.",
 )
 
@@ -300,12 +301,26 @@ def main(argv: Optional[list[str]] = None) -> None:
         sys.exit(1)
     except Exception as e:  # usage errors (click's, vendored or not) and anything unforeseen
         if callable(getattr(e, "show", None)) and isinstance(getattr(e, "exit_code", None), int):
-            e.show()  # type: ignore[attr-defined]
+            usage_line(e)
             sys.exit(e.exit_code)  # type: ignore[attr-defined]
         if debug:
             raise
         error(f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback)")
         sys.exit(3)
+
+
+def usage_line(e: Exception) -> None:
+    """A usage error as one line naming the command and where its help is, in place of
+    click's three (usage, hint, error); click's own text when it has no message."""
+    fmt = getattr(e, "format_message", None)
+    ctx = getattr(e, "ctx", None)
+    if not callable(fmt) or ctx is None:
+        e.show()  # type: ignore[attr-defined]
+        return
+    path = ctx.command_path
+    sub = path.partition(" ")[2]
+    what = fmt().rstrip(".")
+    error(f"{sub}: {what} (see '{path} --help')" if sub else f"{what} (see '{path} --help')")
 
 
 def os_problem(e: OSError) -> str:
