@@ -34,6 +34,7 @@ from decision_map.model.format import (
     NodeBase,
     NumberQuestion,
     Outcome,
+    node_kind,
 )
 from decision_map.model.graph import Edge, edges_of, node_label
 from decision_map.model.trace import Scope, Step, Trace
@@ -304,7 +305,7 @@ class _Builder:
             id=self.ids[(scope, node_id)],
             key=node_id,
             map_id=m.id,
-            kind=m.graph.nodes[node_id]["kind"],
+            kind=node_kind(node),
             title=_title(node),
             tooltip=_tooltip(node),
             verdict=(node.verdict or node_id) if isinstance(node, Outcome) else None,

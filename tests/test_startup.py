@@ -49,3 +49,14 @@ def test_a_first_check_runs_without_the_command_line_library(tmp_path, exe, coal
         assert "decision_map.check.checks" in imported, "the map was not checked"
         assert not {"typer", "click", "rich"} & imported
 
+
+
+def test_drawing_does_not_import_networkx(tmp_path, exe, coalition_path):
+    """`render` uses the map's model, not its graph: networkx (about 0.13 s of
+    imports) is loaded only by the checker and route analysis, which need it."""
+    env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1", "NO_COLOR": "1"}
+    out = tmp_path / "map.svg"
+    done = subprocess.run([exe, "render", str(coalition_path), "-o", str(out)],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0 and out.stat().st_size > 1000, done.stderr[-500:]
+    assert "networkx" not in _imports(done.stderr)

@@ -258,6 +258,19 @@ def _register_optional(args: list[str]) -> None:
             if e.name != f"{__package__}.{name}":
                 raise
     _register_plugins(command)
+    _only(command)
+
+
+def _only(command: str | None) -> None:
+    """Keep only the command asked for: typer builds every registered command's options
+    (pydantic adapters included) on each run, a tenth of a second nobody asked for. For
+    help or an unknown word all stay, so help lists them and a typo gets its suggestion."""
+    def name(info: typer.models.CommandInfo) -> str:
+        return info.name or info.callback.__name__.replace("_", "-")  # type: ignore[union-attr]
+
+    kept = [c for c in app.registered_commands if name(c) == command]
+    if kept:
+        app.registered_commands[:] = kept
 
 
 def _register_plugins(command: str | None) -> None:

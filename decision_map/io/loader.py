@@ -10,9 +10,8 @@ import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 from pydantic import ValidationError
 
 from ..diagnostics import DM100, DM111, DM115, DM116, DM117, registered
@@ -22,6 +21,9 @@ from ..model.format import MapFile, Outcome
 from ..model.graph import build_graph
 from ..model.suggest import Suggester
 from .yaml_source import Limits, Positions, parse_yaml, read_text
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 MAX_HANDOFF_DEPTH = 8
 MAX_HANDOFF_LOADS = 256
@@ -75,9 +77,17 @@ class DecisionMap:
     path: str
     model: MapFile
     positions: Positions
-    graph: nx.DiGraph
     sha256: str
     handoffs: dict[str, HandoffLink] = field(default_factory=dict)
+    _graph: nx.DiGraph | None = field(default=None, repr=False)
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The map as a networkx graph, built on first use: the checker and route analysis
+        need it; drawing, walking and reporting do not pay for networkx."""
+        if self._graph is None:
+            self._graph = build_graph(self.model)
+        return self._graph
 
     @property
     def id(self) -> str:
@@ -267,7 +277,7 @@ def _build(text: str, path: str, options: LoadOptions, stack: tuple[str, ...],
             _CACHE.clear()
         _CACHE[key] = cached
     model, pos = cached
-    dm = DecisionMap(path, model, pos, build_graph(model), digest)
+    dm = DecisionMap(path, model, pos, digest)
     _resolve_handoffs(dm, options, stack + (_real(path),), budget)
     return dm
 

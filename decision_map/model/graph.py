@@ -8,9 +8,10 @@ Each graph node carries `kind`, `label` and the `node` model. Each edge carries
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 from .conditions import describe_tests
 from .format import (
@@ -117,7 +118,10 @@ def edges_of(node: object) -> list[Edge]:
 
 def build_graph(model: MapFile) -> nx.DiGraph:
     """Nodes for every node id; edges only to nodes that exist (the checker reports
-    the rest)."""
+    the rest). networkx is imported here, not at the top: drawing or walking a map does
+    not need it, and its import is a seventh of a second of every such command."""
+    import networkx as nx
+
     g = nx.DiGraph(id=model.id, title=model.title, start=model.start)
     for node_id, node in model.nodes.items():
         g.add_node(node_id, kind=node_kind(node), label=node_label(node), node=node)
@@ -144,6 +148,8 @@ def questions_remaining(dm: object) -> dict[str, int]:
     cached = getattr(dm, "_remaining", None)
     if cached is not None:
         return cached
+    import networkx as nx
+
     g: nx.DiGraph = dm.graph  # type: ignore[attr-defined]
     dag = nx.DiGraph()
     dag.add_nodes_from(g.nodes)
@@ -162,6 +168,8 @@ def back_edges(g: nx.DiGraph) -> set[tuple[str, str]]:
     cached = g.graph.get("_back_edges")
     if cached is not None:
         return cached
+    import networkx as nx
+
     back: set[tuple[str, str]] = set()
     seen: set[str] = set()
     start = g.graph.get("start")
