@@ -441,25 +441,28 @@ _LAUNCH = ("import os, resource, subprocess, sys, time\n"
            "print(f'@@ {dt} {u.ru_maxrss} {cpu} {p.returncode}', file=sys.stderr)\n")
 
 
-def _proc(cmd: list[str], cwd: Path = ROOT) -> tuple[float, int, float]:
+def _proc(cmd: list[str], cwd: Path = ROOT, ok: tuple[int, ...] = (0,)
+          ) -> tuple[float, int, float]:
     """(wall seconds, peak RSS in KiB, CPU seconds: user + system) of one command run as a
-    process; it must exit 0. CPU time is what a shared machine distorts least."""
+    process; it must exit with a code in `ok`. CPU time is what a shared machine distorts
+    least."""
     env = {**os.environ, "NO_COLOR": "1"}
     p = subprocess.run([sys.executable, "-c", _LAUNCH, *cmd], cwd=cwd, env=env,
                        capture_output=True, text=True)
     lines = p.stderr.strip().splitlines()
     last = lines[-1].split() if lines else []
-    if len(last) != 5 or last[0] != "@@" or last[4] != "0":
+    if len(last) != 5 or last[0] != "@@" or int(last[4]) not in ok:
         raise RuntimeError(f"{' '.join(cmd)}: {p.stderr[-300:]}")
     return float(last[1]), int(last[2]), float(last[3])
 
 
-def _side_by_side(cmds: dict[str, list[str]], runs: int) -> dict[str, dict]:
+def _side_by_side(cmds: dict[str, list[str]], runs: int, ok: tuple[int, ...] = (0,)
+                  ) -> dict[str, dict]:
     """Each command run `runs` times, interleaved: median wall and CPU time, peak RSS."""
     got: dict[str, list[tuple[float, int, float]]] = {k: [] for k in cmds}
     for _ in range(runs):
         for k, c in cmds.items():
-            got[k].append(_proc(c))
+            got[k].append(_proc(c, ok=ok))
     return {k: {"s": statistics.median(x[0] for x in v),
                 "cpu_s": statistics.median(x[2] for x in v),
                 "peak_mib": max(x[1] for x in v) / 1024, "runs_s": [x[0] for x in v],
@@ -524,7 +527,28 @@ def fig_processes(cfg, inp, data: Path) -> dict:
         "met": r["cached"]["s"] / r["pass"]["s"] <= 3.0,
         "help_s": r["help"]["s"], "help_ratio": r["help"]["s"] / r["pass"]["s"], "runs": r}
     out["render_process"] = _render_process(cfg, exe, py, data)
+    out["bomb_process"] = _bomb_process(cfg, exe, py, data)
     return out
+
+
+# A billion-laughs file: ten aliases, each ten of the one before (10**9 nodes expanded).
+BOMB = ("id: b\ntitle: T\nversion: '1'\nstart: q\nnodes:\n"
+        "  a: &a [x, x, x, x, x, x, x, x, x, x]\n") + "".join(
+    f"  {c}: &{c} [{', '.join(['*' + p] * 10)}]\n"
+    for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+
+
+def _bomb_process(cfg, exe: str, py: str, data: Path) -> dict:
+    """`check --no-cache` of an alias bomb as a process, beside `python -c pass`: the node
+    budget refuses it before it expands (tests/test_hostile.py holds the refusal itself)."""
+    bomb = data / "bomb.yaml"
+    bomb.write_text(BOMB, encoding="utf-8")
+    ours = [exe, "check", "--no-cache", str(bomb)]
+    r = _side_by_side({"bomb": ours, "pass": [py, "-c", "pass"]}, cfg["proc_runs"],
+                      ok=(0, 1))
+    return {"floor_s": r["pass"]["s"], "measured_s": r["bomb"]["s"],
+            "ratio": r["bomb"]["s"] / r["pass"]["s"], "cpu_s": r["bomb"]["cpu_s"],
+            "target": 1.0, "met": r["bomb"]["s"] < 1.0, "runs": r}
 
 
 def _render_process(cfg, exe: str, py: str, data: Path) -> dict:
@@ -711,6 +735,11 @@ def _process_section(pr: dict | None) -> list[str]:
                      f"same DOT, as a process: {_fmt_s(c['floor_s'])} | "
                      f"{_fmt_s(c['measured_s'])} | {c['ratio']:.2f}x{_cpu(c)} | <= 3x | "
                      f"{yn[c['met']]} |")
+    c = pr.get("bomb_process")
+    if c:
+        lines.append(f"| `check --no-cache bomb.yaml` (an alias bomb of 10^9 nodes, refused) | "
+                     f"`python -c pass`: {_fmt_s(c['floor_s'])} | {_fmt_s(c['measured_s'])} "
+                     f"({c['cpu_s']:.2f} s CPU) | {c['ratio']:.1f}x | < 1 s | {yn[c['met']]} |")
     return lines
 
 

@@ -77,11 +77,10 @@ BOMB = ('a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
                   for p, c in zip("abcdefgh", "bcdefghi", strict=True)))
 
 
-def test_billion_laughs_is_refused_quickly():
-    t0 = time.perf_counter()
+def test_billion_laughs_is_refused_at_the_node_budget():
+    """Refused where the expansion passes the budget, long before 10**9 nodes; how long it
+    takes as a process is a `make bench` figure (bench/run.py, the alias bomb)."""
     d = refused(BOMB)
-    took = time.perf_counter() - t0
-    assert took < 2, f"took {took:.2f} s"
     assert d.code == "DM004"
     assert d.message == "the file expands to more than 200000 YAML nodes (an alias bomb?)"
     assert (d.where.line, d.where.col) == (6, 4)  # `f: &f [*e, ...]` passes the budget
