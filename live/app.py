@@ -36,6 +36,8 @@ from decision_map.walk.engine import Walk
 
 from . import security as sec
 from .ballots import VoteError, ballot_from_form, form_for, said
+from .limits import Limits, RateLimit
+from .resilience import PAUSE_ACTIONS, pause_or_resume, rotate, session_json
 from .room import RoomState, replay
 from .store import Store, StoreError
 
@@ -267,6 +269,8 @@ def _cast(request: Request, room: str, member: str, data: dict[str, Any],
     lv = live(request)
     _, st = lv.state(room)
     pos = st.position
+    if st.paused:
+        return go(f"{back}?error=The+room+is+paused%3B+your+vote+was+not+counted.")
     if st.phase != "open" or pos is None or str(st.round) != str(data.get("round")):
         return go(f"{back}?error=The+vote+has+closed%3B+your+vote+was+not+counted.")
     try:
@@ -295,6 +299,7 @@ async def facilitate(request: Request) -> Response:
         leads = await run_in_threadpool(_leads_to, ctx["dm"], st)
     info = live(request).store.room(room)
     return page(request, "facilitate.html", leads=leads, join_code=info["join_code"],
+                resume_command=resume_command(live(request).store, room),
                 error=request.query_params.get("error", "")[:200], **ctx)
 
 
@@ -309,7 +314,13 @@ def _leads_to(dm: DecisionMap, st: RoomState) -> str:
     return f"the end: {t.outcome}" if t.outcome else "the end of the walk"
 
 
-ACTIONS = {"open", "close", "accept", "revote", "back"}
+ACTIONS = {"open", "close", "accept", "revote", "back"} | PAUSE_ACTIONS
+
+
+def resume_command(store: Store, room: str) -> str:
+    """The command that serves this room again at a later meeting."""
+    url = store.engine.url.render_as_string(hide_password=True)
+    return f"decision-map serve --room {room} --database {url}"
 
 
 async def act(request: Request) -> Response:
@@ -332,6 +343,12 @@ async def act(request: Request) -> Response:
     if data.get("at") != at_key(st):
         return go(f"{back}?error=The+room+moved+on+meanwhile%3B+look+again.")
     expected = None  # the store's own check on the seq is for writers in other processes
+    if action in PAUSE_ACTIONS or st.paused:
+        problem = pause_or_resume(lv.store, room, st, action)
+        if problem:
+            return go(f"{back}?error={quote_plus(problem)}")
+        lv.publish(room)
+        return go(back)
     try:
         if action == "open" and st.phase == "waiting":
             lv.store.append(room, "vote_opened", {"round": st.round + 1}, "facilitator",
@@ -499,6 +516,8 @@ def create_app(store: Store, secret: bytes) -> Starlette:
         Route(f"{r}/map.svg", map_svg),
         Route(f"{r}/report", report),
         Route(f"{r}/events", events),
+        Route(f"{r}/session.json", session_json),
+        Route(f"{r}/rotate", rotate, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={
@@ -507,6 +526,7 @@ def create_app(store: Store, secret: bytes) -> Starlette:
     return app
 
 
-def guarded(app: Starlette) -> sec.Guard:
-    """The app behind the header and body-size guard (what uvicorn serves)."""
-    return sec.Guard(app)
+def guarded(app: Starlette, limits: Limits | None = None) -> sec.Guard:
+    """The app behind the header and body-size guard and the rate limits (what uvicorn
+    serves); `limits` default to the environment's (live/limits.py)."""
+    return sec.Guard(RateLimit(app, limits))

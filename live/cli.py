@@ -18,7 +18,8 @@ def register(app: typer.Typer) -> None:
 
 
 def serve(
-    map_file: Path = typer.Argument(..., metavar="MAP", help="The map (a file or a shipped name)."),
+    map_file: Optional[Path] = typer.Argument(
+        None, metavar="[MAP]", help="The map (a file or a shipped name); not with --room."),
     group: Optional[str] = typer.Option(None, "--group", help='The members: "Ana, Ben, Cy".'),
     host: str = typer.Option("127.0.0.1", "--host", help="The address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="The port to listen on."),
@@ -26,6 +27,12 @@ def serve(
         None, "--database", help="sqlite:///PATH (default: a file in your data folder)."),
     lan: bool = typer.Option(False, "--lan", help="Listen on the local network and show a "
                              "QR code for the join link."),
+    resume: Optional[Path] = typer.Option(
+        None, "--resume", help="Open the room where this session file (from `decision-map "
+        "step` or a room's download) left off."),
+    room: Optional[str] = typer.Option(
+        None, "--room", help="Serve this room of the database again (a paused meeting, or "
+        "after a restart); prints new facilitator and projector links."),
 ) -> None:
     """Open a live room for the map: members vote from their phones, a projector shows the
     path. Prints the facilitator, projector and join links."""
@@ -41,22 +48,55 @@ def serve(
     except ModuleNotFoundError as e:
         raise fail(f"the live room needs its extra ({e.name} is missing): "
                    "pip install 'decision-map[live]'") from None
-    if not group:
-        raise fail('give the members: --group "Ana, Ben, Cy"', 2)
+    from .export import SessionError, read_session, room_payload
+    from .limits import LimitError, Limits
+
+    if room is not None and (resume is not None or map_file is not None or group):
+        raise fail("--room serves a room that exists: give no MAP, --group or --resume", 2)
+    got = None
+    if resume is not None:
+        if group:
+            raise fail("--resume takes the group from the session file: give no --group", 2)
+        try:
+            got = read_session(resume, map_arg(map_file) if map_file else None)
+        except SessionError as e:
+            raise fail(str(e)) from None
+        dm, names = got.dm, list(got.walk.start_group)
+    elif room is None:
+        if map_file is None:
+            raise fail("give a MAP to serve, --resume SESSION.json or --room ID", 2)
+        if not group:
+            raise fail('give the members: --group "Ana, Ben, Cy"', 2)
+        try:
+            names = parse_group(group)
+        except VoteInputError as e:
+            raise fail(f"--group: {e}", 2) from None
+        dm = load_map(map_arg(map_file))
     try:
-        names = parse_group(group)
-    except VoteInputError as e:
-        raise fail(f"--group: {e}", 2) from None
-    dm = load_map(map_arg(map_file))
+        limits = Limits.from_env()
+    except LimitError as e:
+        raise fail(str(e), 2) from None
     try:
         url = database_url(database, Path(platformdirs.user_data_dir("decision-map")) / "live")
         store, secret = prepare(url)
     except StoreError as e:
         raise fail(f"--database: {e}", 2) from None
     bind = "0.0.0.0" if lan and host == "127.0.0.1" else host
-    srv = server(store, secret, bind, port)
+    srv = server(store, secret, bind, port, limits)
     shown = lan_address() if bind == "0.0.0.0" else host
-    links = open_room(store, dm, names, f"http://{shown}:{port}")
+    base = f"http://{shown}:{port}"
+    if room is not None:
+        from .server import reopen_room
+
+        links = reopen_room(store, room, base)
+        if links is None:
+            raise fail(f"--room: there is no room {room} in {url}", 2)
+    else:
+        extra = room_payload(got, str(resume)) if got is not None else None
+        links = open_room(store, dm, names, base, extra)
+        if got is not None and got.replay.problem:
+            typer.echo(f"Kept the first {got.replay.kept} of {got.replay.total} saved steps "
+                       f"(the map has changed: {got.replay.problem}).", err=True)
     typer.echo(f"Facilitator: {links.facilitator}")
     typer.echo(f"Projector: {links.projector}")
     typer.echo(f"Join: {links.join} (code {links.code})")
@@ -66,7 +106,11 @@ def serve(
         segno.make(links.join, error="m").terminal(compact=True)
     import asyncio
 
-    asyncio.run(_run(srv))
+    try:
+        asyncio.run(_run(srv))
+    finally:
+        typer.echo(f"To continue this room later: decision-map serve --room {links.room} "
+                   f"--database {url}")
 
 
 async def _run(srv: LiveServer) -> None:

@@ -15,6 +15,7 @@ from decision_map.io.loader import DecisionMap
 from decision_map.model.decision import Ballot, Decision
 from decision_map.walk.engine import Position, Walk
 
+from .export import walk_from
 from .store import Event
 
 # Where the room is between questions: no vote yet, a vote open, a vote closed (its
@@ -41,6 +42,7 @@ class RoomState:
     casts: dict[str, Cast] = field(default_factory=dict)
     claimed: set[str] = field(default_factory=set)
     decision: Decision | None = None
+    paused: bool = False  # "continue at the next meeting": no votes, no moves until resumed
 
     @property
     def group(self) -> list[str]:
@@ -82,6 +84,8 @@ class RoomState:
         elif e.kind == "step_undone":
             self.walk.back()
             self._between()
+        elif e.kind in ("paused", "resumed"):
+            self.paused = e.kind == "paused"
         self.seq = e.seq
 
     def _between(self) -> None:
@@ -96,7 +100,7 @@ class RoomState:
             "step": pos.step if pos else len(self.walk.submissions),
             "question": pos.key if pos else None,
             "voted": len(self.casts), "members": len(self.group), "joined": len(self.claimed),
-            "who": [m for m in self.group if m in self.casts],
+            "who": [m for m in self.group if m in self.casts], "paused": self.paused,
         }
 
 
@@ -104,7 +108,7 @@ def replay(dm: DecisionMap, events: list[Event]) -> RoomState:
     """The room as of the last of `events` (the first must be `room_created`)."""
     first = events[0]
     assert first.kind == "room_created", first.kind
-    state = RoomState(Walk(dm, first.payload["group"]), seq=first.seq)
+    state = RoomState(walk_from(dm, first.payload), seq=first.seq)
     for e in events[1:]:
         state.apply(e)
     return state

@@ -17,6 +17,7 @@ from decision_map.io.loader import DecisionMap
 
 from . import security as sec
 from .app import Live, create_app, guarded
+from .limits import Limits
 from .store import Store, upgrade
 
 SECRET_ENV = "DM_SECRET_KEY"
@@ -47,14 +48,30 @@ def secret_for(url: str) -> bytes:
     return path.read_text().strip().encode()
 
 
-def open_room(store: Store, dm: DecisionMap, group: list[str], base: str) -> Links:
-    """A new room for the map and group, and its three links."""
+def open_room(store: Store, dm: DecisionMap, group: list[str], base: str,
+              extra: dict[str, Any] | None = None) -> Links:
+    """A new room for the map and group, and its three links; `extra` goes into the first
+    event (an imported session's steps: live/export.py)."""
     room = secrets.token_hex(16)
     fkey, pkey = sec.new_token(), sec.new_token()
-    payload = {"map_path": os.path.abspath(dm.path), "map_id": dm.id, "group": group,
-               "map_sha256": dm.sha256}
+    payload = {**(extra or {}), "map_path": os.path.abspath(dm.path), "map_id": dm.id,
+               "group": group, "map_sha256": dm.sha256}
     code = store.create_room(room, os.path.abspath(dm.path), dm.sha256, sec.token_hash(fkey),
                              sec.token_hash(pkey), payload)
+    return Links(room, f"{base}/r/{room}/f/go?k={fkey}", f"{base}/r/{room}/p/go?k={pkey}",
+                 f"{base}/j/{code}", code)
+
+
+def reopen_room(store: Store, room: str, base: str) -> Links | None:
+    """Serve an existing room again: a paused one resumes with a new join code, and the
+    owner of the database gets new facilitator and projector links (None: no such room)."""
+    from .resilience import new_keys, resume_room
+
+    if store.room(room) is None:
+        return None
+    resume_room(store, room)
+    fkey, pkey = new_keys(store, room)
+    code = (store.room(room) or {})["join_code"]
     return Links(room, f"{base}/r/{room}/f/go?k={fkey}", f"{base}/r/{room}/p/go?k={pkey}",
                  f"{base}/j/{code}", code)
 
@@ -84,10 +101,11 @@ def stop_streams(live: Live) -> None:
         ev.set()
 
 
-def server(store: Store, secret: bytes, host: str, port: int) -> LiveServer:
+def server(store: Store, secret: bytes, host: str, port: int,
+           limits: Limits | None = None) -> LiveServer:
     app = create_app(store, secret)
     live = app.state.live
-    config = uvicorn.Config(guarded(app), host=host, port=port, log_level="warning",
+    config = uvicorn.Config(guarded(app, limits), host=host, port=port, log_level="warning",
                             timeout_graceful_shutdown=2, lifespan="off")
     srv = LiveServer(config, live)
     return srv

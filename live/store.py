@@ -58,8 +58,10 @@ CODE_ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
 # Every event a room's log may hold.
 EVENT_KINDS = frozenset({
     "room_created", "member_claimed", "vote_opened", "ballot_cast", "vote_closed",
-    "revote", "step_submitted", "step_undone",
+    "revote", "step_submitted", "step_undone", "paused", "resumed", "facilitator_key_rotated",
 })
+# The columns of a room its owner may change after it opened (pause, resume, new keys).
+CHANGEABLE = frozenset({"status", "join_code", "facilitator_key_hash", "projector_key_hash"})
 MAX_EVENTS_PER_ROOM = 100_000
 
 
@@ -80,6 +82,7 @@ class Event:
 def new_code() -> str:
     """A fresh 6-character join code."""
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+
 
 
 def database_url(value: str | None, data_dir: Path) -> str:
@@ -148,9 +151,29 @@ class Store:
         return dict(row) if row else None
 
     def room_by_code(self, code: str) -> str | None:
+        """The open room with this join code (a paused room's code no longer works)."""
         with self.engine.connect() as c:
             return c.execute(sa.select(rooms.c.id).where(
-                rooms.c.join_code == code.strip().upper())).scalar()
+                rooms.c.join_code == code.strip().upper()[:6], rooms.c.status == "open")
+            ).scalar()
+
+    def change_room(self, room_id: str, *, fresh_code: bool = False, **values: str) -> None:
+        """Change the room's status or key hashes, and give it a fresh join code if asked
+        (a room resumed at a later meeting does not take the old code back)."""
+        unknown = set(values) - CHANGEABLE
+        if unknown:
+            raise StoreError(f"a room's {sorted(unknown)} cannot be changed")
+        with self._lock, self.engine.begin() as c:
+            if fresh_code:
+                for _ in range(20):
+                    code = new_code()
+                    if not c.execute(sa.select(rooms.c.id).where(
+                            rooms.c.join_code == code)).first():
+                        values["join_code"] = code
+                        break
+                else:
+                    raise StoreError("could not find a free join code")
+            c.execute(rooms.update().where(rooms.c.id == room_id).values(**values))
 
     def head(self, room_id: str) -> int:
         with self.engine.connect() as c:

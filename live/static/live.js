@@ -13,6 +13,7 @@
   function announce(text) { if (live) { live.textContent = text; } }
 
   function said(frame) {
+    if (frame.paused) { return "The meeting is paused."; }
     if (frame.phase === "open") { return "The vote is open."; }
     if (frame.phase === "closed") { return "The vote is closed."; }
     if (frame.phase === "finished") { return "The walk has ended."; }
@@ -44,7 +45,7 @@
   function onFrame(frame) {
     if (typeof frame.seq !== "number" || frame.seq < seq) { return; }
     seq = frame.seq;
-    var key = [frame.phase, frame.round, frame.step].join("-");
+    var key = [frame.phase, frame.round, frame.step].join("-") + (frame.paused ? "-paused" : "");
     // only the facilitator's page follows who has joined; a member's half-typed reason stays
     if (body.hasAttribute("data-joined")) { key += "-" + frame.joined; }
     if (key !== body.getAttribute("data-key")) { refresh(frame); return; }

@@ -1,0 +1,107 @@
+"""What keeps a meeting going across devices, restarts and meetings: pausing and resuming
+a room, the session file a facilitator downloads (for `decision-map step --resume`), and a
+new facilitator link that shuts out every device holding the old one.
+
+The routes are the app's (create_app lists them); they live here to keep app.py about
+voting. The app module is reached through `web` at call time, as it imports this one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from . import app as web
+from . import security as sec
+from .export import filename, session_of
+from .room import RoomState
+from .store import Store
+
+PAUSE_ACTIONS = frozenset({"pause", "resume"})
+
+
+def pause_or_resume(store: Store, room: str, st: RoomState, action: str) -> str | None:
+    """Pause or resume the room; None when done, else the line saying why not. While a room
+    is paused nothing else moves: resuming comes first."""
+    if action == "pause":
+        if st.paused:
+            return "The room is paused already."
+        if st.phase == "finished":
+            return "The walk has ended; there is nothing to continue."
+        store.append(room, "paused", {}, "facilitator")
+        store.change_room(room, status="paused")
+        return None
+    if action == "resume":
+        if not st.paused:
+            return "The room is not paused."
+        store.change_room(room, status="open", fresh_code=True)
+        info = store.room(room) or {}
+        store.append(room, "resumed", {"join_code": info.get("join_code")}, "facilitator")
+        return None
+    return "The room is paused: resume it first."
+
+
+def resume_room(store: Store, room: str) -> None:
+    """Open a paused room again from the command line (`serve --room`), with a new join
+    code; a room that was not paused is left as it is."""
+    events = store.events(room)
+    paused = False
+    for e in events:
+        if e.kind in ("paused", "resumed"):
+            paused = e.kind == "paused"
+    if paused:
+        store.change_room(room, status="open", fresh_code=True)
+        info = store.room(room) or {}
+        store.append(room, "resumed", {"join_code": info.get("join_code")}, "server")
+
+
+def new_keys(store: Store, room: str) -> tuple[str, str]:
+    """New facilitator and projector keys for the room (the old links and cookies stop
+    working): what the owner of the database gets from `serve --room`."""
+    fkey, pkey = sec.new_token(), sec.new_token()
+    store.change_room(room, facilitator_key_hash=sec.token_hash(fkey),
+                      projector_key_hash=sec.token_hash(pkey))
+    store.append(room, "facilitator_key_rotated", {"by": "server"}, "server")
+    return fkey, pkey
+
+
+async def session_json(request: Request) -> Response:
+    """The room as a session file, for `decision-map step --resume` (facilitator only)."""
+    room = request.path_params["room"]
+    role, _ = web.role_of(request, room)
+    if role != "facilitator":
+        return web.forbidden()
+    lv = web.live(request)
+    dm, st = lv.state(room)
+    info = lv.store.room(room) or {}
+    first = lv.store.events(room)[0].payload
+    session = session_of(st.walk, float(info.get("created") or 0.0),
+                         list(first.get("set_aside", [])))
+    return JSONResponse(session.to_json(), headers={
+        "cache-control": "no-store",
+        "content-disposition": f'attachment; filename="{filename(dm)}"'})
+
+
+async def rotate(request: Request) -> Response:
+    """A new facilitator link: this device keeps facilitating, every other device that
+    held the old link or cookie is shut out."""
+    room = request.path_params["room"]
+    role, _ = web.role_of(request, room)
+    if role != "facilitator":
+        return web.forbidden()
+    data: dict[str, Any] | Response = await web.posted(request, room, role)
+    if isinstance(data, Response):
+        return data
+    lv = web.live(request)
+    key = sec.new_token()
+    lv.store.change_room(room, facilitator_key_hash=sec.token_hash(key))
+    lv.store.append(room, "facilitator_key_rotated", {"by": "facilitator"}, "facilitator")
+    lv.publish(room)
+    base = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+    resp = web.page(request, "rotated.html", room=room,
+                    link=f"{base}/r/{room}/f/go?k={key}")
+    resp.headers["cache-control"] = "no-store"
+    web._set_cookie(resp, web.cookie_name("f", room), key, room)
+    return resp
