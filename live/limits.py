@@ -56,9 +56,8 @@ class Limits:
     reloading stay far below them, while a script guessing join codes is slowed hard.
     """
 
-    code_tries_ip: Rate = Rate(10, 60)  # join codes tried (right or wrong), per address
+    code_tries_ip: Rate = Rate(10, 60)  # wrong join codes tried, per address
     code_tries_ip_hour: Rate = Rate(100, 3600)  # the same, over an hour
-    code_misses_all: Rate = Rate(300, 3600)  # wrong join codes, all addresses together
     joins_ip: Rate = Rate(30, 60)  # names claimed, per address
     joins_room: Rate = Rate(60, 60)  # names claimed, per room
     posts_ip: Rate = Rate(600, 60)  # form posts of any kind, per address
@@ -109,6 +108,11 @@ class Buckets:
         self._put(key, tokens - 1)
         return 0.0
 
+    def give_back(self, key: str) -> None:
+        """Return a token taken for something that turned out not to count."""
+        if key in self._b:
+            self._put(key, min(float(self.rate.count), self._level(key) + 1))
+
     def _put(self, key: str, tokens: float) -> None:
         self._b[key] = (tokens, self.clock())
         self._b.move_to_end(key)
@@ -157,7 +161,7 @@ class RateLimit:
         self.app = app
         self.limits = lim = limits or Limits.from_env()
         self.buckets = {name: Buckets(getattr(lim, name), clock=clock) for name in (
-            "code_tries_ip", "code_tries_ip_hour", "code_misses_all", "joins_ip",
+            "code_tries_ip", "code_tries_ip_hour", "joins_ip",
             "joins_room", "posts_ip", "posts_room", "rooms_ip")}
         self.streams_ip, self.streams_room = Counts(lim.streams_ip), Counts(lim.streams_room)
 
@@ -197,6 +201,8 @@ class RateLimit:
         if kind != "code":
             await self.app(scope, receive, send)
             return
+        # a join code's token is taken before the lookup (so parallel guesses cannot pass
+        # together) and given back when the code was right: only wrong codes count
         status = 0
 
         async def watch(message: Any) -> None:
@@ -206,8 +212,9 @@ class RateLimit:
             await send(message)
 
         await self.app(scope, receive, watch)
-        if status == 404:  # a wrong code: counted against everyone's allowance too
-            self.buckets["code_misses_all"].take("all")
+        if status != 404:
+            self.buckets["code_tries_ip"].give_back(ip)
+            self.buckets["code_tries_ip_hour"].give_back(ip)
 
     def check(self, method: str, kind: str | None, ip: str,
               room: str | None) -> tuple[str, float] | None:
@@ -216,8 +223,7 @@ class RateLimit:
         checks: list[tuple[str, str, str]] = []  # (bucket, key, line)
         if kind == "code":
             checks += [("code_tries_ip", ip, "too many join codes tried from here"),
-                       ("code_tries_ip_hour", ip, "too many join codes tried from here"),
-                       ("code_misses_all", "all", "too many wrong join codes tried")]
+                       ("code_tries_ip_hour", ip, "too many join codes tried from here")]
         if kind == "join":
             checks += [("joins_ip", ip, "too many joins from here"),
                        ("joins_room", room or "", "too many joins in this room")]
@@ -226,10 +232,7 @@ class RateLimit:
             if room is not None:
                 checks.append(("posts_room", room, "too many posts in this room"))
         for name, key, line in checks:
-            # the all-addresses bucket only counts misses (after the answer); here it is
-            # only looked at, so right codes never use it up
-            wait = (b[name].take(key) if name != "code_misses_all"
-                    else _peek(b[name], key))
+            wait = b[name].take(key)
             if wait:
                 return f"{line}: wait {math.ceil(wait)} s and try again", wait
         return None
@@ -241,12 +244,6 @@ class RateLimit:
         wait = self.buckets["rooms_ip"].take(ip)
         return (f"too many rooms created from here: wait {math.ceil(wait)} s", wait
                 ) if wait else None
-
-
-def _peek(bucket: Buckets, key: str) -> float:
-    """The seconds until the bucket has a token, without taking one."""
-    tokens = bucket._level(key)
-    return 0.0 if tokens >= 1 else (1 - tokens) * bucket.rate.per / bucket.rate.count
 
 
 def client_ip(scope: Any) -> str:
