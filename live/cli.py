@@ -100,17 +100,14 @@ def serve(
     typer.echo(f"Facilitator: {links.facilitator}")
     typer.echo(f"Projector: {links.projector}")
     typer.echo(f"Join: {links.join} (code {links.code})")
+    typer.echo(f"Continue later: decision-map serve --room {links.room} --database {url}")
     if lan:
         import segno
 
         segno.make(links.join, error="m").terminal(compact=True)
     import asyncio
 
-    try:
-        asyncio.run(_run(srv))
-    finally:
-        typer.echo(f"To continue this room later: decision-map serve --room {links.room} "
-                   f"--database {url}")
+    asyncio.run(_run(srv))
 
 
 async def _run(srv: LiveServer) -> None:
