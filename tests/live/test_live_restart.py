@@ -1,0 +1,139 @@
+"""A server restart in the middle of a vote, in Debian's Chromium: members vote, the
+`decision-map serve` process is killed (SIGKILL, no goodbye), a later `serve --room` on the
+same SQLite file and port takes over, and the members' open pages catch up over the event
+stream by themselves (Last-Event-ID) with no vote lost; the walk then reaches its outcome.
+Every wait is bounded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+WAIT = 20_000  # ms: the longest any one wait may take (a restart included)
+ROOT = Path(__file__).resolve().parents[2]
+PICNIC = ROOT / "tests" / "fixtures" / "step" / "picnic.yaml"
+GROUP = ("Ana", "Ben", "Cy")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is missing in CI: .ci/run installs it with apt-get")
+        pytest.skip("no Chromium: install it with `sudo apt-get install chromium` to run the "
+                    "live room's browser tests")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=path, args=ARGS, timeout=30_000)
+        yield b
+        b.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(exe: str, cwd: Path, port: int, *args: str) -> tuple[subprocess.Popen, list[str]]:
+    """`decision-map serve ARGS --port PORT`, answering; its process and printed lines."""
+    proc = subprocess.Popen([exe, "serve", *args, "--port", str(port)], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines = [proc.stdout.readline().strip() for _ in range(4)]
+    assert lines[0].startswith("Facilitator: "), lines
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+            return proc, lines
+        except httpx.TransportError:
+            assert time.monotonic() < deadline and proc.poll() is None, "no answer"
+            time.sleep(0.2)
+
+
+def press(page, label: str) -> None:
+    with page.expect_navigation():
+        page.get_by_role("button", name=label).click()
+    assert not page.locator(".error").all_inner_texts()
+
+
+def vote(page, value: str) -> None:
+    form = page.locator("form.ballot")
+    expect(form).to_be_visible()
+    form.locator(f'input[name="value"][value="{value}"]').check()
+    form.get_by_role("button").click()
+    expect(page.locator(".voted")).to_be_visible()
+
+
+def test_members_catch_up_after_the_server_is_killed_and_started_again(browser, exe,
+                                                                        tmp_path):
+    port, db = free_port(), f"sqlite:///{tmp_path / 'room.sqlite3'}"
+    proc, lines = serve(exe, tmp_path, port, str(PICNIC), "--group", ", ".join(GROUP),
+                        "--database", db)
+    room = lines[0].split("/r/")[1].split("/")[0]
+    contexts, troubles = [], []
+
+    def page(url: str):
+        ctx = browser.new_context(viewport={"width": 390, "height": 844})
+        ctx.set_default_timeout(WAIT)
+        contexts.append(ctx)
+        p = ctx.new_page()
+        p.on("dialog", lambda d: (troubles.append(f"dialog: {d.message}"), d.dismiss()))
+        p.on("pageerror", lambda e: troubles.append(f"page error: {e}"))
+        p.goto(url)
+        return p
+
+    try:
+        fac = page(lines[0].split()[1])
+        members = {}
+        for name in GROUP:
+            p = page(lines[2].split()[1])
+            p.get_by_label(name, exact=True).check()
+            p.get_by_role("button", name="This is me").click()
+            expect(p.locator(".who")).to_contain_text(name)
+            members[name] = p
+        press(fac, "Open the vote")
+        vote(members["Ana"], "yes")
+        vote(members["Ben"], "no")
+        expect(fac.locator("[data-count]")).to_have_text("2")
+
+        proc.send_signal(signal.SIGKILL)  # no shutdown: whatever was committed is all
+        proc.wait(timeout=10)
+        proc, again = serve(exe, tmp_path, port, "--room", room, "--database", db)
+        # the facilitator's key is new; the members' pages were never touched
+        fac.goto(again[0].split()[1])
+        expect(fac.locator('li[data-member="Ana"]')).to_contain_text("Ana: voted")
+        expect(fac.locator('li[data-member="Ben"]')).to_contain_text("Ben: voted")
+        expect(fac.locator('li[data-member="Cy"]')).to_contain_text("not voted")
+        vote(members["Cy"], "no")  # the form loaded before the restart still posts
+        expect(members["Ana"].locator("[data-count]")).to_have_text("3")  # over the stream
+        press(fac, "Close the vote")
+        for p in members.values():  # each page follows by itself: no reload
+            expect(p.locator(".sentence")).to_be_visible()
+        expect(members["Ana"].locator(".sentence")).to_contain_text("no")
+        press(fac, "Accept and go on")
+        for p in [*members.values(), fac]:
+            expect(p.locator("h1")).to_contain_text("No picnic this year")
+        assert troubles == [], "\n".join(troubles)
+    finally:
+        for c in contexts:
+            c.close()
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=15)
