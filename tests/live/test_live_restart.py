@@ -137,3 +137,53 @@ def test_members_catch_up_after_the_server_is_killed_and_started_again(browser, 
         if proc.poll() is None:
             proc.terminate()
             proc.wait(timeout=15)
+
+
+def test_the_paused_views_and_the_new_link_pass_axe_core(browser, exe, tmp_path):
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    shots = os.environ.get("DM_LIVE_SCREENSHOTS")
+    port = free_port()
+    proc, lines = serve(exe, tmp_path, port, str(PICNIC), "--group", "Ana, Ben",
+                        "--database", f"sqlite:///{tmp_path / 'room.sqlite3'}")
+    contexts, found = [], {}
+
+    def page(url: str, width: int = 1280, height: int = 900):
+        ctx = browser.new_context(viewport={"width": width, "height": height})
+        ctx.set_default_timeout(WAIT)
+        contexts.append(ctx)
+        p = ctx.new_page()
+        p.goto(url)
+        return p
+
+    def check(p, name: str) -> None:
+        result = axe.run(p)
+        assert result.response["passes"], f"axe-core did not run on {name}"
+        found[name] = [f"{v['id']}: {v['help']}" for v in result.response["violations"]]
+        if shots:
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            p.screenshot(path=str(Path(shots) / f"live-{name}.png"), full_page=True)
+
+    try:
+        fac = page(lines[0].split()[1])
+        ana = page(lines[2].split()[1], 390, 844)
+        ana.get_by_label("Ana", exact=True).check()
+        ana.get_by_role("button", name="This is me").click()
+        proj = page(lines[1].split()[1], 1920, 1080)
+        press(fac, "Open the vote")
+        press(fac, "Pause: continue at the next meeting")
+        expect(ana.locator(".paused")).to_be_visible()  # over the stream
+        expect(proj.locator(".paused")).to_be_visible()
+        check(fac, "facilitator-paused")
+        check(ana, "member-paused")
+        check(proj, "projector-paused")
+        press(fac, "Resume the meeting")
+        expect(ana.locator("form.ballot")).to_be_visible()
+        press(fac, "New facilitator link")
+        expect(fac.locator("h1")).to_have_text("A new facilitator link")
+        check(fac, "new-facilitator-link")
+        assert not any(found.values()), found
+    finally:
+        for c in contexts:
+            c.close()
+        proc.terminate()
+        proc.wait(timeout=15)
