@@ -238,3 +238,21 @@ def test_a_new_facilitator_link_shuts_out_every_other_device(room, live_kit):
     third = Client(room.server.base)
     assert third.get(new).url.path == f"/r/{rid}/facilitate"
     third.close()
+
+
+def test_unnamed_ballots_export_as_a_tally_session_the_terminal_reads(tmp_path):
+    from decision_map_live.export import session_of
+
+    from decision_map.io.loader import load_map
+    from decision_map.io.session import save
+    from decision_map.model.decision import Ballot
+    from decision_map.walk.engine import Walk
+
+    walk = Walk(load_map(PICNIC), ["Ana", "Ben", "Cy"])
+    walk.submit([Ballot(None, "yes"), Ballot(None, "yes"), Ballot(None, "no")])
+    s = session_of(walk, 0.0, [])
+    assert s.mode == "tally" and s.created == "1970-01-01T00:00:00+00:00"
+    save(s, tmp_path / "s.json")
+    back = load(tmp_path / "s.json")
+    assert back.mode == "tally" and [b.member for b in back.submissions[0].ballots] == [
+        None, None, None]
