@@ -40,6 +40,7 @@ class Rate:
         return cls(int(m.group(1)), float(m.group(2)))
 
     def __str__(self) -> str:
+        """As the setting is written: COUNT/SECONDS."""
         return f"{self.count}/{self.per:g}"
 
 
@@ -120,6 +121,7 @@ class Buckets:
             self._b.popitem(last=False)
 
     def __len__(self) -> int:
+        """How many keys are tracked now (never more than `max_keys`)."""
         return len(self._b)
 
 
@@ -132,9 +134,11 @@ class Counts:
         self._n: dict[str, int] = {}
 
     def full(self, key: str) -> bool:
+        """Whether `key` holds its cap already."""
         return self._n.get(key, 0) >= self.cap
 
     def add(self, key: str, step: int) -> None:
+        """One more (step 1) or one fewer (step -1) open for `key`."""
         n = self._n.get(key, 0) + step
         if n > 0:
             self._n[key] = n

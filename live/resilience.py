@@ -3,23 +3,31 @@ a room, the session file a facilitator downloads (for `decision-map step --resum
 new facilitator link that shuts out every device holding the old one.
 
 The routes are the app's (create_app lists them); they live here to keep app.py about
-voting. The app module is reached through `web` at call time, as it imports this one.
+voting. They reach the app's helpers (roles, forms, pages) through `_web()` at call time,
+as the app imports this module.
 """
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from . import app as web
 from . import security as sec
 from .export import filename, session_of
 from .room import RoomState
 from .store import Store
 
 PAUSE_ACTIONS = frozenset({"pause", "resume"})
+
+
+def _web() -> ModuleType:
+    """The app module (imported here, not at the top: it imports this one)."""
+    from . import app
+
+    return app
 
 
 def pause_or_resume(store: Store, room: str, st: RoomState, action: str) -> str | None:
@@ -69,6 +77,7 @@ def new_keys(store: Store, room: str) -> tuple[str, str]:
 
 async def session_json(request: Request) -> Response:
     """The room as a session file, for `decision-map step --resume` (facilitator only)."""
+    web = _web()
     room = request.path_params["room"]
     role, _ = web.role_of(request, room)
     if role != "facilitator":
@@ -87,6 +96,7 @@ async def session_json(request: Request) -> Response:
 async def rotate(request: Request) -> Response:
     """A new facilitator link: this device keeps facilitating, every other device that
     held the old link or cookie is shut out."""
+    web = _web()
     room = request.path_params["room"]
     role, _ = web.role_of(request, room)
     if role != "facilitator":
