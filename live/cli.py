@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 
 def serve(
     map_file: Optional[Path] = typer.Argument(
-        None, metavar="[MAP]", help="The map (a file or a shipped name); not with --room."),
+        None, metavar="MAP", help="The map (a file or a shipped name); not with --room."),
     group: Optional[str] = typer.Option(None, "--group", help='The members: "Ana, Ben, Cy".'),
     host: str = typer.Option("127.0.0.1", "--host", help="The address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="The port to listen on."),
@@ -35,7 +35,8 @@ def serve(
         "after a restart); prints new facilitator and projector links."),
 ) -> None:
     """Open a live room for the map: members vote from their phones, a projector shows the
-    path. Prints the facilitator, projector and join links."""
+    path. Prints the facilitator, projector and join links. --resume opens it where a
+    session file left off; --room serves a room of the database again."""
     import platformdirs
 
     from decision_map.cli.main import fail, map_arg
