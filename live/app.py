@@ -8,8 +8,6 @@ each a cookie swapped for a one-time link's key. Every page and post checks its 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,6 @@ from starlette.responses import (
     PlainTextResponse,
     RedirectResponse,
     Response,
-    StreamingResponse,
 )
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -35,6 +32,7 @@ from decision_map.io.loader import DecisionMap, load_map
 from decision_map.walk.engine import Walk
 
 from . import security as sec
+from . import sse
 from .ballots import VoteError, ballot_from_form, form_for, said
 from .limits import Limits, RateLimit
 from .resilience import PAUSE_ACTIONS, pause_or_resume, rotate, session_json
@@ -447,42 +445,20 @@ async def report(request: Request) -> Response:
 
 
 async def events(request: Request) -> Response:
-    """Server-Sent Events: the public frame with `id: seq` whenever the room moves, and a
-    heartbeat carrying the seq; a reconnect with Last-Event-ID gets the frame it missed."""
+    """Server-Sent Events (sse.py): the public frame with `id: seq` whenever the room
+    moves, and a heartbeat carrying the seq; a reconnect gets the frame it missed."""
     room = request.path_params["room"]
     role, _ = role_of(request, room)
     if role == "stranger":
         return forbidden()
     lv = live(request)
-    if lv.streams >= MAX_STREAMS:
-        return PlainTextResponse("too many open streams", status_code=503)
-    try:
-        last = int(request.headers.get("last-event-id", "-1"))
-    except ValueError:
-        last = -1
 
-    async def frames() -> AsyncIterator[str]:
-        nonlocal last
-        lv.streams += 1
-        try:
-            yield "retry: 2000\n\n"
-            while lv.stopping is None or not lv.stopping.is_set():
-                waiter = lv.waiter(room)
-                _, st = lv.state(room)
-                if st.seq != last:
-                    last = st.seq
-                    yield f"id: {st.seq}\ndata: {json.dumps(st.public())}\n\n"
-                try:
-                    await asyncio.wait_for(waiter.wait(), HEARTBEAT)
-                except asyncio.TimeoutError:
-                    yield f"event: heartbeat\ndata: {json.dumps({'seq': last})}\n\n"
-                if await request.is_disconnected():
-                    return
-        finally:
-            lv.streams -= 1
+    def read() -> tuple[int, dict[str, Any]]:
+        _, st = lv.state(room)
+        return st.seq, st.public()
 
-    return StreamingResponse(frames(), media_type="text/event-stream",
-                             headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+    return sse.event_stream(request, lv, room, read, heartbeat=HEARTBEAT,
+                            max_streams=MAX_STREAMS)
 
 
 async def not_found(request: Request, exc: Exception) -> Response:

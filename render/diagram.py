@@ -19,7 +19,8 @@ path, and focus changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,7 @@ class DNode:
     cluster: str | None = None
     start: bool = False
     listing: tuple[str, ...] = ()  # lines shown as they are, after the title (a folded path)
+    problem: str = ""  # diagnostic codes marked on the node (the author's preview page)
 
     @property
     def steps_text(self) -> str:
@@ -83,6 +85,8 @@ class DNode:
         for t in self.tallies:
             out += wrap(t, 36)
         out += self.listing
+        if self.problem:
+            out += wrap(f"⚠ {self.problem}", 36)
         return out
 
 
@@ -139,6 +143,16 @@ class Diagram:
 
     def child_clusters(self, parent: str | None) -> list[DCluster]:
         return [c for c in self.clusters if c.parent == parent]
+
+
+def marked(d: Diagram, problems: Mapping[str, str]) -> Diagram:
+    """The diagram with each node of its own map named in `problems` (author's node id ->
+    codes) marked, so an author sees where a map's problems are, not only their lines."""
+    if not problems:
+        return d
+    nodes = tuple(dataclasses.replace(n, problem=problems[n.key])
+                  if n.cluster is None and n.key in problems else n for n in d.nodes)
+    return dataclasses.replace(d, nodes=nodes)
 
 
 # ---------------------------------------------------------------- text helpers

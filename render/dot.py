@@ -112,6 +112,10 @@ def _node_attrs(d: Diagram, n: DNode) -> dict[str, str]:
             styles.append("dashed")
             attrs["color"] = FADED
             attrs["fontcolor"] = FADED_TEXT
+    if n.problem:  # a red outline, and `class` names it in SVG for the preview page
+        attrs.update(color=BLOCKED, penwidth="3", fontcolor=BLOCKED)
+        attrs["class"] = "problem"
+        styles = [s for s in styles if s != "dashed"]
     attrs["style"] = ",".join(styles)
     return attrs
 

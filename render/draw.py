@@ -37,6 +37,7 @@ import os
 import subprocess
 import sys
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +45,7 @@ from decision_map.errors import InputError
 from decision_map.io.loader import DecisionMap
 from decision_map.model.trace import Trace
 
-from .diagram import Diagram, build
+from .diagram import Diagram, build, marked
 from .dot import diagram_to_digraph, to_dot
 from .mermaid import to_mermaid
 from .summary import summarize
@@ -226,9 +227,11 @@ def picture(
     fmt: str = "svg",
     focus: bool | None = None,
     limits: DrawLimits = DEFAULT_LIMITS,
+    marks: Mapping[str, str] | None = None,
 ) -> Picture:
     """The map drawn within `limits`: as asked if it fits, else focused on the path,
-    else a summary; `note` says which and why. dot and mmd are text: never laid out."""
+    else a summary; `note` says which and why. dot and mmd are text: never laid out.
+    `marks` (node id -> diagnostic codes) outlines those nodes in red with their codes."""
     if fmt in ("dot", "mmd"):
         f = auto_focus(dm, trace) if focus is None else focus
         text = to_dot(dm, trace, focus=f) if fmt == "dot" else to_mermaid(dm, trace, focus=f)
@@ -236,6 +239,7 @@ def picture(
     if fmt not in DRAW_FORMATS:
         raise RenderError(f"cannot draw {fmt!r}: choose one of {', '.join(DRAW_FORMATS)}")
     whole, tries = plan(dm, trace, focus, limits)
+    tries = [(marked(d, marks or {}), note) for d, note in tries]
     why = _over(whole, limits)
     failed: str | None = None
     for d, note in tries:

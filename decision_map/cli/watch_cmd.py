@@ -28,6 +28,10 @@ STEP_MS = 30  # a save is answered this long after its last file event
 DEBOUNCE_MS = 400  # ...and at most this long after its first
 RECHECK_MS = 500  # with no event for this long, compare the files' stamps anyway
 MAX_LINES = 40  # changed lines printed per save; the rest are counted
+PREVIEW_PORT = 8765  # `--preview`'s page, on 127.0.0.1
+PREVIEW_GROUP = "decision_map.preview"  # the entry point the live room's page comes in by
+NEEDS_EXTRA = ("--preview needs the live room's extra: pip install 'decision-map[live]' "
+               "(watch works in the terminal without it)")
 OPTIONS_KEY = json.dumps((None, None, None, False))  # shared with plain `decision-map check`
 
 # file, code, message: a check's line that moved with an edit above it is not new; a
@@ -265,6 +269,31 @@ class Drawer:
                 typer.echo(line)
 
 
+def open_preview(map_path: str, port: int) -> Any:
+    """The preview page, started through its entry point (the live room's package, which
+    the command line never imports); a clear line when the extra is not installed."""
+    from importlib.metadata import entry_points
+
+    found = sorted(entry_points(group=PREVIEW_GROUP), key=lambda ep: ep.name)
+    try:
+        start = found[0].load() if found else None
+    except ModuleNotFoundError:  # the package is there, its web server is not
+        start = None
+    if start is None:
+        raise fail(NEEDS_EXTRA)
+    return start(map_path, port)
+
+
+def show(page: Any, state: State) -> None:
+    """Hand one save's answer to the preview page (None: no page)."""
+    if page is None:
+        return
+    page.publish(dm=state.dm, diagnostics=list(state.diagnostics.values()),
+                 cases=state.cases, uncovered=state.uncovered,
+                 total_routes=state.total_routes, note=state.note,
+                 summary=state.summary())
+
+
 @app.command("watch")
 def watch_cmd(
     map_file: Path = typer.Argument(..., metavar="MAP", help="The map to watch."),
@@ -273,6 +302,13 @@ def watch_cmd(
     output: Optional[Path] = typer.Option(None, "-o", "--output",
                                           help="Redraw this picture on every save: .svg "
                                                ".png .pdf .dot or .mmd."),
+    preview: bool = typer.Option(False, "--preview",
+                                 help="Serve a page on 127.0.0.1 with the picture, the "
+                                      "problems and the cases, refreshed on each save "
+                                      "(needs the live extra)."),
+    port: Optional[int] = typer.Option(None, "--port", min=1, max=65535,
+                                       help=f"The preview page's port (default "
+                                            f"{PREVIEW_PORT})."),
 ) -> None:
     """Check and test a map on every save, printing only what changed; Ctrl-C stops."""
     from watchfiles import watch
@@ -286,12 +322,15 @@ def watch_cmd(
         raise fail(f"{scenarios}: no such scenario file")
     if output is not None:
         _suffix(output, PICTURE_SUFFIXES, "format")
+    if port is not None and not preview:
+        raise fail("--port is the preview page's: give --preview too", 2)
     map_path = str(map_file)
     scen_path = str(scenarios) if scenarios else default_scenarios(map_path)
     lock = threading.Lock()
     drawer = Drawer(output, lock) if output is not None else None
 
     seen = stamps({_real(map_path), _real(scen_path)})
+    page = open_preview(map_path, port or PREVIEW_PORT) if preview else None
     state = answer(map_path, scen_path, State())
     seen = {**stamps(state.files), **seen}
     last_run = state if state.cases is not None else None
@@ -299,11 +338,14 @@ def watch_cmd(
         picture = f"; picture {output}" if output else ""
         typer.echo(f"watching {clean(map_path)} and {len(state.files) - 1} more file(s)"
                    f"{picture}; Ctrl-C stops")
+        if page is not None:
+            typer.echo(f"preview: {page.url}")
         for d in state.diagnostics.values():
             typer.echo(f"  {clean(d.line())}")
         typer.echo(state.summary())
     if drawer is not None and state.dm is not None:
         drawer.submit(state.dm)
+    show(page, state)
     try:
         while True:
             folders = sorted({os.path.dirname(f) for f in state.files if os.path.isdir(
@@ -345,9 +387,13 @@ def watch_cmd(
                     last_run = new
                 if drawer is not None and new.dm is not None:
                     drawer.submit(new.dm)
+                show(page, new)
                 tidy(new, map_path)
                 if new.files != wanted:
                     break  # a hand-off was added or removed: watch its folder too
     except KeyboardInterrupt:
         with lock:
             typer.echo("stopped watching")
+    finally:
+        if page is not None:
+            page.stop()
