@@ -331,22 +331,22 @@ def watch_cmd(
 
     seen = stamps({_real(map_path), _real(scen_path)})
     page = open_preview(map_path, port or PREVIEW_PORT) if preview else None
-    state = answer(map_path, scen_path, State())
-    seen = {**stamps(state.files), **seen}
-    last_run = state if state.cases is not None else None
-    with lock:
-        picture = f"; picture {output}" if output else ""
-        typer.echo(f"watching {clean(map_path)} and {len(state.files) - 1} more file(s)"
-                   f"{picture}; Ctrl-C stops")
-        if page is not None:
-            typer.echo(f"preview: {page.url}")
-        for d in state.diagnostics.values():
-            typer.echo(f"  {clean(d.line())}")
-        typer.echo(state.summary())
-    if drawer is not None and state.dm is not None:
-        drawer.submit(state.dm)
-    show(page, state)
-    try:
+    try:  # a Ctrl-C once the first answer is printed stops as any other
+        state = answer(map_path, scen_path, State())
+        seen = {**stamps(state.files), **seen}
+        last_run = state if state.cases is not None else None
+        with lock:
+            picture = f"; picture {output}" if output else ""
+            typer.echo(f"watching {clean(map_path)} and {len(state.files) - 1} more file(s)"
+                       f"{picture}; Ctrl-C stops")
+            if page is not None:
+                typer.echo(f"preview: {page.url}")
+            for d in state.diagnostics.values():
+                typer.echo(f"  {clean(d.line())}")
+            typer.echo(state.summary())
+        if drawer is not None and state.dm is not None:
+            drawer.submit(state.dm)
+        show(page, state)
         while True:
             folders = sorted({os.path.dirname(f) for f in state.files if os.path.isdir(
                 os.path.dirname(f))})
