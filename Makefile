@@ -32,6 +32,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(ARGS)
 	$(BIN)/python -m bench.live
+	$(BIN)/python -m bench.preview
 
 bench-live: $(STAMP)
 	$(BIN)/python -m bench.live $(ARGS)

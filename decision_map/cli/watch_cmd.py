@@ -15,7 +15,8 @@ import json
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -121,13 +122,15 @@ def stamps(files: set[str]) -> dict[str, tuple[int, int] | None]:
     return out
 
 
-def answer(map_path: str, scenarios: str, previous: State) -> State:
+def answer(map_path: str, scenarios: str, previous: State,
+           checked: Callable[[State], None] | None = None) -> State:
     """Check and test the map as it is on disk now, with the cyclic collector paused (it
-    runs after the answer is printed, see `tidy`)."""
+    runs after the answer is printed, see `tidy`). `checked` is handed the state before
+    the scenarios run, so the preview page shows a save's problems without waiting."""
     from ..gcpause import paused
 
     with paused():
-        return _answer(map_path, scenarios, previous)
+        return _answer(map_path, scenarios, previous, checked)
 
 
 def tidy(state: State, map_path: str) -> None:
@@ -148,7 +151,8 @@ def tidy(state: State, map_path: str) -> None:
     gc.collect()
 
 
-def _answer(map_path: str, scenarios: str, previous: State) -> State:
+def _answer(map_path: str, scenarios: str, previous: State,
+            checked: Callable[[State], None] | None = None) -> State:
     """The answer itself, collector paused by the caller."""
     from ..errors import DecisionMapError, MapError
     from ..io.loader import load_map
@@ -172,6 +176,8 @@ def _answer(map_path: str, scenarios: str, previous: State) -> State:
     if not os.path.isfile(scenarios):
         state.note = f"no scenario file {scenarios}"
         return state
+    if checked is not None:
+        checked(replace(state, note="running the scenarios"))
     try:
         report = run_scenarios(dm, scenarios)
     except DecisionMapError as e:
@@ -362,7 +368,8 @@ def watch_cmd(
                 names = sorted({os.path.relpath(p) for _c, p in found} or
                                {os.path.relpath(f) for f in now if now[f] != seen.get(f)})
                 try:
-                    new = answer(map_path, scen_path, state)
+                    new = answer(map_path, scen_path, state,
+                                 None if page is None else lambda s: show(page, s))
                 except Exception as e:  # noqa: BLE001 - a bug must not end the author's loop
                     with lock:
                         typer.echo(f"decision-map: internal error: {type(e).__name__}: "
