@@ -163,6 +163,7 @@ def test_preview_marks_a_broken_next_keeps_the_picture_through_a_broken_save_and
             "the picture is from the last save that did")
         expect(picture.locator("svg")).to_have_count(1)
         expect(marked.first).to_be_visible()
+        shot(page, "preview-half-written")
 
         # 3. the fix: every problem and mark gone, the cases pass again
         map_file.write_text(good, encoding="utf-8")
@@ -171,6 +172,7 @@ def test_preview_marks_a_broken_next_keeps_the_picture_through_a_broken_save_and
         expect(page.locator("#picture-note")).to_have_text("")
         expect(page.locator("#scenarios")).to_contain_text("case(s) pass; coverage")
         expect(page.locator("#scenarios li.fail")).to_have_count(0)
+        shot(page, "preview-fixed")
         assert not troubles, troubles
         ctx.close()
     finally:
