@@ -78,4 +78,15 @@
   }
   connect();
   showProblem();
+
+  function catchUp() {
+    fetch("/state", { cache: "no-store" })
+      .then(function (r) { return r.json(); })
+      .then(onFrame)
+      .catch(function () { /* the watch has stopped: the stream reconnects when it is back */ });
+  }
+  window.addEventListener("online", catchUp);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { catchUp(); }
+  });
 })();
