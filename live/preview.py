@@ -47,6 +47,7 @@ HEARTBEAT = 15.0  # seconds between heartbeats on the page's event stream
 MAX_STREAMS = 20  # open event streams: a few tabs of one author
 KEY = "preview"  # the one thing this server's streams follow
 STOP_S = 10.0  # the longest stopping the server may take
+INTERIM_S = 0.15  # a picture not drawn by then: show the save's problems without it first
 # Each problem links to its line in VS Code (vscode://file/PATH:LINE:COL opens the file
 # at the line). A file:// link can carry no line, and browsers refuse file:// links on
 # an http:// page anyway; the text of each link is `file:line:col` for any other editor.
@@ -259,6 +260,7 @@ class Preview:
         self.wake = threading.Condition()
         self.drawn: tuple[str, tuple[tuple[str, str], ...]] | None = None
         self.drawn_note = ""  # what the picture drawn last says of itself
+        self.posting = threading.RLock()  # the drawing thread and its interim timer post
         self.view = self.hub.view
         threading.Thread(target=self._run, daemon=True, name="preview-draw").start()
 
@@ -283,40 +285,53 @@ class Preview:
 
     def _post(self, **changes: Any) -> None:
         """The next view, with these changes, on its way to the page."""
-        self.view = dataclasses.replace(self.view, seq=self.view.seq + 1, **changes)
-        loop = getattr(self.srv, "loop", None)
-        if loop is not None and loop.is_running():
-            loop.call_soon_threadsafe(self.hub.show, self.view)
+        with self.posting:
+            self.view = dataclasses.replace(self.view, seq=self.view.seq + 1, **changes)
+            loop = getattr(self.srv, "loop", None)
+            if loop is not None and loop.is_running():
+                loop.call_soon_threadsafe(self.hub.show, self.view)
 
     def _run(self) -> None:
-        """Forever (a daemon thread): show the newest save at once with the picture it
-        had, then draw its picture if the map or its marks changed and show that."""
+        """Forever (a daemon thread): show the newest save, its picture redrawn when the
+        map or its marks changed. A drawing that takes longer than INTERIM_S is preceded
+        by the save shown with the picture it had, so a big map's problems are not kept
+        waiting; a quick one is shown once, the page fetched once."""
         while True:
             with self.wake:
                 while self.pending is None:
                     self.wake.wait()
                 save, self.pending = self.pending, None
-            errors = sum(p.severity == "error" for p in save.problems)
             marks = marks_of(save.problems)
-            title = save.dm.model.title if save.dm is not None else self.view.title
-            picture_note = self.view.picture_note
-            if save.dm is None and self.view.svg:
-                picture_note = ("the map does not load: the picture is from the last save "
-                                "that did")
-            elif save.dm is None:
-                picture_note = "no picture yet: the map does not load"
-            self._post(title=title, saved=save.saved, summary=save.summary, errors=errors,
-                       problems=save.problems, cases=save.cases, note=save.note,
-                       coverage=save.coverage, uncovered=save.uncovered,
-                       picture_note=picture_note)
+            text = {"title": save.dm.model.title if save.dm is not None else self.view.title,
+                    "saved": save.saved, "summary": save.summary,
+                    "errors": sum(p.severity == "error" for p in save.problems),
+                    "problems": save.problems, "cases": save.cases, "note": save.note,
+                    "coverage": save.coverage, "uncovered": save.uncovered}
             if save.dm is None:
+                note = ("the map does not load: the picture is from the last save that did"
+                        if self.view.svg else "no picture yet: the map does not load")
+                self._post(**text, picture_note=note)
                 continue
             wanted = (save.dm.sha256, tuple(sorted(marks.items())))
             if wanted == self.drawn:
-                if picture_note != self.drawn_note:
-                    self._post(picture_note=self.drawn_note)
+                self._post(**text, picture_note=self.drawn_note)
                 continue
-            self._post(**self._draw(save.dm, marks))
+            shown = threading.Event()  # set once either view is on its way
+
+            def interim(text: dict[str, Any] = text, shown: threading.Event = shown) -> None:
+                with self.posting:
+                    if not shown.is_set():
+                        shown.set()
+                        self._post(**text)
+
+            timer = threading.Timer(INTERIM_S, interim)
+            timer.daemon = True
+            timer.start()
+            picture = self._draw(save.dm, marks)
+            timer.cancel()
+            with self.posting:
+                shown.set()
+                self._post(**text, **picture)
             self.drawn, self.drawn_note = wanted, self.view.picture_note
 
     def _draw(self, dm: DecisionMap, marks: dict[str, str]) -> dict[str, Any]:
