@@ -47,6 +47,7 @@ HEARTBEAT = 15.0  # seconds between heartbeats on the page's event stream
 MAX_STREAMS = 20  # open event streams: a few tabs of one author
 KEY = "preview"  # the one thing this server's streams follow
 STOP_S = 10.0  # the longest stopping the server may take
+MAX_SHOWN = 200  # problems, cases and uncovered routes listed each; the rest are counted
 INTERIM_S = 0.15  # a picture not drawn by then: show the save's problems without it first
 # Each problem links to its line in VS Code (vscode://file/PATH:LINE:COL opens the file
 # at the line). A file:// link can carry no line, and browsers refuse file:// links on
@@ -89,11 +90,13 @@ class View:
     saved: str = ""
     summary: str = "checking..."
     errors: int = 0
-    problems: tuple[Problem, ...] = ()
-    cases: tuple[Case, ...] | None = None
+    problems: tuple[Problem, ...] = ()  # the first MAX_SHOWN
+    cases: tuple[Case, ...] | None = None  # the first MAX_SHOWN
+    passed: int = 0
     note: str = ""
     coverage: str = ""
-    uncovered: tuple[str, ...] = ()
+    uncovered: tuple[str, ...] = ()  # the first MAX_SHOWN
+    hidden: tuple[int, int, int] = (0, 0, 0)  # problems, cases and uncovered not listed
     svg: str = ""  # the picture, ready to put in the page (no XML prolog)
     picture_seq: int = 0  # moves when the picture does, so the page redraws only then
     picture_note: str = ""
@@ -236,6 +239,7 @@ class _Save:
     dm: DecisionMap | None
     problems: tuple[Problem, ...]
     cases: tuple[Case, ...] | None
+    passed: int
     note: str
     coverage: str
     uncovered: tuple[str, ...]
@@ -277,7 +281,8 @@ class Preview:
             covered = total_routes - len(left)
             pct = 100 * covered / total_routes if total_routes else 100
             coverage = f"{covered} of {total_routes} routes and outcomes ({pct:.0f}%)"
-        save = _Save(dm, problems_of(dm, diagnostics), shown, note, coverage, left,
+        passed = sum(c.ok for c in shown) if shown is not None else 0
+        save = _Save(dm, problems_of(dm, diagnostics), shown, passed, note, coverage, left,
                      summary.removeprefix("= "), time.strftime("%H:%M:%S"))
         with self.wake:
             self.pending = save
@@ -305,8 +310,12 @@ class Preview:
             text = {"title": save.dm.model.title if save.dm is not None else self.view.title,
                     "saved": save.saved, "summary": save.summary,
                     "errors": sum(p.severity == "error" for p in save.problems),
-                    "problems": save.problems, "cases": save.cases, "note": save.note,
-                    "coverage": save.coverage, "uncovered": save.uncovered}
+                    "problems": save.problems[:MAX_SHOWN], "passed": save.passed,
+                    "cases": None if save.cases is None else save.cases[:MAX_SHOWN],
+                    "note": save.note, "coverage": save.coverage,
+                    "uncovered": save.uncovered[:MAX_SHOWN],
+                    "hidden": tuple(max(0, len(x) - MAX_SHOWN) for x in
+                                    (save.problems, save.cases or (), save.uncovered))}
             if save.dm is None:
                 note = ("the map does not load: the picture is from the last save that did"
                         if self.view.svg else "no picture yet: the map does not load")

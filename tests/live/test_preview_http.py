@@ -121,3 +121,25 @@ def test_a_port_in_use_is_one_clear_line(tmp_path):
         with pytest.raises(InputError, match=rf"--port {port}: cannot listen on "
                                              rf"127\.0\.0\.1:{port} .*choose another port"):
             start(str(path), port)
+
+
+def test_a_map_with_more_problems_than_the_page_lists_says_how_many_more(tmp_path):
+    from decision_map_live.preview import MAX_SHOWN
+
+    orphans = MAX_SHOWN + 5
+    path = tmp_path / "many.yaml"
+    path.write_text(HOSTILE.replace("nodes:\n", "nodes:\n" + "".join(
+        f"  orphan{i}: {{outcome: Orphan {i}, next_steps: [Nothing]}}\n"
+        for i in range(orphans)), 1), encoding="utf-8")
+    page = start(str(path), free_port())
+    try:
+        with httpx.Client(base_url=page.url.rstrip("/"), timeout=WAIT_S) as client:
+            publish(page, path)
+            shown(client, 1)
+            html = client.get("/").text
+    finally:
+        page.stop()
+    total = orphans + 1  # every orphan is unreachable, and q routes to `dnoe`
+    assert f"Problems ({total})" in html
+    assert html.count('<li class="problem') == MAX_SHOWN
+    assert f"... and {total - MAX_SHOWN} more (decision-map check lists them all)." in html
