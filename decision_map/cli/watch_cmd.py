@@ -7,6 +7,10 @@ which debounces the several events of one save into one. Each save re-uses the l
 in-process cache (an unchanged hand-off map costs a hash) and the checker's cache on
 disk (the one `decision-map check` fills). A save that breaks the map prints its located
 error and waits for the next; nothing a map says can stop the watch.
+
+With `--preview`, each answer also goes to a page on 127.0.0.1 (the live room's package,
+reached through the `decision_map.preview` entry point so the command line never imports
+it): the problems as soon as the check is done, the cases when they have run.
 """
 
 from __future__ import annotations
