@@ -6,8 +6,8 @@ preview.js does and, on each frame, fetches the page. Saves alternate between a 
 `next` and its fix; the figure is the time from the end of the write until the fetched
 page shows that save whole: for the typo, the problem listed and its node marked in the
 picture; for the fix, no problem and no mark. Issue 19 asks for 1 s (judged at p95; the
-slowest save is reported beside it). Client, watch and
-server share this machine's cores, so the numbers are as measured, not a capacity."""
+slowest save is reported beside it). Client, watch and server share this machine's
+cores, so the numbers are as measured, not a capacity."""
 
 from __future__ import annotations
 
