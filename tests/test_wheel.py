@@ -104,8 +104,12 @@ def test_wheel_carries_maps_and_templates_and_no_tests_or_benchmarks(dist: Path)
     assert "decision_map/__main__.py" in names
     tops = {n.split("/")[0] for n in names}
     for f in ("templates/member.html", "static/live.js", "static/live.css",
+              "templates/preview.html", "static/preview.js", "static/preview.css",
               "migrations/env.py", "migrations/versions/0001_initial.py"):
         assert f"decision_map_live/{f}" in names
+    entry_points = zipfile.ZipFile(_wheel(dist)).read(
+        f"decision_map-{_version()}.dist-info/entry_points.txt").decode()
+    assert "[decision_map.preview]\npage = decision_map_live.preview:start" in entry_points
     assert tops == {"decision_map", "decision_map_render", "decision_map_maps",
                     "decision_map_live", f"decision_map-{_version()}.dist-info"}
 
