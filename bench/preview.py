@@ -88,7 +88,8 @@ def _cpu_s(pid: int) -> float | None:
 
 
 def run(saves: int) -> dict:
-    exe = shutil.which("decision-map") or str(Path(sys.executable).parent / "decision-map")
+    own = Path(sys.executable).parent / "decision-map"  # this checkout's, not PATH's
+    exe = str(own) if own.exists() else shutil.which("decision-map") or "decision-map"
     with tempfile.TemporaryDirectory(prefix="bench-preview-") as tmp:
         work = Path(tmp)
         (work / "scenarios").mkdir()

@@ -25,7 +25,9 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPS = ROOT / "maps"
-EXE = shutil.which("decision-map") or str(Path(sys.executable).parent / "decision-map")
+# this interpreter's own console script first: another on PATH may be another checkout's
+EXE = next((str(p) for p in [Path(sys.executable).parent / "decision-map"] if p.exists()),
+           shutil.which("decision-map") or "decision-map")
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
