@@ -143,3 +143,28 @@ def test_a_map_with_more_problems_than_the_page_lists_says_how_many_more(tmp_pat
     assert f"Problems ({total})" in html
     assert html.count('<li class="problem') == MAX_SHOWN
     assert f"... and {total - MAX_SHOWN} more (decision-map check lists them all)." in html
+
+
+def test_a_problem_in_a_hand_off_map_marks_the_node_that_hands_off_to_it(tmp_path):
+    import shutil
+
+    root = Path(__file__).resolve().parents[2] / "maps"
+    for name in ("coalition-formation.yaml", "working-through-dissent.yaml",
+                 "common-ground.yaml"):
+        shutil.copy(root / name, tmp_path / name)
+    sub = tmp_path / "common-ground.yaml"
+    text = sub.read_text(encoding="utf-8")
+    sub.write_text(text.replace("    next: topic\n", "    next: tpoic\n", 1), encoding="utf-8")
+    path = tmp_path / "coalition-formation.yaml"
+    page = start(str(path), free_port())
+    try:
+        with httpx.Client(base_url=page.url.rstrip("/"), timeout=WAIT_S) as client:
+            publish(page, path)
+            shown(client, 1)
+            html = client.get("/").text
+    finally:
+        page.stop()
+    assert "next node &#39;tpoic&#39; does not exist" in html
+    assert "common-ground.yaml:24:" in html
+    assert 'data-node="find-common-ground"' in html
+    assert html.count('class="node problem"') == 1
