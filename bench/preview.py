@@ -99,6 +99,8 @@ def run(saves: int) -> dict:
         map_file = work / NAMES[0]
         good = map_file.read_text(encoding="utf-8")
         typo = good.replace(*TYPO, 1)
+        if typo == good:
+            raise SystemExit("the coalition map changed: pick another `next` to break")
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]

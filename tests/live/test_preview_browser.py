@@ -119,6 +119,7 @@ def test_preview_marks_a_broken_next_keeps_the_picture_through_a_broken_save_and
         tmp_path, browser):
     map_file = copy_maps(tmp_path)
     good = map_file.read_text(encoding="utf-8")
+    assert TYPO[0] in good, "the coalition map changed: pick another `next` to break"
     line = good[:good.index(TYPO[0])].count("\n") + 1
     watch = Watch(tmp_path, map_file.name, "--preview", "--port", str(free_port()))
     troubles: list[str] = []

@@ -154,6 +154,7 @@ def test_a_problem_in_a_hand_off_map_marks_the_node_that_hands_off_to_it(tmp_pat
         shutil.copy(root / name, tmp_path / name)
     sub = tmp_path / "common-ground.yaml"
     text = sub.read_text(encoding="utf-8")
+    assert "    next: topic\n" in text, "the common-ground map changed: break another next"
     sub.write_text(text.replace("    next: topic\n", "    next: tpoic\n", 1), encoding="utf-8")
     path = tmp_path / "coalition-formation.yaml"
     page = start(str(path), free_port())
