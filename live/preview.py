@@ -39,13 +39,13 @@ from decision_map.io.loader import DecisionMap
 
 from . import security as sec
 from . import sse
-from .server import LiveServer, serve_in_thread, shutdown
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HOST = "127.0.0.1"  # the page shows a map being written: never on the network
 HEARTBEAT = 15.0  # seconds between heartbeats on the page's event stream
 MAX_STREAMS = 20  # open event streams: a few tabs of one author
 KEY = "preview"  # the one thing this server's streams follow
+START_S = 10.0  # the longest the server may take to listen
 STOP_S = 10.0  # the longest stopping the server may take
 MAX_SHOWN = 200  # problems, cases and uncovered routes listed each; the rest are counted
 INTERIM_S = 0.15  # a picture not drawn by then: show the save's problems without it first
@@ -182,7 +182,7 @@ def svg_body(data: bytes) -> str:
 @dataclass
 class Hub:
     """What the server shares between requests: the newest view and the streams that
-    follow it (the shape sse.Streams and server.LiveServer expect)."""
+    follow it (the shape sse.Streams expects)."""
 
     view: View = field(default_factory=View)
     streams: int = 0
@@ -198,6 +198,13 @@ class Hub:
         self.view = view
         ev = self.wake.pop(KEY, None)
         if ev is not None:
+            ev.set()
+
+    def end(self) -> None:
+        """End every stream now, so stopping the server waits for none (the server's loop)."""
+        if self.stopping is not None:
+            self.stopping.set()
+        for ev in list(self.wake.values()):
             ev.set()
 
 
@@ -258,8 +265,15 @@ class Preview:
         self.hub = Hub(View(title=os.path.basename(map_path), map_path=map_path))
         config = uvicorn.Config(guarded(self.hub), host=HOST, port=port, log_level="warning",
                                 timeout_graceful_shutdown=2, lifespan="off")
-        self.srv = LiveServer(config, self.hub)  # type: ignore[arg-type]  # a Live in shape
-        self.thread = serve_in_thread(self.srv)
+        self.srv = uvicorn.Server(config)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread = threading.Thread(target=self._serve, daemon=True, name="preview-serve")
+        self.thread.start()
+        deadline = time.monotonic() + START_S
+        while not self.srv.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the server did not start listening")
+            time.sleep(0.02)
         self.pending: _Save | None = None
         self.wake = threading.Condition()
         self.drawn: tuple[str, tuple[tuple[str, str], ...]] | None = None
@@ -292,7 +306,7 @@ class Preview:
         """The next view, with these changes, on its way to the page."""
         with self.posting:
             self.view = dataclasses.replace(self.view, seq=self.view.seq + 1, **changes)
-            loop = getattr(self.srv, "loop", None)
+            loop = self.loop
             if loop is not None and loop.is_running():
                 loop.call_soon_threadsafe(self.hub.show, self.view)
 
@@ -355,9 +369,23 @@ class Preview:
         return {"svg": svg_body(drawn.data), "picture_seq": self.view.picture_seq + 1,
                 "picture_note": drawn.note or ""}
 
+    def _serve(self) -> None:
+        """The server's thread: its own event loop, until `stop`."""
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self.loop = loop
+        self.hub.stopping = asyncio.Event()
+        try:
+            loop.run_until_complete(self.srv.serve())
+        finally:
+            loop.close()
+
     def stop(self) -> None:
         """End the streams and the server, within STOP_S."""
-        shutdown(self.srv)
+        loop = self.loop
+        if loop is not None and loop.is_running():
+            loop.call_soon_threadsafe(self.hub.end)
+        self.srv.should_exit = True
         self.thread.join(timeout=STOP_S)
 
 
