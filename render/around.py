@@ -64,7 +64,8 @@ def step_at(trace: Trace, number: int) -> Step:
 
 
 def step_words(dm: DecisionMap, s: Step) -> str:
-    """One step as the room said it: the question's label, and what the group chose."""
+    """One step as the room said it: the question's label, and what the group chose
+    (marked when a later revisit went back before it)."""
     m = _map_in_scope(dm, s.scope) or dm
     node = m.model.nodes.get(s.node)
     label = (getattr(node, "label", None) or node_label(node)) if node is not None else s.node
@@ -78,7 +79,8 @@ def step_words(dm: DecisionMap, s: Step) -> str:
     elif s.decision is not None and s.decision.texts:
         n = len(s.decision.texts)
         said = f"{n} {'answer' if n == 1 else 'answers'}"
-    return f"{short(label)} → {short(said, 24)}" if said else short(label)
+    text = f"{short(label)} → {short(said, 24)}" if said else short(label)
+    return f"{text} (superseded)" if s.superseded else text
 
 
 def short(text: str, width: int = HISTORY_WIDTH) -> str:

@@ -12,9 +12,15 @@ title. When the trace went into that map, its nodes are drawn as well, as a clus
 hand-off the walk did not enter stays a single box, so a drawing never grows with
 maps nobody walked.
 
-Focus: only the nodes the walk passed through, plus the nodes one edge past them (the
-branches not taken), and the edges leaving path nodes. Without a trace there is no
-path, and focus changes nothing.
+Revisits: a step a later revisit went back before (`Step.superseded`) is kept in the
+picture, not erased and not on the live path: its node lists it as "superseded: step N"
+(and its tally as "#N superseded: ..."), a node or edge only a superseded branch reached
+is `only_superseded`/`superseded`, and the spellings draw those dashed in dark grey,
+apart from both the live path and what was never taken.
+
+Focus: only the nodes the walk passed through (superseded steps too), plus the nodes
+one edge past them (the branches not taken), and the edges leaving path nodes. Without
+a trace there is no path, and focus changes nothing.
 """
 
 from __future__ import annotations
@@ -57,22 +63,35 @@ class DNode:
     tooltip: str
     verdict: str | None = None
     linked_title: str | None = None  # hand-offs: the other map's title (or its path)
-    on_path: bool = False
+    on_path: bool = False  # the live path passes here (steps a revisit superseded do not count)
     steps: tuple[int, ...] = ()
     tallies: tuple[str, ...] = ()  # one line per visit with a decision
-    blocked: bool = False  # some visit ended in a block
+    blocked: bool = False  # some live visit ended in a block
     cluster: str | None = None
     start: bool = False
     listing: tuple[str, ...] = ()  # lines shown as they are, after the title (a folded path)
     problem: str = ""  # diagnostic codes marked on the node (the author's preview page)
+    superseded: tuple[int, ...] = ()  # steps here that a later revisit went back before
 
     @property
     def steps_text(self) -> str:
         """ "step 1", "steps 3, 7", or "" off the path."""
-        if not self.steps:
-            return ""
-        word = "step" if len(self.steps) == 1 else "steps"
-        return f"{word} {', '.join(str(n) for n in self.steps)}"
+        return _numbered(self.steps)
+
+    @property
+    def superseded_text(self) -> str:
+        """ "superseded: step 4" when a revisit went back before steps here, else "". """
+        return f"superseded: {_numbered(self.superseded)}" if self.superseded else ""
+
+    @property
+    def only_superseded(self) -> bool:
+        """The walk was here only on a branch a revisit left: kept, not on the live path."""
+        return bool(self.superseded) and not self.on_path
+
+    @property
+    def all_steps(self) -> tuple[int, ...]:
+        """Every step here, live or superseded, in order."""
+        return tuple(sorted(self.steps + self.superseded))
 
     def lines(self) -> list[str]:
         """The label as lines of plain text (wrapped, not escaped)."""
@@ -82,6 +101,8 @@ class DNode:
         out += wrap(self.title)
         if self.steps:
             out.append(self.steps_text)
+        if self.superseded:
+            out.append(self.superseded_text)
         for t in self.tallies:
             out += wrap(t, 36)
         out += self.listing
@@ -101,12 +122,16 @@ class DEdge:
     loop: bool = False  # taken back to a node the walk had already been at
     blocked: bool = False  # taken because the decision was blocked
     enters: bool = False  # hand-off node -> the start of the map it walks
+    superseded: bool = False  # taken only on a branch a later revisit went back before
 
     @property
     def text(self) -> str:
-        """The label as drawn: the route's label, with "×2" when taken more than once."""
+        """The label as drawn: the route's label, with "×2" when taken more than once, and
+        "(superseded)" under it when only a superseded branch took it."""
         if self.taken and self.times > 1:
             return f"{self.label} ×{self.times}" if self.label else f"×{self.times}"
+        if self.superseded:
+            return f"{self.label}\n(superseded)" if self.label else "(superseded)"
         return self.label
 
 
@@ -191,6 +216,14 @@ def tally_text(d: Decision, node: object = None) -> str:
         status = d.status.replace("_", " ")
         text = f"{status}: {text}" if text else status
     return text
+
+
+def _numbered(steps: tuple[int, ...]) -> str:
+    """ "step 1", "steps 3, 7", or "" for none."""
+    if not steps:
+        return ""
+    word = "step" if len(steps) == 1 else "steps"
+    return f"{word} {', '.join(str(n) for n in steps)}"
 
 
 def _cut(text: str, width: int = 24) -> str:
@@ -304,11 +337,13 @@ class _Builder:
     def _node(
         self, scope: Scope, node_id: str, node: Any, m: DecisionMap, cluster: str | None
     ) -> DNode:
-        visits = self.visits.get((scope, node_id), [])
+        every = self.visits.get((scope, node_id), [])
+        visits = [(n, s) for n, s in every if not s.superseded]
         tallies = []
-        for n, s in visits:
+        for n, s in every:
             if s.decision is not None:
-                tallies.append(f"#{n} {tally_text(s.decision, node)}".rstrip())
+                mark = " superseded:" if s.superseded else ""
+                tallies.append(f"#{n}{mark} {tally_text(s.decision, node)}".rstrip())
         if len(tallies) > MAX_TALLY_LINES:
             tallies = tallies[: MAX_TALLY_LINES - 1] + [f"… {len(tallies) - 2} more"]
         linked = None
@@ -326,6 +361,7 @@ class _Builder:
             linked_title=linked,
             on_path=bool(visits),
             steps=tuple(n for n, _ in visits),
+            superseded=tuple(n for n, s in every if s.superseded),
             tallies=tuple(tallies),
             blocked=any(s.decision is not None and s.decision.status == "blocked"
                         for _, s in visits),
@@ -334,7 +370,8 @@ class _Builder:
         )
 
     def _edges_from(self, scope: Scope, node_id: str, node: Any, m: DecisionMap) -> None:
-        visits = self.visits.get((scope, node_id), [])
+        every = self.visits.get((scope, node_id), [])
+        visits = [(n, s) for n, s in every if not s.superseded]
         by_target: dict[str, list[Edge]] = {}
         for e in edges_of(node):
             if e.target in m.model.nodes:
@@ -342,7 +379,9 @@ class _Builder:
         for target, routes in by_target.items():
             wanted = {(e.kind, e.value) for e in routes}
             taking = [(n, s) for n, s in visits if (s.route_kind, s.route_value) in wanted]
-            target_steps = [n for n, _ in self.visits.get((scope, target), [])]
+            left = any((s.route_kind, s.route_value) in wanted for _, s in every)
+            target_steps = [n for n, s in self.visits.get((scope, target), [])
+                            if not s.superseded]
             loop = any(t < n for n, _ in taking for t in target_steps)
             blocked = any(s.route_kind == "status" and s.route_value == "blocked"
                           for _, s in taking)
@@ -361,6 +400,7 @@ class _Builder:
                 times=len(taking),
                 loop=loop,
                 blocked=blocked,
+                superseded=left and not taking,
             ))
 
     def walk(self, scope: Scope, cluster: str | None) -> None:
@@ -374,15 +414,18 @@ class _Builder:
             self.clusters.append(DCluster(cid, sub_map.model.title, sub_map.id, cluster,
                                           handoff_id))
             self.walk(sub, cid)
+            entries = [s for _, s in self.visits.get((scope, sub[-1]), [])
+                       if s.route_kind is None]
+            live = sum(1 for s in entries if not s.superseded)
             self.edges.append(DEdge(
                 source=handoff_id,
                 target=self.ids[(sub, sub_map.model.start)],
                 label="enters",
                 kinds=("enters",),
-                taken=True,
-                times=sum(1 for _, s in self.visits.get((scope, sub[-1]), [])
-                          if s.route_kind is None) or 1,
+                taken=bool(live) or not entries,
+                times=live or 1,
                 enters=True,
+                superseded=bool(entries) and not live,
             ))
 
 
@@ -412,7 +455,7 @@ def build(dm: DecisionMap, trace: Trace | None = None, *, focus: bool = False) -
 
 
 def _focus(nodes: list[DNode], edges: list[DEdge]) -> tuple[list[DNode], list[DEdge]]:
-    path = {n.id for n in nodes if n.on_path}
+    path = {n.id for n in nodes if n.on_path or n.superseded}
     keep = set(path)
     for e in edges:
         if e.source in path:

@@ -5,7 +5,9 @@ diamond, something read out is a note, a hand-off is a 3-D box naming the other 
 an outcome is a double octagon filled with its verdict's colour. With a trace, path
 nodes and taken edges are bold blue with their step numbers and tallies, a taken
 block is red, a loop back is purple, and what the walk did not take is grey and
-dashed, not hidden. Every label and tooltip is escaped by `quoting.py`.
+dashed, not hidden. A branch a later revisit went back before stays drawn, dashed in
+dark grey and marked "superseded", apart from both. Every label and tooltip is escaped
+by `quoting.py`.
 
 Output is deterministic: nodes and edges follow map order, colours come from sorted
 verdicts, nothing depends on dict order across runs or on the time.
@@ -50,6 +52,7 @@ LOOP = "#7b2cbf"
 BLOCKED = "#c5221f"
 FADED = "#9aa0a6"
 FADED_TEXT = "#6b7075"
+SUPERSEDED = "#4a4f55"  # a branch a revisit left: kept in the picture, darker than not taken
 
 KIND_STYLE: dict[str, dict[str, str]] = {
     "choice": {"shape": "box", "style": "rounded,filled", "fillcolor": "#e8f0fe"},
@@ -108,6 +111,10 @@ def _node_attrs(d: Diagram, n: DNode) -> dict[str, str]:
         if n.on_path:
             attrs["penwidth"] = "2.5"
             attrs["color"] = BLOCKED if n.blocked else PATH
+        elif n.only_superseded:
+            styles.append("dashed")
+            attrs["penwidth"] = "2"
+            attrs["color"] = SUPERSEDED
         else:
             styles.append("dashed")
             attrs["color"] = FADED
@@ -144,6 +151,8 @@ def _edge_attrs(d: Diagram, e: DEdge, label_attr: str) -> dict[str, str]:
         attrs.update(color=colour, fontcolor=colour, penwidth="2.5")
         if e.loop:
             attrs["constraint"] = "false"
+    elif e.superseded:
+        attrs.update(color=SUPERSEDED, fontcolor=SUPERSEDED, style="dashed", penwidth="2")
     else:
         attrs.update(color=FADED, fontcolor=FADED_TEXT, style="dashed")
     return attrs
@@ -184,6 +193,11 @@ def _add_legend(g: graphviz.Digraph, d: Diagram) -> None:
                     penwidth="2.5", fontsize="9")
             lg.edge("legend_b", "legend_c", label="not taken", color=FADED,
                     fontcolor=FADED_TEXT, style="dashed", fontsize="9")
+            if any(e.superseded for e in d.edges) or any(n.superseded for n in d.nodes):
+                lg.node("legend_d", label="", shape="point", width="0.05")
+                lg.edge("legend_c", "legend_d", label="superseded\n(revisited)",
+                        color=SUPERSEDED, fontcolor=SUPERSEDED, style="dashed",
+                        penwidth="2", fontsize="9")
 
 
 def diagram_to_digraph(

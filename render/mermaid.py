@@ -6,7 +6,8 @@ reserved words (`end`, `graph`, ...) cannot collide with one; every label is wri
 checks `{"..."}`, read-outs `>"..."]`, hand-offs `[["..."]]`, outcomes `(["..."])`.
 Kinds and verdicts are `classDef`s; with a trace, path nodes get class `path`, nodes
 off the path `faded`, and each edge is styled by its index with `linkStyle` (taken
-blue, loops purple, blocks red, not taken grey and dashed). Mermaid has no tooltips
+blue, loops purple, blocks red, not taken grey and dashed; a branch a later revisit
+went back before, class `superseded`, dashed in dark grey and labelled so). Mermaid has no tooltips
 without scripts, so the question's help is left to the DOT/SVG output.
 """
 
@@ -18,7 +19,7 @@ from decision_map.io.loader import DecisionMap
 from decision_map.model.trace import Trace
 
 from .diagram import DCluster, Diagram, DNode, build
-from .dot import BLOCKED, FADED, KIND_STYLE, LOOP, PATH, VERDICT_PALETTE
+from .dot import BLOCKED, FADED, KIND_STYLE, LOOP, PATH, SUPERSEDED, VERDICT_PALETTE
 from .quoting import mermaid_lines, mermaid_quote, wrap
 
 SHAPES = {
@@ -80,6 +81,9 @@ def diagram_to_mermaid(d: Diagram) -> str:
     out.append(f"{INDENT}classDef path stroke:{PATH},stroke-width:3px")
     out.append(f"{INDENT}classDef blocked stroke:{BLOCKED},stroke-width:3px")
     out.append(f"{INDENT}classDef faded stroke:{FADED},stroke-dasharray:4 3,color:#6b7075")
+    if any(n.superseded for n in d.nodes):  # only a walk with a revisit has these
+        out.append(f"{INDENT}classDef superseded stroke:{SUPERSEDED},stroke-width:2px,"
+                   "stroke-dasharray:6 3")
 
     by_class: dict[str, list[str]] = {}
     for n in d.nodes:
@@ -88,7 +92,8 @@ def diagram_to_mermaid(d: Diagram) -> str:
             by_class.setdefault(f"v{d.verdicts.index(n.verdict)}", []).append(n.id)
     if d.traced:
         for n in d.nodes:
-            name = ("blocked" if n.blocked else "path") if n.on_path else "faded"
+            name = (("blocked" if n.blocked else "path") if n.on_path else
+                    "superseded" if n.only_superseded else "faded")
             by_class.setdefault(name, []).append(n.id)
     for name, ids in by_class.items():
         out.append(f"{INDENT}class {','.join(ids)} {name}")
@@ -99,6 +104,9 @@ def diagram_to_mermaid(d: Diagram) -> str:
             if e.taken:
                 colour = BLOCKED if e.blocked else LOOP if e.loop else PATH
                 key = f"stroke:{colour},stroke-width:3px,color:{colour}"
+            elif e.superseded:
+                key = (f"stroke:{SUPERSEDED},stroke-width:2px,stroke-dasharray:6 3,"
+                       f"color:{SUPERSEDED}")
             else:
                 key = f"stroke:{FADED},stroke-dasharray:4 3,color:#6b7075"
             styles.setdefault(key, []).append(i)

@@ -25,7 +25,7 @@ MAX_PIECES = 40  # a longer walk prints its first MAX_PIECES pieces and says so
 
 def piece(whole: Diagram, first: int, last: int) -> Diagram:
     """Steps `first`..`last` of the path and the nodes one edge past them."""
-    on = {n.id for n in whole.nodes if any(first <= s <= last for s in n.steps)}
+    on = {n.id for n in whole.nodes if any(first <= s <= last for s in n.all_steps)}
     keep = set(on)
     for e in whole.edges:
         if e.source in on:

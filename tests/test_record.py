@@ -334,3 +334,60 @@ def test_revisit_keeps_the_earlier_decisions_superseded(tmp_path: Path) -> None:
     walk.back()  # back undoes the revisit itself: the branch is live again
     assert not any(s.superseded for s in walk.trace.steps)
     assert walk.trace.outcome == "together"
+
+
+@pytest.fixture(scope="module")
+def revisited() -> Trace:
+    """The record map walked to its end, then revisited at the statement, which the
+    group now turns down: steps 4 to 8 are superseded, 9 and 10 the live path."""
+    dm = load_map(str(MAP))
+    answers = load_answers(str(ANSWERS), dm)
+    walk = Walk(dm, answers.group)
+    source = answers.source(dm.id)
+    while (pos := walk.current()) is not None:
+        walk.submit(source(pos) or [])
+    walk.revisit("statement")
+    walk.submit([Ballot(m, "no") for m in GROUP])
+    return walk.trace
+
+
+def test_the_picture_keeps_superseded_steps_apart_from_the_live_path(revisited: Trace
+                                                                     ) -> None:
+    from decision_map_render.diagram import build
+    from decision_map_render.dot import PATH, SUPERSEDED, to_dot
+    from decision_map_render.draw import draw
+    from decision_map_render.mermaid import to_mermaid
+
+    m = load_map(str(MAP))
+    d = build(m, revisited)
+    by_key = {n.key: n for n in d.nodes}
+    assert by_key["statement"].steps == (3, 9) and by_key["statement"].superseded == (4,)
+    assert by_key["plan"].only_superseded and by_key["together"].only_superseded
+    assert by_key["not-now"].on_path and not by_key["how-decide"].superseded
+    assert "superseded: step 5" in by_key["plan"].lines()
+    edges = {(d.node(e.source).key, d.node(e.target).key): e for e in d.edges}
+    assert edges[("statement", "plan")].superseded
+    assert not edges[("statement", "plan")].taken
+    assert edges[("statement", "not-now")].taken
+    assert not edges[("plan", "how-decide")].superseded  # never taken at all
+
+    dot = to_dot(m, revisited)
+    plan_line = next(line for line in dot.splitlines() if "Do we consent" in line)
+    assert "dashed" in plan_line and SUPERSEDED in plan_line and PATH not in plan_line
+    assert "superseded: step 5" in plan_line
+    assert "(revisited)" in dot  # the legend says what the dashed dark lines are
+    mermaid = to_mermaid(m, revisited)
+    ids = {n.key: n.id for n in d.nodes}
+    superseded_class = next(line for line in mermaid.splitlines()
+                            if line.strip().startswith("class ") and
+                            line.endswith(" superseded"))
+    assert ids["plan"] in superseded_class and ids["not-now"] not in superseded_class
+    svg = draw(dot, "svg").decode()
+    assert "superseded: step 8" in svg and SUPERSEDED in svg
+
+
+def test_a_picture_without_a_revisit_marks_nothing_superseded(trace: Trace) -> None:
+    from decision_map_render.dot import to_dot
+
+    dot = to_dot(load_map(str(MAP)), trace)
+    assert "superseded" not in dot
