@@ -309,8 +309,10 @@ DM124 = _register(
 # ---------------------------------------------------------------- the record (DM130-)
 
 DM130 = _register(
-    "DM130", "error", "A `proposal_from` that names no `text: one` question",
-    "name a text question with `text: one` that the walk answers before this one",
+    "DM130", "error",
+    "A `proposal_from` that names no `text: one` question asked on every path before the vote",
+    "name a text question with `text: one` that the walk answers before this one, whichever "
+    "way the group came",
     Example(_HEAD + "  q:\n    ask: Draft the statement together.\n    text: each\n"
             "    next: vote\n"
             "  vote:\n    ask: Do we consent to the statement?\n    rule: consent\n"

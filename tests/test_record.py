@@ -133,6 +133,15 @@ DONE = "  done: {outcome: Done, next_steps: [Celebrate]}\n"
      "    otherwise: done\n", "DM130", ":8:"),
     ("  q:\n    ask: Do we consent to the proposal?\n    rule: consent\n"
      "    choices: {yes: done}\n    otherwise: done\n", "DM131", ":7:"),
+    # the sentence is written on one branch only: the other votes on nothing
+    ("  q:\n    ask: Write it now?\n    choices: {yes: a, no: v}\n"
+     "  a:\n    ask: Words?\n    text: one\n    next: v\n"
+     "  v:\n    ask: Agree?\n    proposal_from: a\n    choices: {yes: done}\n"
+     "    otherwise: done\n", "DM130", ":15:"),
+    # the sentence is written after the vote
+    ("  q:\n    ask: Agree?\n    proposal_from: a\n    choices: {yes: a}\n"
+     "    otherwise: done\n  a:\n    ask: Words?\n    text: one\n    next: done\n",
+     "DM130", ":8:"),
 ])
 def test_the_checker_locates_misused_proposals(tmp_path: Path, body: str, code: str,
                                                where: str) -> None:
@@ -141,6 +150,17 @@ def test_the_checker_locates_misused_proposals(tmp_path: Path, body: str, code: 
     found = [d for d in check_file(str(f)) if d.code == code]
     assert found, [str(d) for d in check_file(str(f))]
     assert where in str(found[0].where)
+
+
+def test_a_proposal_from_a_sentence_written_on_every_path_is_fine(tmp_path: Path) -> None:
+    f = tmp_path / "map.yaml"
+    f.write_text(HEAD.replace("start: q", "start: s") +
+                 "  s:\n    ask: Words?\n    text: one\n    next: q\n"
+                 "  q:\n    ask: Now?\n    choices: {yes: v, no: w}\n    otherwise: w\n"
+                 "  w: {say: Think it over., next: v}\n"
+                 "  v:\n    ask: Agree?\n    proposal_from: s\n    choices: {yes: done}\n"
+                 "    otherwise: done\n" + DONE)
+    assert [str(d) for d in check_file(str(f)) if d.severity == "error"] == []
 
 
 def test_the_stepper_writes_down_notes_actions_and_amendments(tmp_path: Path) -> None:

@@ -331,6 +331,12 @@ def _dominance(dm: DecisionMap):
     return dominates
 
 
+def _reached(dm: DecisionMap) -> set[str]:
+    """The nodes a walk can reach from the start (an unreachable one has its own error)."""
+    g, start = dm.graph, dm.model.start
+    return nx.descendants(g, start) | {start} if start in g else set()
+
+
 def _comparison(dm: DecisionMap, node_id: str, c: Comparison, path: tuple,
                 questions: list[str], dominates) -> Iterator[Diagnostic]:
     if c.answer is None:
@@ -539,9 +545,12 @@ _POINTS_AT_TEXT = ("this draft", "the draft", "the proposal", "this proposal")
 
 
 def _proposals(dm: DecisionMap) -> Iterator[Diagnostic]:
-    """A proposal taken from a question must come from one agreed sentence; a vote on
-    "the proposal" must have one written down."""
+    """A proposal taken from a question must come from one agreed sentence, written on
+    every path before the vote (else some groups would vote on nothing); a vote on "the
+    proposal" must have one written down. "On every path" is dominance in the map's graph
+    (near-linear: `nx.immediate_dominators`), worked out once and only when needed."""
     defaults = dm.model.defaults
+    dominance = None
     for node_id, node in dm.nodes.items():
         if not isinstance(node, ChoiceQuestion):
             continue
@@ -558,6 +567,16 @@ def _proposals(dm: DecisionMap) -> Iterator[Diagnostic]:
                 yield _d(dm, DM130, f"node {node_id!r}: proposal_from {src!r} is {what}",
                          ("nodes", node_id, "proposal_from"),
                          f"did you mean {close!r}?" if close else None)
+                continue
+            if dominance is None:
+                dominance = _dominance(dm), _reached(dm)
+            dominates, reached = dominance
+            if node_id in reached and not dominates(src, node_id):
+                yield _d(dm, DM130, f"node {node_id!r}: proposal_from {src!r} is not asked "
+                         "on every path before this question, so some groups would vote on "
+                         "no proposal", ("nodes", node_id, "proposal_from"),
+                         f"move {src!r} before {node_id!r} on every way here, or write the "
+                         "proposal in proposal_text")
             continue
         if node.proposal_text is not None:
             continue

@@ -331,8 +331,8 @@ class ChoiceQuestion(NodeBase, RuleParams, StatusRoutes):
     )
     proposal_from: NodeId | None = Field(
         None,
-        description="A `text: one` question earlier on the path whose agreed sentence is "
-        "the proposal put to the vote (instead of `proposal_text`).",
+        description="A `text: one` question asked on every path before this one, whose "
+        "agreed sentence is the proposal put to the vote (instead of `proposal_text`).",
         examples=["draft-statement"],
     )
     records: str | None = Field(
