@@ -14,6 +14,7 @@ import pytest
 from decision_map_render.report import report_html, report_markdown
 
 from decision_map.check.checks import check_file
+from decision_map.errors import WalkError
 from decision_map.io.answers import load_answers
 from decision_map.io.loader import load_map
 from decision_map.model.decision import Ballot
@@ -411,3 +412,95 @@ def test_a_picture_without_a_revisit_marks_nothing_superseded(trace: Trace) -> N
 
     dot = to_dot(load_map(str(MAP)), trace)
     assert "superseded" not in dot
+
+
+STEPS = HERE / "steps.yaml"
+
+
+def test_an_answers_file_in_steps_replays_revisits_joins_and_leaves() -> None:
+    m = load_map(str(MAP))
+    trace = run_answers(m, load_answers(str(STEPS), m), str(STEPS))
+    assert trace.outcome == "not-now"
+    assert [(s.node, s.superseded) for s in trace.steps if s.decision is not None] == [
+        ("stories", False), ("draft", False), ("statement", False), ("statement", True),
+        ("plan", True), ("membership", True), ("statement", False)]
+    plan = next(s for s in trace.steps if s.node == "plan")
+    assert plan.group == ("Ana", "Ben", "Dee", "Eli")  # Cy left, Eli joined before it
+    assert plan.decision is not None and plan.decision.stood_aside == ("Eli",)
+    assert plan.minutes.actions == (Action("Ana", "2025-06-01", "Book the hall"),)
+    last = trace.steps[-2]
+    assert last.node == "statement" and last.group == ("Ana", "Ben", "Dee", "Eli")
+    assert last.minutes.notes == ("With Eli here, the group would rather wait.",)
+    # the same moves made one by one on a walk give the same trace
+    walk = Walk(m, GROUP)
+    walk.submit([Ballot(g, "Up.") for g in GROUP])
+    walk.submit([Ballot(None, "Rents here must fall.")])
+    walk.submit([Ballot("Ana", "yes"), Ballot("Ben", "yes"),
+                 Ballot("Cy", "block", "it says nothing about repairs"), Ballot("Dee", "yes")],
+                minutes=Minutes(notes=("Cy: the statement must name repairs.",)))
+    walk.submit([Ballot(g, "yes") for g in GROUP],
+                minutes=Minutes(amendments=("Rents here must fall and repairs must be made.",)))
+    walk.regroup(["Ana", "Ben", "Dee"])
+    walk.regroup(["Ana", "Ben", "Dee", "Eli"])
+    walk.submit([Ballot("Ana", "yes"), Ballot("Ben", "yes"), Ballot("Dee", "yes"),
+                 Ballot("Eli", "stand-aside")],
+                minutes=Minutes(actions=(Action("Ana", "2025-06-01", "Book the hall"),)))
+    walk.submit([Ballot(None, "Any tenants' group in the city.")])
+    walk.revisit("statement")
+    walk.submit([Ballot(g, "no") for g in ("Ana", "Ben", "Dee", "Eli")],
+                minutes=Minutes(notes=("With Eli here, the group would rather wait.",)))
+    assert [s.to_json() for s in walk.trace.steps] == [s.to_json() for s in trace.steps]
+    md = report_markdown(m, trace, None, date="2025-05-01")
+    assert "(superseded: the group went back before this step)" in md
+
+
+def test_a_revisit_only_goes_back_along_the_live_branch() -> None:
+    m = load_map(str(MAP))
+    walk = Walk(m, GROUP)
+    walk.submit([Ballot(g, "Up.") for g in GROUP])
+    walk.submit([Ballot(None, "Rents must fall.")])
+    walk.submit([Ballot(g, "yes") for g in GROUP])
+    walk.submit([Ballot(g, "yes") for g in GROUP])  # plan
+    walk.revisit("statement")
+    with pytest.raises(WalkError, match="'plan' on this branch"):
+        walk.revisit("plan")  # superseded by the revisit: not passed on this branch
+    walk.revisit("draft")  # passed on it: fine
+    assert walk.current().node_id == "draft"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("steps", "where", "says"), [
+    ("  - revisit: plan\n", ":5:14:", "'plan' is not answered in an earlier step"),
+    ("  - statement: yes\n  - plan: yes\n  - revisit: statement\n  - revisit: plan\n",
+     ":8:14:", "'plan' is not answered in an earlier step on this branch"),
+    ("  - leave: Zed\n", ":5:12:", "'Zed' is not in the group here (Ana, Ben, Cy, Dee)"),
+    ("  - leave: Cy\n  - statement: {Cy: yes, Ana: yes}\n", ":6:17:", "'Cy' is not in the group"),
+    ("  - join: Ana\n", ":5:11:", "'Ana' is already in the group"),
+    ("  - plan: yes\n", ":5:5:", "this step answers 'plan', but the walk is at 'statement'"),
+    ("  - statement: yes\n    join: Eli\n", ":6:5:", "a step is one of"),
+    ("  - statment: yes\n", ":5:5:", "did you mean 'statement'?"),
+    ("  - statement: yes\n  - plan: yes\n  - membership: Anyone.\n  - share-lists: yes\n"
+     "  - leave: Ana\n", ":9:5:", "the walk has already ended at 'together'"),
+])
+def test_misused_steps_give_one_located_line(tmp_path: Path, steps: str, where: str,
+                                             says: str) -> None:
+    f = tmp_path / "steps.yaml"
+    f.write_text("group: [Ana, Ben, Cy, Dee]\nsteps:\n  - stories: Up.\n"
+                 "  - draft: Rents must fall.\n" + steps)
+    r = dm("run", str(MAP), str(f))
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
+    assert f"{f}{where}" in r.stderr and says in r.stderr, r.stderr
+
+
+def test_a_scenario_case_can_be_written_in_steps(tmp_path: Path) -> None:
+    from decision_map.walk.scenarios import run_scenarios
+
+    f = tmp_path / "cases.yaml"
+    f.write_text("cases:\n  - name: back to the statement\n    group: [Ana, Ben]\n"
+                 "    steps:\n      - stories: Up.\n      - draft: Rents must fall.\n"
+                 "      - statement: yes\n      - revisit: statement\n"
+                 "      - statement: no\n"
+                 "    expect: {outcome: not-now, path: [stories, draft, statement, statement,"
+                 " not-now]}\n")
+    report = run_scenarios(load_map(str(MAP)), str(f))
+    assert [(c.passed, c.problems) for c in report.results] == [(True, [])]

@@ -102,9 +102,13 @@ def print_trace(trace) -> None:
             continue
         n += 1
         indent = "  " * (s.depth + 1)
+        if s.group is not None:  # members joined or left before this step
+            con.print(safe(f"{indent}    The group from here: {', '.join(s.group)}.", "dim"))
         line = safe(f"{indent}{n:>2}. ")
         line.append(safe(s.key, "cyan"))
         line.append(safe(f": {s.explanation}"))
+        if s.superseded:  # a later revisit went back before it: kept, not erased
+            line.append(safe(" (superseded)", "dim"))
         con.print(line)
     if trace.outcome:
         line = safe(f"Outcome: {trace.outcome}", "bold green")

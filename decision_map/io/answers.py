@@ -2,6 +2,11 @@
 
 Every answer is checked against the map before the walk starts, so a typo at the last
 question fails at once, with `file:line:col` and the question's id.
+
+Two shapes: `answers`, a mapping of question -> answer (one per visit), for a walk that
+only answers; and `steps`, a list in the order things happened, for a walk where the
+group also went back (`revisit: QUESTION`) or changed (`join: NAME`, `leave: NAME`).
+Each step of a `steps` list is a `Move`; the walk replays them (walk/replay.py).
 """
 
 from __future__ import annotations
@@ -20,6 +25,28 @@ from .loader import DecisionMap
 from .yaml_source import INPUT_SIZE_HINT, Positions, parse_yaml, read_text
 
 QUESTION_TYPES = (ChoiceQuestion, NumberQuestion, TextQuestion)
+MAX_FILE_STEPS = 10_000  # entries in a `steps` list (the walk itself stops at as many)
+MOVE_WORDS = ("revisit", "join", "leave")  # a step that is not votes
+MINUTE_WORDS = ("amend", "notes", "actions")  # written down beside a step's votes
+STEP_SHAPE = ("a step is one of: QUESTION: ANSWER (with amend, notes, actions beside it), "
+              "revisit: QUESTION, join: NAME, leave: NAME")
+
+
+@dataclass(frozen=True)
+class Move:
+    """One entry of a `steps` list, checked against the map and the group at that point.
+
+    `kind` is "answer" (the `ballots` given at question `key`, with what was written down
+    there in `minutes`), "revisit" (back to question `key`), "join" or "leave" (`names`).
+    `where` is its place in the file, for errors the walk finds later.
+    """
+
+    kind: str
+    where: str
+    key: str = ""
+    ballots: tuple[Ballot, ...] = ()
+    minutes: Minutes = Minutes()
+    names: tuple[str, ...] = ()
 
 
 @dataclass
@@ -34,6 +61,8 @@ class Answers:
     minutes: dict[str, list[Minutes]] = field(default_factory=dict)
     # the outcome's next steps by number (from 1): (who owns it, by when)
     owners: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # a `steps` file: everything in the order it happened (then by_question is empty)
+    moves: list[Move] = field(default_factory=list)
 
     def minutes_source(self, top_map_id: str):
         """For engine.run: the nth visit's minutes of each question (none past the list)."""
@@ -106,11 +135,11 @@ def answers_from_data(data: Any, pos: Positions, dm: DecisionMap,
     if not isinstance(data, dict):
         raise InputError("an answers file is a mapping with `group` and `answers`",
                          str(pos.where(())))
-    unknown = sorted(set(data) - {"group", "answers", "name", "expect", "minutes",
+    unknown = sorted(set(data) - {"group", "answers", "steps", "name", "expect", "minutes",
                                  "owners"})
     if unknown:
-        raise InputError(f"unknown key {unknown[0]!r} (expected group, answers, minutes, owners)",
-                         str(pos.where((unknown[0],), key=True)))
+        raise InputError(f"unknown key {unknown[0]!r} (expected group, answers or steps, "
+                         "minutes, owners)", str(pos.where((unknown[0],), key=True)))
     names = list(group) if group is not None else data.get("group")
     if group is None and (
         not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names)
@@ -123,25 +152,23 @@ def answers_from_data(data: Any, pos: Positions, dm: DecisionMap,
                          str(pos.where(("answers",))))
     known = questions_of(dm)
     out = Answers(group=[str(n) for n in names], file=pos.file)
+    if "steps" in data:
+        if "answers" in data:
+            raise InputError("give `answers` (by question) or `steps` (in order), not both",
+                             str(pos.where(("steps",), key=True)))
+        if "minutes" in data:
+            raise InputError("with `steps`, write amend, notes and actions in the step they "
+                             "belong to, not in `minutes`", str(pos.where(("minutes",),
+                                                                          key=True)))
+        out.moves = _moves(data["steps"], pos, dm, known, out.group)
     for key, spec in answers.items():
         at = pos.where(("answers", key), key=True)
-        if key not in known:
-            close = difflib.get_close_matches(str(key), list(known), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise InputError(f"{key!r} is not a question of map {dm.id!r}{hint}", str(at))
-        m, nid, node = known[key]
+        m, nid, node = _question(key, known, dm, at)
         specs = spec if isinstance(spec, list) else [spec]
         visits: list[list[Ballot]] = []
         for i, one in enumerate(specs):
             path = ("answers", key, i) if specs is spec else ("answers", key)
-            ballots = _ballots(one, node, out.group, pos, path, nid)
-            try:  # validate now, against the rule, so nothing fails mid-walk
-                from ..rules.deciders import decide
-
-                decide(nid, node, m.model.defaults, out.group, ballots)
-            except WalkError as e:
-                raise InputError(str(e), str(pos.where(path))) from None
-            visits.append(ballots)
+            visits.append(_checked(one, m, nid, node, out.group, pos, path))
         canonical = node_key(m.id, nid, top=m is dm)
         out.by_question[canonical] = visits
         out.where[canonical] = str(at)
@@ -171,6 +198,110 @@ def answers_from_data(data: Any, pos: Positions, dm: DecisionMap,
                 isinstance(v, (str, int, float)) and str(v).strip() for v in o.values())):
             raise InputError("a next step's owner is {who: ..., by: ...}", at)
         out.owners[number] = (str(o["who"]).strip(), str(o["by"]).strip())
+    return out
+
+
+def _question(key: Any, known: dict[str, tuple[DecisionMap, str, Any]], dm: DecisionMap,
+              at: Any) -> tuple[DecisionMap, str, Any]:
+    """The map, id and node a question key names; else a located error with a guess."""
+    if key not in known:
+        close = difflib.get_close_matches(str(key), list(known), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(f"{key!r} is not a question of map {dm.id!r}{hint}", str(at))
+    return known[key]
+
+
+def _checked(spec: Any, m: DecisionMap, nid: str, node: Any, group: list[str],
+             pos: Positions, path: tuple) -> list[Ballot]:
+    """One visit's ballots, checked now against the question's rule and the group (so
+    nothing fails mid-walk)."""
+    from ..rules.deciders import decide
+
+    ballots = _ballots(spec, node, group, pos, path, nid)
+    try:
+        decide(nid, node, m.model.defaults, group, ballots)
+    except WalkError as e:
+        raise InputError(str(e), str(pos.where(path))) from None
+    return ballots
+
+
+def _moves(raw: Any, pos: Positions, dm: DecisionMap,
+           known: dict[str, tuple[DecisionMap, str, Any]], start: list[str]) -> list[Move]:
+    """A `steps` list as moves, each checked against the map and the group as it is at
+    that step (joins and leaves before it counted): a name not in the group, a leave of
+    someone not there, a revisit of a question no earlier step answered on the live
+    branch, are located errors before the walk starts."""
+    if not isinstance(raw, list) or not raw:
+        raise InputError("`steps` is a list: one entry per question answered, revisit, "
+                         "join or leave, in the order they happened", str(pos.where(("steps",))))
+    if len(raw) > MAX_FILE_STEPS:
+        raise InputError(f"`steps` has {len(raw):,} entries; at most {MAX_FILE_STEPS:,}",
+                         str(pos.where(("steps",))))
+    group = list(start)
+    answered: list[str] = []  # question keys answered on the live branch, in order
+    out: list[Move] = []
+    for i, entry in enumerate(raw):
+        path = ("steps", i)
+        where = str(pos.where(path))
+        if not isinstance(entry, dict) or not entry:
+            raise InputError(STEP_SHAPE, where)
+        heads = [k for k in entry if k not in MINUTE_WORDS]
+        if len(heads) != 1:
+            raise InputError(STEP_SHAPE, str(pos.where(path + (heads[1],), key=True))
+                             if len(heads) > 1 else where)
+        head = heads[0]
+        value = entry[head]
+        at = path + (head,)
+        if head in MOVE_WORDS:
+            extra = [k for k in entry if k != head]
+            if extra:
+                raise InputError(f"{extra[0]} goes with a question's votes, not with {head}",
+                                 str(pos.where(path + (extra[0],), key=True)))
+            if head == "revisit":
+                m, nid, _ = _question(value, known, dm, pos.where(at))
+                key = node_key(m.id, nid, top=m is dm)
+                if key not in answered:
+                    raise InputError(f"revisit: {value!r} is not answered in an earlier step "
+                                     "on this branch, so the group cannot go back to it",
+                                     str(pos.where(at)))
+                del answered[len(answered) - 1 - answered[::-1].index(key):]
+                out.append(Move("revisit", where, key=key))
+                continue
+            names = _names(value, pos, at, head)
+            for n in names:
+                if head == "join" and n in group:
+                    raise InputError(f"join: {n!r} is already in the group here "
+                                     f"({', '.join(group)})", str(pos.where(at)))
+                if head == "leave" and n not in group:
+                    close = difflib.get_close_matches(n, group, n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    raise InputError(f"leave: {n!r} is not in the group here "
+                                     f"({', '.join(group)}){hint}", str(pos.where(at)))
+                group = [*group, n] if head == "join" else [g for g in group if g != n]
+            if not group:
+                raise InputError("leave: the group would have no one left", str(pos.where(at)))
+            out.append(Move(head, where, names=tuple(names)))
+            continue
+        m, nid, node = _question(head, known, dm, pos.where(at, key=True))
+        key = node_key(m.id, nid, top=m is dm)
+        ballots = _checked(value, m, nid, node, group, pos, at)
+        minutes = _minutes({k: entry[k] for k in MINUTE_WORDS if k in entry}, pos, path)
+        answered.append(key)
+        out.append(Move("answer", where, key=key, ballots=tuple(ballots), minutes=minutes))
+    return out
+
+
+def _names(value: Any, pos: Positions, at: tuple, head: str) -> list[str]:
+    """`join:`/`leave:` a name or a list of names, each some text, none twice."""
+    names = value if isinstance(value, list) else [value]
+    out = []
+    for n in names:
+        if not isinstance(n, (str, int)) or isinstance(n, bool) or not str(n).strip():
+            raise InputError(f"{head}: give a member's name, or a list of names",
+                             str(pos.where(at)))
+        out.append(str(n).strip())
+    if not out or len(set(out)) != len(out):
+        raise InputError(f"{head}: give each name once", str(pos.where(at)))
     return out
 
 

@@ -271,30 +271,54 @@ class Walk:
     def revisit(self, key: str) -> None:
         """Go back to the question `key` (as answers files name it) as a new branch of the
         record: the steps since its last answer stay in the trace, marked superseded, and
-        the walk goes on from that question as it stood then. `back` undoes a revisit."""
-        for s in reversed(self.submissions):
-            if not s.revisit and node_key(s.map_id, s.node, top=not s.scope) == key:
+        the walk goes on from that question as it stood then, with the group as it is now
+        (who is in the room does not change by going back). Only a question on the live
+        branch can be revisited: one a revisit already superseded was not passed on it.
+        `back` undoes a revisit."""
+        for i in reversed(self._live()):
+            s = self.submissions[i]
+            if node_key(s.map_id, s.node, top=not s.scope) == key:
                 self._revisit(Submission(s.map_id, s.node, (), s.scope, revisit=True))
                 return
-        raise WalkError(f"the group has not answered {key!r} yet, so it cannot go back to it")
+        raise WalkError(f"the group has not answered {key!r} on this branch of the walk, so "
+                        "it cannot go back to it")
+
+    def _live(self) -> list[int]:
+        """The indices of the submissions on the live branch, in order: each revisit cuts
+        the branch back to before the answer it returns to."""
+        live: list[int] = []
+        for i, s in enumerate(self.submissions):
+            if not s.revisit:
+                live.append(i)
+                continue
+            at = next((j for j in reversed(range(len(live))) if _same_question(
+                self.submissions[live[j]], s)), None)
+            if at is not None:
+                del live[at:]
+        return live
 
     def _revisit(self, marker: Submission) -> None:
-        at = next((i for i in range(len(self.submissions) - 1, -1, -1)
-                   if not self.submissions[i].revisit
-                   and (self.submissions[i].map_id, self.submissions[i].node,
-                        self.submissions[i].scope) == (marker.map_id, marker.node,
-                                                       marker.scope)), None)
+        subs = self.submissions
+        live = self._live()
+        # on the live branch; a session saved before revisits kept to it may name an
+        # answer a revisit had superseded, and still resumes
+        at = next((i for i in reversed(live) if _same_question(subs[i], marker)), None)
+        if at is None:
+            at = next((i for i in reversed(range(len(subs)))
+                       if not subs[i].revisit and _same_question(subs[i], marker)), None)
         if at is None:
             raise WalkError(f"a saved revisit goes back to {marker.node!r}, which was not "
                             "answered before it (the map has changed)")
-        then = Walk(self.dm, self.start_group, self.submissions[:at])
+        then = Walk(self.dm, self.start_group, subs[:at])
         kept = len(then.trace.steps)
         t = self.trace
         t.steps = t.steps[:kept] + [replace(s, superseded=True) for s in t.steps[kept:]]
         t.outcome = t.verdict = t.outcome_text = t.stopped = None
         t.next_steps, t.carried_by, t.owners = [], [], {}
         self._stack, self._proposals = then._stack, then._proposals
-        self.group, self._last_group = then.group, then._last_group
+        # the group stays who is here now; the next step records it when it differs from
+        # the group at the step before the question gone back to
+        self._last_group = then._last_group
         self.submissions.append(marker)
 
     def regroup(self, names: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -356,6 +380,11 @@ class Walk:
     def template_context(self, node: Outcome) -> dict[str, Any]:
         """What an outcome's text template may read."""
         return template_context(self.frame, self.group, node)
+
+
+def _same_question(a: Submission, b: Submission) -> bool:
+    """Two submissions at the same question (map, node and hand-off scope)."""
+    return (a.map_id, a.node, a.scope) == (b.map_id, b.node, b.scope)
 
 
 # ---------------------------------------------------------------- running from answers

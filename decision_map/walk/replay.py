@@ -9,19 +9,70 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import InputError, WalkError
-from ..io.answers import Answers
+from ..io.answers import Answers, Move
 from ..io.loader import DecisionMap
 from ..io.session import Session
 from ..model.trace import Trace
 from .engine import Walk, run
 
 
+def walk_answers(dm: DecisionMap, answers: Answers, *, stop_at_missing: bool = False
+                 ) -> Trace:
+    """The trace of an answers file's walk: by question (`answers`), or in the order it
+    happened (`steps`, with revisits, joins and leaves). A WalkError says why a walk by
+    question cannot go on; a `steps` walk names the step."""
+    if answers.moves:
+        return run_moves(dm, answers.group, answers.moves, stop_at_missing=stop_at_missing)
+    return run(dm, answers.group, answers.source(dm.id), stop_at_missing=stop_at_missing,
+               minutes=answers.minutes_source(dm.id))
+
+
+def run_moves(dm: DecisionMap, group: list[str], moves: list[Move], *,
+              stop_at_missing: bool = False) -> Trace:
+    """Replay a `steps` list through the walk, one move at a time, as the stepper would
+    have made them: votes at the question the walk is at, `revisit`, `join` and `leave`
+    between questions. A move that does not fit where the walk is is an InputError at
+    that step; a walk the steps leave unfinished stops (`stop_at_missing`) or is a
+    WalkError, as with answers by question."""
+    walk = Walk(dm, group)
+    for move in moves:
+        pos = walk.current()
+        try:
+            if move.kind == "revisit":
+                walk.revisit(move.key)
+                continue
+            if pos is None:
+                ended = walk.trace.outcome or "a stop"
+                doing = (f"answers {move.key!r}" if move.kind == "answer" else
+                         f"has {', '.join(move.names)} {move.kind}")
+                raise InputError(f"this step {doing}, but the walk has already ended at "
+                                 f"{ended!r} (revisit a question to go on)", move.where)
+            if move.kind == "answer":
+                if pos.key != move.key:
+                    raise InputError(f"this step answers {move.key!r}, but the walk is at "
+                                     f"{pos.key!r} here", move.where)
+                walk.submit(move.ballots, minutes=move.minutes)
+            elif move.kind == "join":
+                walk.regroup([*walk.group, *move.names])
+            else:
+                walk.regroup([g for g in walk.group if g not in move.names])
+        except WalkError as e:
+            raise InputError(str(e), move.where) from None
+    pos = walk.current()
+    if pos is not None:
+        if stop_at_missing:
+            walk.trace.stopped = f"No answer for question {pos.key!r}."
+        else:
+            raise WalkError(f"the walk reaches question {pos.key!r}, which the steps do not "
+                            "answer (or use --stop-at-missing)")
+    return walk.trace
+
+
 def run_answers(dm: DecisionMap, answers: Answers, path: str, *,
                 stop_at_missing: bool = False) -> Trace:
     """Walk a map with an answers file's votes; a walk that cannot go on names the file."""
     try:
-        trace = run(dm, answers.group, answers.source(dm.id), stop_at_missing=stop_at_missing,
-                    minutes=answers.minutes_source(dm.id))
+        trace = walk_answers(dm, answers, stop_at_missing=stop_at_missing)
     except WalkError as e:
         raise InputError(str(e), path) from None
     if trace.outcome is not None:

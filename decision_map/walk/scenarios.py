@@ -14,7 +14,7 @@ from ..io.yaml_source import INPUT_SIZE_HINT, Positions, parse_yaml, read_text
 from ..model.format import ChoiceQuestion, Handoff, NumberQuestion, Outcome, TextQuestion
 from ..model.graph import edges_of
 from ..model.trace import Trace, node_key
-from .engine import run
+from .replay import walk_answers
 
 QUESTION_TYPES = (ChoiceQuestion, NumberQuestion, TextQuestion, Handoff)
 
@@ -66,8 +66,8 @@ def _run_case(dm: DecisionMap, case: Any, pos: Positions, i: int) -> CaseResult:
     sub = _SubPositions(pos, ("cases", i))
     try:
         answers = answers_from_data(
-            {k: v for k, v in case.items() if k in ("group", "answers")}, sub, dm)
-        trace = run(dm, answers.group, answers.source(dm.id), stop_at_missing=True)
+            {k: v for k, v in case.items() if k in ("group", "answers", "steps")}, sub, dm)
+        trace = walk_answers(dm, answers, stop_at_missing=True)
     except DecisionMapError as e:
         return CaseResult(name, False, [str(e)], None)
     expect = case.get("expect") or {}
