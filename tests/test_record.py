@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -330,6 +331,14 @@ def test_a_format_1_session_resumes_and_a_member_added_on_resume_counts(tmp_path
     assert saved["format_version"] == 2 and saved["group"] == GROUP
     assert saved["submissions"][1]["group"] == [*GROUP, "Eli"]
     assert [b["member"] for b in saved["submissions"][2]["ballots"]] == [*GROUP, "Eli"]
+    # counted from that step on: not at the step the format-1 session held
+    from decision_map.io.session import load
+    from decision_map.walk.replay import replay
+
+    steps = replay(load_map(str(MAP)), load(sess)).walk.trace.steps
+    assert steps[0].decision is not None and steps[0].decision.members == 4
+    assert steps[0].group is None and steps[1].group == (*GROUP, "Eli")
+    assert steps[2].decision is not None and steps[2].decision.members == 5
 
 
 def test_revisit_keeps_the_earlier_decisions_superseded(tmp_path: Path) -> None:
@@ -504,3 +513,59 @@ def test_a_scenario_case_can_be_written_in_steps(tmp_path: Path) -> None:
                  " not-now]}\n")
     report = run_scenarios(load_map(str(MAP)), str(f))
     assert [(c.passed, c.problems) for c in report.results] == [(True, [])]
+
+
+def test_the_checker_locates_a_secret_ballot_under_a_rule_that_needs_names(tmp_path: Path
+                                                                           ) -> None:
+    f = tmp_path / "map.yaml"
+    f.write_text(HEAD + "  q:\n    ask: Rank the venues.\n    rule: ranked\n"
+                 "    secret: true\n    choices: {hall: done, park: done}\n"
+                 "    otherwise: done\n" + DONE)
+    found = [d for d in check_file(str(f)) if d.code == "DM133"]
+    assert found and ":9:" in str(found[0].where), [str(d) for d in check_file(str(f))]
+
+
+def _doc_words(name: str) -> set[str]:
+    """Every word written as code (in backticks) in docs/NAME."""
+    text = (HERE.parents[2] / "docs" / name).read_text()
+    return {w for span in re.findall(r"`([^`]*)`", text) for w in re.findall(r"[a-z_]+", span)}
+
+
+def _json_keys(data: object) -> set[str]:
+    if isinstance(data, dict):
+        return set(data) | {k for v in data.values() for k in _json_keys(v)}
+    if isinstance(data, list):
+        return {k for v in data for k in _json_keys(v)}
+    return set()
+
+
+def test_the_docs_name_every_key_the_record_reads_and_writes(tmp_path: Path) -> None:
+    from decision_map.io.answers import MINUTE_WORDS, MOVE_WORDS, TOP_KEYS
+    from decision_map.io.session import Session
+
+    assert set(TOP_KEYS) | set(MINUTE_WORDS) | set(MOVE_WORDS) <= _doc_words("answers.md")
+    m = load_map(str(MAP))
+    answers = load_answers(str(STEPS), m)
+    trace = run_answers(m, answers, str(STEPS))
+    trace.owners = {1: ("Ben", "2025-05-15")}
+    record = {"proposal", "notes", "actions", "who", "by", "what", "group", "superseded",
+              "next_step_owners", "step"}
+    written = _json_keys(trace.to_json())
+    assert record <= written  # the keys are real: this walk writes each of them
+    assert record <= _doc_words("answers.md")
+    walk = Walk(m, answers.group)
+    for move in answers.moves:
+        if move.kind == "revisit":
+            walk.revisit(move.key)
+        elif move.kind == "answer":
+            walk.submit(move.ballots, minutes=move.minutes)
+        else:
+            walk.regroup([*walk.group, *move.names] if move.kind == "join" else
+                         [g for g in walk.group if g not in move.names])
+    session = Session.start(m, answers.group)
+    session.update_from(walk, "members")
+    session.owners = trace.owners
+    saved = {"amendments", "notes", "actions", "who", "by", "what", "group", "revisit",
+             "group_now", "next_step_owners"}
+    assert saved <= _json_keys(session.to_json())
+    assert saved <= _doc_words("step.md")

@@ -25,6 +25,7 @@ from .loader import DecisionMap
 from .yaml_source import INPUT_SIZE_HINT, Positions, parse_yaml, read_text
 
 QUESTION_TYPES = (ChoiceQuestion, NumberQuestion, TextQuestion)
+TOP_KEYS = ("group", "answers", "steps", "minutes", "owners")  # what an answers file holds
 MAX_FILE_STEPS = 10_000  # entries in a `steps` list (the walk itself stops at as many)
 MOVE_WORDS = ("revisit", "join", "leave")  # a step that is not votes
 MINUTE_WORDS = ("amend", "notes", "actions")  # written down beside a step's votes
@@ -135,8 +136,7 @@ def answers_from_data(data: Any, pos: Positions, dm: DecisionMap,
     if not isinstance(data, dict):
         raise InputError("an answers file is a mapping with `group` and `answers`",
                          str(pos.where(())))
-    unknown = sorted(set(data) - {"group", "answers", "steps", "name", "expect", "minutes",
-                                 "owners"})
+    unknown = sorted(set(data) - set(TOP_KEYS) - {"name", "expect"})
     if unknown:
         raise InputError(f"unknown key {unknown[0]!r} (expected group, answers or steps, "
                          "minutes, owners)", str(pos.where((unknown[0],), key=True)))
