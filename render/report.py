@@ -421,6 +421,8 @@ def minority_view(dm: DecisionMap, trace: Trace) -> list[dict[str, Any]]:
         elif d.status == "decided" and d.stood_aside:
             done.append("Decided with the stand-asides recorded; those who stood aside do "
                         "not carry it out.")
+        if s.superseded:  # kept, with what was done, but no longer the group's decision
+            done.append("The group later went back before this step: it is superseded.")
         out.append({"number": n, "key": _said(maps, s.map_id, s.node),
                     "status": clean(d.status).replace("_", " "),
                     "members": who, "done": done})
@@ -586,6 +588,7 @@ def report_context(dm: DecisionMap, trace: Trace,
             "owners": [_owner(trace.owners.get(i)) for i in range(1, len(trace.next_steps) + 1)],
         },
         "minority": minority_view(dm, trace),
+        "revisited": any(s.superseded for s in trace.steps),  # the picture has superseded
         "kept_out": kept_out_view(dm, trace),
         "stopped": clean(trace.stopped) if trace.stopped else None,
         "entries": _entries(dm, trace, CHARTER_QUESTIONS if charter else {}),

@@ -461,6 +461,12 @@ def test_an_answers_file_in_steps_replays_revisits_joins_and_leaves() -> None:
     assert [s.to_json() for s in walk.trace.steps] == [s.to_json() for s in trace.steps]
     md = report_markdown(m, trace, None, date="2025-05-01")
     assert "(superseded: the group went back before this step)" in md
+    minority = md.split("## Minority and reservations", 1)[1]
+    eli = minority.split("**Eli** stood aside", 1)[1].split("**Step", 1)[0]
+    assert "The group later went back before this step: it is superseded." in eli
+    page = report_html(m, trace, date="2025-05-01", svg="<svg></svg>")
+    assert page.count('class="step depth-0 superseded"') == 3
+    assert "dashed in dark grey and marked “superseded”" in page
 
 
 def test_a_revisit_only_goes_back_along_the_live_branch() -> None:
