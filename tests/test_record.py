@@ -575,3 +575,36 @@ def test_the_docs_name_every_key_the_record_reads_and_writes(tmp_path: Path) -> 
              "group_now", "next_step_owners"}
     assert saved <= _json_keys(session.to_json())
     assert saved <= _doc_words("step.md")
+
+
+def test_the_answers_schema_has_every_key_the_loader_reads_and_fits_real_files() -> None:
+    import jsonschema
+    import yaml
+
+    from decision_map.io.answers import MINUTE_WORDS, MOVE_WORDS, TOP_KEYS
+    from decision_map.io.schema import answers_schema
+
+    schema = answers_schema()
+    jsonschema.Draft7Validator.check_schema(schema)
+    assert set(schema["properties"]) == set(TOP_KEYS)
+    assert set(schema["definitions"]["minutes"]["properties"]) == set(MINUTE_WORDS)
+    moves = {k for v in schema["definitions"]["step"]["anyOf"] for k in v.get("required", [])}
+    assert moves == set(MOVE_WORDS)
+    check = jsonschema.Draft7Validator(schema)
+    files = [yaml.safe_load(p.read_text()) for p in (ANSWERS, STEPS)]
+    shipped = HERE.parents[2] / "maps" / "scenarios"
+    cases = [c for p in sorted(shipped.glob("*.yaml"))
+             for c in yaml.safe_load(p.read_text())["cases"]]
+    assert len(cases) > 20
+    for data in files + [{k: c[k] for k in ("group", "answers", "steps") if k in c}
+                         for c in cases]:
+        assert [e.message for e in check.iter_errors(data)] == []
+    group = ["Ana"]
+    for bad in ({"group": group, "answers": {}, "steps": [{"q": "yes"}]},
+                {"group": group, "steps": [{"q": "yes"}], "minutes": {}},
+                {"group": group, "steps": [{"q": "yes", "join": "Ben"}]},
+                {"group": group, "steps": [{"revisit": "q", "notes": ["x"]}]},
+                {"group": group, "answers": {"q": {"Ana": {"vote": "block", "why": "x"}}}}):
+        assert list(check.iter_errors(bad)), bad
+    out = dm("schema", "--answers")
+    assert out.returncode == 0 and json.loads(out.stdout) == schema

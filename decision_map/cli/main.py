@@ -148,6 +148,7 @@ def _check_one(path: str, max_bytes: Optional[int], max_nodes: Optional[int],
 
 
 SCHEMA_NAME = "decision-map.schema.json"
+ANSWERS_SCHEMA_NAME = "decision-map-answers.schema.json"
 
 
 @app.command()
@@ -155,17 +156,22 @@ def schema(
     write: bool = typer.Option(False, "--write",
                                help=f"Write ./{SCHEMA_NAME}, where the maps `new` writes "
                                     "point their editors, instead of printing it."),
+    answers: bool = typer.Option(False, "--answers",
+                                 help="The schema of answers files instead (--write: "
+                                      f"./{ANSWERS_SCHEMA_NAME})."),
 ) -> None:
     """Print the JSON Schema (draft-07) of the map format, for editors."""
     from ..io.atomic import write_atomic
-    from ..io.schema import published_schema
+    from ..io.schema import answers_schema, published_schema
 
-    text = json.dumps(published_schema(), indent=2, ensure_ascii=False)
+    name = ANSWERS_SCHEMA_NAME if answers else SCHEMA_NAME
+    text = json.dumps(answers_schema() if answers else published_schema(), indent=2,
+                      ensure_ascii=False)
     if not write:
         typer.echo(text)
         return
-    write_atomic(SCHEMA_NAME, text + "\n")
-    typer.echo(f"wrote {SCHEMA_NAME}")
+    write_atomic(name, text + "\n")
+    typer.echo(f"wrote {name}")
 
 
 def _schema_ref(file: Path) -> str:

@@ -31,6 +31,16 @@ def published_schema() -> dict[str, Any]:
     return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
 
 
+# Answers files (docs/answers.md) are written by hand, not generated: the loader in
+# answers.py is the reference, and tests/test_record.py holds the two to the same keys.
+ANSWERS_SCHEMA_FILE = Path(__file__).parent / "answers.schema.json"
+
+
+def answers_schema() -> dict[str, Any]:
+    """The JSON Schema of answers files: what `decision-map schema --answers` prints."""
+    return json.loads(ANSWERS_SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
 def map_schema(format_doc: str | None = None) -> dict[str, Any]:
     """The schema as a dict, with stable key order; each key that `format_doc` (default:
     the repository's docs/format.md) documents in a table gets that text as its hover."""
