@@ -608,3 +608,56 @@ def test_the_answers_schema_has_every_key_the_loader_reads_and_fits_real_files()
         assert list(check.iter_errors(bad)), bad
     out = dm("schema", "--answers")
     assert out.returncode == 0 and json.loads(out.stdout) == schema
+
+
+def test_every_part_of_the_record_through_run_trace_and_report(tmp_path: Path) -> None:
+    """The issue's "done when", end to end with the installed command: a walk using every
+    part of the record, `run --trace`, then `report` to Markdown (with its picture) and
+    HTML; every written file is searched."""
+    full = HERE / "full.yaml"
+    trace_file, md_file, html_file = (tmp_path / n for n in ("t.json", "r.md", "r.html"))
+    r = dm("run", str(MAP), str(full), "--trace", str(trace_file))
+    assert r.returncode == 0, r.stderr
+    for out in (md_file, html_file):
+        r = dm("report", str(trace_file), "-o", str(out), "--date", "2025-05-01")
+        assert r.returncode == 0, r.stderr
+    md, html = md_file.read_text(), html_file.read_text()
+    svg = (tmp_path / "r-path.svg").read_text()
+    trace = json.loads(trace_file.read_text())
+    # the charter is filled from what was adopted, on the live branch
+    membership = _part(md, "Membership")
+    assert "that agrees the statement" in membership and "Anyone who turns up" not in membership
+    assert "repairs must be made" in _part(md, "What we are for and against")
+    decide = _part(md, "How we decide")
+    assert "Not adopted" in decide and "how-decide would fill it" in decide
+    # a stand-aside is not among those who agree, nor those who carry it out
+    assert trace["outcome_text"].startswith("Ana, Ben, Cy, Eli agree")
+    assert "Dee" not in trace["carried_by"]
+    # the minority record: each stand-aside and block, its reason, what was done
+    minority = md.split("## Minority and reservations", 1)[1]
+    assert "**Cy** blocked: it says nothing about repairs" in minority
+    assert "**Dee** stood aside: we campaign on repairs only" in minority
+    assert "put to the vote again at step 4" in minority
+    assert "our members are at risk" in minority
+    # every action and next step has its owner and date
+    assert "- Action: Book the hall (Ana, by 2025-06-01)" in md
+    assert "(owner: Ben, by 2025-05-15)" in md
+    # the revisit: kept, marked, in the record and the picture
+    assert md.count("(superseded: the group went back before this step)") == 1
+    assert "superseded: step" in svg and "Rewritten: the first version let anyone in." in md
+    assert "*Joined: Eli. The group here: Ana, Ben, Cy, Dee, Eli.*" in md
+    assert "*Left: Eli. The group here: Ana, Ben, Cy, Dee.*" in md
+    # a "record: none" round leaves no words; a secret ballot no name linked to a vote
+    for name, text in (("trace", trace_file.read_text()), ("md", md), ("html", html),
+                       ("svg", svg)):
+        for words in STORIES:
+            assert words not in text, (name, words)
+    step = next(s for s in trace["steps"] if s["node"] == "share-lists")
+    assert step["decision"]["status"] == "blocked"
+    assert step["group"] == GROUP  # who was there (Eli had left), never who voted how
+    votes = json.dumps({k: v for k, v in step.items() if k != "group"})
+    assert "our members are at risk" in votes
+    assert not any(n in votes for n in [*GROUP, "Eli"])
+    entry = html[html.index("Do we share each group"):].split("</li>", 1)[0]
+    entry = entry.split('class="sentence"', 1)[1]  # after who was there: the votes
+    assert not any(n in entry for n in [*GROUP, "Eli"]), entry
