@@ -101,6 +101,8 @@ class Walk:
         self.trace = Trace(m.id, m.version, m.sha256, m.model.title, list(self.group),
                            map_path=os.path.abspath(m.path), written_by=package_version())
         self.submissions: list[Submission] = []
+        self._trace_at: list[int] = []  # the trace's length when each submission was made
+        self._revisit_group: list[str] | None = None  # the group at a revisit just made
         self.text_error = None
         self._proposals = {}
         self._stack: list[Frame] = [Frame(router_for(m))]
@@ -204,7 +206,7 @@ class Walk:
             minutes = expect.minutes if expect is not None else Minutes()
         if expect is not None and expect.group is not None:
             self.group = group_names(expect.group)
-        changed = tuple(self.group) if self.group != self._last_group else None
+        changed = self._changed()
         # what the record may keep (record: summary/none, secret ballots), before anything
         # is decided, saved or traced
         ballots = kept_ballots(pos.node, tuple(ballots))
@@ -214,9 +216,11 @@ class Walk:
         proposal = pos.proposal + tuple(a.strip() for a in minutes.amendments if a.strip())
         if proposal:
             self._proposals[(pos.scope, pos.map_id, pos.node_id)] = proposal
+        self._trace_at.append(len(self.trace.steps))
         self.submissions.append(Submission(pos.map_id, pos.node_id, tuple(ballots), pos.scope,
                                            minutes, changed))
         self._last_group = list(self.group)
+        self._revisit_group = None
         index = len(self.trace.steps)
         # the step may be rewritten on the way (a bounded loop takes otherwise)
         self._moving(lambda: answer(self._stack, self.group, self, decision, tuple(ballots)))
@@ -244,7 +248,16 @@ class Walk:
         pos = self._need_position()
         return Submission(pos.map_id, pos.node_id, kept_ballots(pos.node, tuple(ballots)),
                           pos.scope, kept_minutes(pos.node, minutes or Minutes()),
-                          tuple(self.group) if self.group != self._last_group else None)
+                          self._changed())
+
+    def _changed(self) -> tuple[str, ...] | None:
+        """The group to save with the next submission: when it differs from the group at
+        the last one, or, right after a revisit, from the group when the revisit was made
+        (a replay arrives there with that group, so any change since must be saved)."""
+        if self.group != self._last_group or (
+                self._revisit_group is not None and self.group != self._revisit_group):
+            return tuple(self.group)
+        return None
 
     def assign(self, number: int, who: str, by: str) -> None:
         """Give the outcome's next step `number` (from 1) an owner and a date."""
@@ -278,7 +291,10 @@ class Walk:
         for i in reversed(self._live()):
             s = self.submissions[i]
             if node_key(s.map_id, s.node, top=not s.scope) == key:
-                self._revisit(Submission(s.map_id, s.node, (), s.scope, revisit=True))
+                # members who joined or left since the last vote go with the revisit
+                moved = tuple(self.group) if self.group != self._last_group else None
+                self._revisit(Submission(s.map_id, s.node, (), s.scope, group=moved,
+                                         revisit=True))
                 return
         raise WalkError(f"the group has not answered {key!r} on this branch of the walk, so "
                         "it cannot go back to it")
@@ -298,6 +314,8 @@ class Walk:
         return live
 
     def _revisit(self, marker: Submission) -> None:
+        if marker.group is not None:
+            self.group = group_names(marker.group)
         subs = self.submissions
         live = self._live()
         # on the live branch; a session saved before revisits kept to it may name an
@@ -309,8 +327,12 @@ class Walk:
         if at is None:
             raise WalkError(f"a saved revisit goes back to {marker.node!r}, which was not "
                             "answered before it (the map has changed)")
-        then = Walk(self.dm, self.start_group, subs[:at])
-        kept = len(then.trace.steps)
+        # the walk as it stood then is the live branch's answers before it, replayed
+        # without the revisits (linear: replaying them too would replay each revisit's
+        # own branch again, exponential in the number of revisits)
+        then = Walk(self.dm, self.start_group, [subs[i] for i in live if i < at]
+                    if at in live else subs[:at])
+        kept = self._trace_at[at]
         t = self.trace
         t.steps = t.steps[:kept] + [replace(s, superseded=True) for s in t.steps[kept:]]
         t.outcome = t.verdict = t.outcome_text = t.stopped = None
@@ -318,7 +340,8 @@ class Walk:
         self._stack, self._proposals = then._stack, then._proposals
         # the group stays who is here now; the next step records it when it differs from
         # the group at the step before the question gone back to
-        self._last_group = then._last_group
+        self._last_group, self._revisit_group = then._last_group, list(self.group)
+        self._trace_at.append(len(t.steps))
         self.submissions.append(marker)
 
     def regroup(self, names: Sequence[str]) -> tuple[list[str], list[str]]:
