@@ -31,9 +31,10 @@ from decision_map.errors import DecisionMapError
 from decision_map.io.loader import DecisionMap, load_map
 from decision_map.walk.engine import Walk
 
+from . import secret as secrets_
 from . import security as sec
 from . import sse
-from .ballots import VoteError, ballot_from_form, form_for, said
+from .ballots import VoteError, ballot_from_form, clean, form_for, said
 from .limits import Limits, RateLimit
 from .resilience import PAUSE_ACTIONS, pause_or_resume, rotate, session_json
 from .room import RoomState, replay
@@ -190,21 +191,45 @@ async def join(request: Request) -> Response:
         if isinstance(data, Response):
             return data
         wanted = str(data.get("name") or "")
-        if wanted not in st.group:
+        added = clean(str(data.get("new_name") or ""), 101)
+        if added and st.open_roster and not wanted:
+            wanted, late = added, latecomer_problem(st, added)
+        else:
+            late = "" if wanted in st.roster else "Choose a name from the list."
+        if late:
             return page(request, "join.html", 400, dm=dm, st=st, room=room,
-                        csrf=csrf(request, room, "stranger"), error="Choose a name from the list.")
+                        csrf=csrf(request, room, "stranger"), error=late)
         token = sec.new_token()
         if not lv.store.add_member(room, wanted, sec.token_hash(token)):
             return page(request, "join.html", 409, dm=dm, st=st, room=room,
                         csrf=csrf(request, room, "stranger"),
                         error=f"{wanted} has already joined. Ask the facilitator if that's wrong.")
-        lv.store.append(room, "member_claimed", {"member": wanted}, actor=wanted)
+        if wanted in st.roster:
+            lv.store.append(room, "member_claimed", {"member": wanted}, actor=wanted)
+        else:  # a latecomer: in the group from the next question on
+            lv.store.append(room, "member_joined", {"member": wanted, "claimed": True},
+                            actor=wanted)
         lv.publish(room)
         resp = go(f"/r/{room}/me")
         _set_cookie(resp, cookie_name("m", room), token, room)
         return resp
     return page(request, "join.html", dm=dm, st=st, room=room,
                 csrf=csrf(request, room, "stranger"))
+
+
+def latecomer_problem(st: RoomState, name: str) -> str:
+    """Why a latecomer's name cannot be added ("" when it can)."""
+    from decision_map.walk.router import group_names
+
+    if len(name) > 100:
+        return "A name is at most 100 characters."
+    if name in st.roster or name in st.claimed or name in st.left:
+        return f"{name} is taken already. Choose your name from the list, or add another."
+    try:
+        group_names([*st.roster, name])
+    except DecisionMapError as e:
+        return f"That name cannot be added: {e}"
+    return ""
 
 
 async def key_link(request: Request) -> Response:
@@ -228,7 +253,9 @@ def _common(request: Request, room: str, role: str) -> dict[str, Any]:
     pos = st.position
     form = form_for(pos.node, pos_defaults(st)) if pos else None
     return {"dm": dm, "st": st, "pos": pos, "form": form, "room": room, "role": role,
-            "csrf": csrf(request, room, role), "said": said, "at": at_key(st)}
+            "csrf": csrf(request, room, role), "said": said, "at": at_key(st),
+            "reveals": secrets_.reveals(st.ballots()) if st.phase == "closed"
+            and st.mode == "secret" else "", "tally_lines": secrets_.tally_lines}
 
 
 def at_key(st: RoomState) -> str:
@@ -246,7 +273,7 @@ async def member_page(request: Request) -> Response:
     if role != "member":
         return go(f"/r/{room}/join") if live(request).store.room(room) else forbidden()
     ctx = _common(request, room, role)
-    cast = ctx["st"].casts.get(name)
+    cast = ctx["st"].casts.get(name)  # never a secret vote: those are not kept by name
     return page(request, "member.html", me=name, cast=cast,
                 error=request.query_params.get("error", "")[:200], **ctx)
 
@@ -259,11 +286,14 @@ async def vote(request: Request) -> Response:
     data = await posted(request, room, role)
     if isinstance(data, Response):
         return data
-    return _cast(request, room, name, data, None, f"/r/{room}/me")
+    token = request.cookies.get(cookie_name("m", room), "")
+    return _cast(request, room, name, data, None, f"/r/{room}/me", token)
 
 
 def _cast(request: Request, room: str, member: str, data: dict[str, Any],
-          entered_by: str | None, back: str) -> Response:
+          entered_by: str | None, back: str, token: str = "") -> Response:
+    from urllib.parse import quote
+
     lv = live(request)
     _, st = lv.state(room)
     pos = st.position
@@ -271,12 +301,22 @@ def _cast(request: Request, room: str, member: str, data: dict[str, Any],
         return go(f"{back}?error=The+room+is+paused%3B+your+vote+was+not+counted.")
     if st.phase != "open" or pos is None or str(st.round) != str(data.get("round")):
         return go(f"{back}?error=The+vote+has+closed%3B+your+vote+was+not+counted.")
+    if member not in st.group:
+        return go(f"{back}?error=" + quote(
+            f"{member} joined during this question (or has left): "
+            "votes count from the next question on."))
     try:
         ballot = ballot_from_form(pos.node, pos_defaults(st), member, data)
     except VoteError as e:
-        from urllib.parse import quote
-
         return go(f"{back}?error={quote(str(e))}")
+    if st.mode == "secret":  # who voted and what go to two tables that share no key
+        receipt = secrets_.receipt(lv.secret, room, st.round, token) if token else None
+        try:
+            secrets_.cast(lv.store, room, st.round, pos.key, member, ballot, receipt)
+        except secrets_.SecretError as e:
+            return go(f"{back}?error={quote(str(e))}")
+        lv.publish(room)
+        return go(back)
     payload = {"round": st.round, "member": member, "ballot": ballot.to_json()}
     if entered_by:
         payload["entered_by"] = entered_by
@@ -296,14 +336,19 @@ async def facilitate(request: Request) -> Response:
     if st.phase == "closed" and st.decision is not None:
         leads = await run_in_threadpool(_leads_to, ctx["dm"], st)
     info = live(request).store.room(room)
+    pos = st.position
+    can = pos is not None and secrets_.can_be_secret(pos.node, pos_defaults(st))
+    chosen = secrets_.mode_for(pos.node, pos_defaults(st), st.default_mode) if pos else "named"
     return page(request, "facilitate.html", leads=leads, join_code=info["join_code"],
                 resume_command=resume_command(live(request).store, room),
+                can_be_secret=can, chosen_mode=chosen,
                 error=request.query_params.get("error", "")[:200], **ctx)
 
 
 def _leads_to(dm: DecisionMap, st: RoomState) -> str:
     """Where accepting the closed vote would take the group (a trial walk, thrown away)."""
-    trial = Walk(dm, st.group, st.walk.submissions)
+    trial = Walk(dm, st.walk.start_group, st.walk.submissions)
+    trial.group = list(st.walk.group)  # members who joined or left since the last step
     trial.submit(st.ballots())
     nxt = trial.current()
     if nxt is not None:
@@ -348,19 +393,27 @@ async def act(request: Request) -> Response:
         lv.publish(room)
         return go(back)
     try:
-        if action == "open" and st.phase == "waiting":
-            lv.store.append(room, "vote_opened", {"round": st.round + 1}, "facilitator",
-                            expected)
+        if action == "open" and st.phase == "waiting" and st.position is not None:
+            mode = secrets_.mode_for(st.position.node, pos_defaults(st),
+                                     str(data.get("mode") or st.default_mode))
+            lv.store.append(room, "vote_opened", {"round": st.round + 1, "mode": mode},
+                            "facilitator", expected)
         elif action == "close" and st.phase == "open":
+            closing = {"round": st.round}
+            ballots = st.ballots()
+            if st.mode == "secret":  # the round's ballots, unnamed, in a fixed order
+                ballots = secrets_.tally(lv.store, room, st.round)
+                closing["tally"] = [b.to_json() for b in ballots]
             try:
-                st.walk.preview(st.ballots())
+                st.walk.preview(ballots)
             except DecisionMapError as e:  # e.g. two sentences where one is asked for
                 from urllib.parse import quote
 
                 return go(f"{back}?error={quote(str(e)[:200])}")
-            lv.store.append(room, "vote_closed", {"round": st.round}, "facilitator", expected)
+            lv.store.append(room, "vote_closed", closing, "facilitator", expected)
         elif action == "revote" and st.phase == "closed":
-            lv.store.append(room, "revote", {"round": st.round + 1}, "facilitator", expected)
+            lv.store.append(room, "revote", {"round": st.round + 1, "mode": st.mode},
+                            "facilitator", expected)
         elif action == "accept" and st.phase == "closed":
             lv.store.append(room, "step_submitted",
                             {"ballots": [b.to_json() for b in st.ballots()]}, "facilitator",
@@ -386,7 +439,7 @@ async def enter_for(request: Request) -> Response:
         return data
     _, st = live(request).state(room)
     member = data.get("member", "")
-    if member not in st.group:
+    if member not in st.roster:
         return go(f"/r/{room}/facilitate?error=not+a+member")
     return _cast(request, room, member, data, "facilitator", f"/r/{room}/facilitate")
 
@@ -408,7 +461,12 @@ async def state_json(request: Request) -> Response:
     if role == "stranger":
         return forbidden()
     _, st = live(request).state(room)
-    return JSONResponse(st.public(), headers={"cache-control": "no-store"})
+    frame = st.public()
+    if role == "facilitator":  # who has voted, in every mode; how, in a named one
+        frame["voters"] = st.who_voted()
+        if st.mode == "named":
+            frame["votes"] = {m: said(c.ballot)[:80] for m, c in st.casts.items()}
+    return JSONResponse(frame, headers={"cache-control": "no-store"})
 
 
 async def map_svg(request: Request) -> Response:
@@ -420,14 +478,31 @@ async def map_svg(request: Request) -> Response:
     dm, st = lv.state(room)
     key = (room, len(st.walk.trace.steps))
     if key not in lv.pictures:
-        from decision_map_render.draw import picture
-
-        pic = await run_in_threadpool(picture, dm, st.walk.trace, "svg", True)
+        pic = await run_in_threadpool(_around_now, dm, st)
         if len(lv.pictures) > 256:
             lv.pictures.clear()
-        lv.pictures[key] = pic.data
+        lv.pictures[key] = pic
     return Response(lv.pictures[key], media_type="image/svg+xml",
                     headers={"cache-control": "no-store"})
+
+
+def _around_now(dm: DecisionMap, st: RoomState) -> bytes:
+    """The map around the step in front of the room, the path so far folded into a list
+    (render's `around`: legible on a 1080p projector, where the whole map is not); at the
+    end, around the last step. The whole path picture only if that cannot be drawn."""
+    from decision_map_render.around import around_picture, around_step
+
+    trace, pos = st.walk.trace, st.position
+    try:
+        if pos is not None:
+            return around_picture(dm, trace, pos.scope, pos.node_id)
+        if trace.steps:
+            return around_step(dm, trace, len(trace.steps))
+    except ValueError:
+        pass
+    from decision_map_render.draw import picture
+
+    return picture(dm, trace, "svg", True).data
 
 
 async def report(request: Request) -> Response:
@@ -475,6 +550,8 @@ async def map_failed(request: Request, exc: Exception) -> Response:
 
 def create_app(store: Store, secret: bytes) -> Starlette:
     """The ASGI app for one database."""
+    from .roster import roster_action  # it uses this module's helpers
+
     r = "/r/{room:str}"
     routes = [
         Route("/", home),
@@ -487,6 +564,7 @@ def create_app(store: Store, secret: bytes) -> Starlette:
         Route(f"{r}/facilitate", facilitate),
         Route(f"{r}/act", act, methods=["POST"]),
         Route(f"{r}/enter", enter_for, methods=["POST"]),
+        Route(f"{r}/roster", roster_action, methods=["POST"]),
         Route(f"{r}/projector", projector),
         Route(f"{r}/state", state_json),
         Route(f"{r}/map.svg", map_svg),

@@ -33,6 +33,12 @@ def serve(
     room: Optional[str] = typer.Option(
         None, "--room", help="Serve this room of the database again (a paused meeting, or "
         "after a restart); prints new facilitator and projector links."),
+    ballot: str = typer.Option("named", "--ballot", metavar="named|hidden|secret",
+                               help="The default ballot: named, hidden until close, or secret "
+                               "(the facilitator can change it per question)."),
+    open_roster: bool = typer.Option(False, "--open-roster", help="Let members add a name "
+                                     "that is not in --group (counted from the next "
+                                     "question on)."),
 ) -> None:
     """Open a live room for the map: members vote from their phones, a projector shows the
     path. Prints the facilitator, projector and join links. --resume opens it where a
@@ -49,6 +55,8 @@ def serve(
     except ModuleNotFoundError as e:
         raise fail(f"the live room needs its extra ({e.name} is missing): "
                    "pip install 'decision-map[live]'") from None
+    if ballot not in ("named", "hidden", "secret"):
+        raise fail(f"--ballot: named, hidden or secret, not {ballot!r}", 2)
     from .export import SessionError, read_session, room_payload
     from .limits import LimitError, Limits
 
@@ -94,7 +102,8 @@ def serve(
             raise fail(f"--room: there is no room {room} in {url}", 2)
     else:
         extra = room_payload(got, str(resume)) if got is not None else None
-        links = open_room(store, dm, names, base, extra)
+        links = open_room(store, dm, names, base, extra, ballot=ballot,
+                          open_roster=open_roster)
         if got is not None and got.replay.problem:
             typer.echo(f"Kept the first {got.replay.kept} of {got.replay.total} saved steps "
                        f"(the map has changed: {got.replay.problem}).", err=True)

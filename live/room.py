@@ -3,6 +3,11 @@
 There is no second engine: `step_submitted` calls `Walk.submit`, `step_undone` calls
 `Walk.back`, and at close `Walk.preview` gives the rule's sentence exactly as the terminal
 does. The vote in between (open, ballots, close, vote again) is the room's own small state.
+
+A secret vote's ballots never enter the log one by one: the log says who voted
+(`secret_voted`), and `vote_closed` carries the round's ballots as an unnamed tally.
+Members who join or leave are counted from the next question on: the room keeps its
+roster, and hands it to the core's `Walk.regroup` whenever no vote is open or closed.
 """
 
 from __future__ import annotations
@@ -43,6 +48,13 @@ class RoomState:
     claimed: set[str] = field(default_factory=set)
     decision: Decision | None = None
     paused: bool = False  # "continue at the next meeting": no votes, no moves until resumed
+    mode: str = "named"  # the open or closed vote's ballot mode (live/secret.py MODES)
+    default_mode: str = "named"  # the room's, chosen at `serve --ballot`
+    open_roster: bool = False  # whether a member may add a name not on the roster
+    roster: list[str] = field(default_factory=list)  # the group from the next question on
+    left: list[str] = field(default_factory=list)  # members the facilitator marked as gone
+    voters: set[str] = field(default_factory=set)  # who cast a secret ballot this round
+    tally: list[Ballot] = field(default_factory=list)  # a closed secret vote's ballots
 
     @property
     def group(self) -> list[str]:
@@ -60,19 +72,46 @@ class RoomState:
         return str(getattr(node, "outcome", "") or t.outcome or t.stopped or "")
 
     def ballots(self) -> list[Ballot]:
-        """The ballots in the group's order (the order the terminal records them)."""
+        """The ballots in the group's order (the order the terminal records them); a
+        secret vote's unnamed tally, in its fixed order."""
+        if self.mode == "secret":
+            return list(self.tally)
         return [self.casts[m].ballot for m in self.group if m in self.casts]
+
+    def who_voted(self) -> list[str]:
+        """The members who have voted in this round, in the group's order."""
+        have = self.voters if self.mode == "secret" else self.casts
+        return [m for m in self.group if m in have]
 
     def apply(self, e: Event) -> None:
         """Move the state on by one event of the log."""
         p = e.payload
         if e.kind == "member_claimed":
             self.claimed.add(p["member"])
+        elif e.kind == "member_joined":  # a latecomer's own claim, or back after leaving
+            if p.get("claimed"):
+                self.claimed.add(p["member"])
+            self.left = [m for m in self.left if m != p["member"]]
+            if p["member"] not in self.roster:
+                self.roster.append(p["member"])
+            self._regroup()
+        elif e.kind == "member_left":
+            self.roster = [m for m in self.roster if m != p["member"]]
+            self.left.append(p["member"])
+            self._regroup()
+        elif e.kind == "roster_opened":
+            self.open_roster = bool(p["open"])
         elif e.kind in ("vote_opened", "revote"):
             self.round, self.phase, self.casts, self.decision = p["round"], "open", {}, None
+            self.mode = p.get("mode", self.mode if e.kind == "revote" else "named")
+            self.voters, self.tally = set(), []
         elif e.kind == "ballot_cast" and p["round"] == self.round and self.phase == "open":
             self.casts[p["member"]] = Cast(Ballot.from_json(p["ballot"]), p.get("entered_by"))
+        elif e.kind == "secret_voted" and p["round"] == self.round and self.phase == "open":
+            self.voters.add(p["member"])
         elif e.kind == "vote_closed" and p["round"] == self.round:
+            if self.mode == "secret":
+                self.tally = [Ballot.from_json(b) for b in p.get("tally", [])]
             try:
                 self.decision = self.walk.preview(self.ballots())
                 self.phase = "closed"
@@ -88,9 +127,16 @@ class RoomState:
             self.paused = e.kind == "paused"
         self.seq = e.seq
 
+    def _regroup(self) -> None:
+        """Hand the roster to the walk, unless a vote is open or closed: then it counts from
+        the next question on (the core's regroup; quorum and sentences follow it)."""
+        if self.phase in ("waiting", "finished") and self.roster and self.roster != self.group:
+            self.walk.regroup(self.roster)
+
     def _between(self) -> None:
-        self.casts, self.decision = {}, None
+        self.casts, self.decision, self.voters, self.tally = {}, None, set(), []
         self.phase = "finished" if self.walk.finished else "waiting"
+        self._regroup()
 
     def public(self) -> dict[str, Any]:
         """The small, role-free frame every page may see (sent over SSE): no ballots."""
@@ -99,8 +145,11 @@ class RoomState:
             "seq": self.seq, "phase": self.phase, "round": self.round,
             "step": pos.step if pos else len(self.walk.submissions),
             "question": pos.key if pos else None,
-            "voted": len(self.casts), "members": len(self.group), "joined": len(self.claimed),
-            "who": [m for m in self.group if m in self.casts], "paused": self.paused,
+            "voted": len(self.who_voted()), "members": len(self.group),
+            "joined": len(self.claimed), "mode": self.mode, "paused": self.paused,
+            # who has voted is no secret in any mode, but the projector shows no names
+            # under a secret ballot, and this frame goes to every page
+            "who": [] if self.mode == "secret" else self.who_voted(),
         }
 
 
@@ -108,7 +157,10 @@ def replay(dm: DecisionMap, events: list[Event]) -> RoomState:
     """The room as of the last of `events` (the first must be `room_created`)."""
     first = events[0]
     assert first.kind == "room_created", first.kind
-    state = RoomState(walk_from(dm, first.payload), seq=first.seq)
+    p = first.payload
+    walk = walk_from(dm, p)
+    state = RoomState(walk, seq=first.seq, default_mode=p.get("ballot", "named"),
+                      open_roster=bool(p.get("open_roster", False)), roster=list(walk.group))
     for e in events[1:]:
         state.apply(e)
     return state

@@ -49,13 +49,21 @@ def secret_for(url: str) -> bytes:
 
 
 def open_room(store: Store, dm: DecisionMap, group: list[str], base: str,
-              extra: dict[str, Any] | None = None) -> Links:
+              extra: dict[str, Any] | None = None, *, ballot: str = "named",
+              open_roster: bool = False) -> Links:
     """A new room for the map and group, and its three links; `extra` goes into the first
-    event (an imported session's steps: live/export.py)."""
+    event (an imported session's steps: live/export.py). `ballot` is the room's default
+    ballot mode (named, hidden or secret); `open_roster` lets members add a name that is
+    not in `group`."""
+    from .secret import MODES
+
+    if ballot not in MODES:
+        raise ValueError(f"a ballot is one of {', '.join(MODES)}, not {ballot!r}")
     room = secrets.token_hex(16)
     fkey, pkey = sec.new_token(), sec.new_token()
     payload = {**(extra or {}), "map_path": os.path.abspath(dm.path), "map_id": dm.id,
-               "group": group, "map_sha256": dm.sha256}
+               "group": group, "map_sha256": dm.sha256, "ballot": ballot,
+               "open_roster": open_roster}
     code = store.create_room(room, os.path.abspath(dm.path), dm.sha256, sec.token_hash(fkey),
                              sec.token_hash(pkey), payload)
     return Links(room, f"{base}/r/{room}/f/go?k={fkey}", f"{base}/r/{room}/p/go?k={pkey}",

@@ -59,6 +59,9 @@ CODE_ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
 EVENT_KINDS = frozenset({
     "room_created", "member_claimed", "vote_opened", "ballot_cast", "vote_closed",
     "revote", "step_submitted", "step_undone", "paused", "resumed", "facilitator_key_rotated",
+    # secret ballots (the ballot itself goes to live/secret.py's table, never here),
+    # latecomers and leavers, and the facilitator's toggle for names not on the roster
+    "secret_voted", "member_joined", "member_left", "roster_opened",
 })
 # The columns of a room its owner may change after it opened (pause, resume, new keys).
 CHANGEABLE = frozenset({"status", "join_code", "facilitator_key_hash", "projector_key_hash"})
@@ -187,19 +190,27 @@ class Store:
         if kind not in EVENT_KINDS:
             raise StoreError(f"unknown event kind {kind!r}")
         with self._lock, self.engine.begin() as c:
-            head = c.execute(sa.select(rooms.c.head_seq).where(rooms.c.id == room_id)).scalar()
-            if head is None:
-                raise StoreError("no such room")
-            if expected_seq is not None and expected_seq != head:
-                raise StoreError("the room moved on meanwhile; look again")
-            if head >= MAX_EVENTS_PER_ROOM:
-                raise StoreError("this room's log is full")
-            seq = head + 1
-            c.execute(room_events.insert().values(
-                room_id=room_id, seq=seq, kind=kind, payload=json.dumps(payload), actor=actor,
-                at=time.time()))
-            c.execute(rooms.update().where(rooms.c.id == room_id).values(head_seq=seq))
-            return seq
+            return self.append_in(c, room_id, kind, payload, actor, expected_seq)
+
+    def append_in(self, c: sa.Connection, room_id: str, kind: str, payload: dict[str, Any],
+                  actor: str, expected_seq: int | None = None) -> int:
+        """`append` inside a transaction the caller holds (with the lock), so a write to
+        another table and its event commit together."""
+        if kind not in EVENT_KINDS:
+            raise StoreError(f"unknown event kind {kind!r}")
+        head = c.execute(sa.select(rooms.c.head_seq).where(rooms.c.id == room_id)).scalar()
+        if head is None:
+            raise StoreError("no such room")
+        if expected_seq is not None and expected_seq != head:
+            raise StoreError("the room moved on meanwhile; look again")
+        if head >= MAX_EVENTS_PER_ROOM:
+            raise StoreError("this room's log is full")
+        seq = head + 1
+        c.execute(room_events.insert().values(
+            room_id=room_id, seq=seq, kind=kind, payload=json.dumps(payload), actor=actor,
+            at=time.time()))
+        c.execute(rooms.update().where(rooms.c.id == room_id).values(head_seq=seq))
+        return seq
 
     def events(self, room_id: str, after: int = 0) -> list[Event]:
         with self.engine.connect() as c:

@@ -51,14 +51,27 @@
     if (key !== body.getAttribute("data-key")) { refresh(frame); return; }
     var counts = document.querySelectorAll("[data-count]");
     for (var i = 0; i < counts.length; i++) { counts[i].textContent = String(frame.voted); }
+    var who = frame.voters || frame.who || [];
+    var names = document.querySelectorAll("[data-who]");
+    for (var k = 0; k < names.length; k++) { names[k].textContent = who.join(", "); }
+    // the stream's frames carry no votes and, under a secret ballot, no names: the
+    // facilitator's page asks the room for who has voted (and, named, how)
+    if ((frame.mode === "secret" || frame.mode === "named") && frame.phase === "open" &&
+        !frame.voters && body.hasAttribute("data-joined")) {
+      catchUp();
+      return;
+    }
     var rows = document.querySelectorAll("li[data-member]");
     for (var j = 0; j < rows.length; j++) {
       var status = rows[j].querySelector("[data-status]");
-      var voted = (frame.who || []).indexOf(rows[j].getAttribute("data-member")) >= 0;
+      var voted = who.indexOf(rows[j].getAttribute("data-member")) >= 0;
       if (status) {
         status.textContent = voted ? "voted" : "not voted";
         status.className = voted ? "" : "muted";
       }
+      var value = rows[j].querySelector("[data-value]");
+      var how = (frame.votes || {})[rows[j].getAttribute("data-member")];
+      if (value) { value.textContent = how ? "(" + how + ")" : ""; }
     }
   }
 

@@ -151,12 +151,13 @@ class Room:
         self.people.append(c)
         return c
 
-    def act(self, action: str) -> str:
-        """The facilitator presses a button; the page it lands on."""
+    def act(self, action: str, **fields: str) -> str:
+        """The facilitator presses a button (with the form's other `fields`, e.g. the
+        ballot mode); the page it lands on."""
         page = self.fac.get(f"/r/{self.id}/facilitate").text
         at = re.search(r'name="at" value="([\w-]+)"', page).group(1)
         r = self.fac.http.post(f"/r/{self.id}/act", data={"action": action, "at": at,
-                                                          "csrf": csrf_of(page)})
+                                                          "csrf": csrf_of(page), **fields})
         assert r.status_code == 200 and "error" not in str(r.url), r.url
         return r.text
 
@@ -220,6 +221,21 @@ def room(live_server: Running) -> Iterator[Room]:
     yield r
     for c in r.people:
         c.close()
+
+
+@pytest.fixture
+def room_for() -> Iterator[Callable[[Running], Room]]:
+    """Join the five members to a room on a server the test started (another map)."""
+    rooms: list[Room] = []
+
+    def make(server: Running) -> Room:
+        rooms.append(Room(server))
+        return rooms[-1]
+
+    yield make
+    for r in rooms:
+        for c in r.people:
+            c.close()
 
 
 @pytest.fixture(scope="session")
