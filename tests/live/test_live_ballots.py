@@ -9,6 +9,7 @@ makes, so it is not a search that cannot find anything.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
@@ -106,8 +107,34 @@ def _links(texts: dict[str, list[str]]) -> list[str]:
     return found
 
 
+def _json_pieces(node: object) -> list[str]:
+    """A JSON document in pieces: each object or array as the text of its own values (and
+    of lists of plain values in it), so a ballot object naming its member is one piece."""
+    out: list[str] = []
+    items = list(node.values()) if isinstance(node, dict) else list(node)  # type: ignore
+    own = []
+    for v in items:
+        if isinstance(v, (dict, list)):
+            if isinstance(v, list) and all(not isinstance(x, (dict, list)) for x in v):
+                own += [str(x) for x in v]
+            else:
+                out += _json_pieces(v)
+        else:
+            own.append(str(v))
+    return [" | ".join(own), *out]
+
+
+def _pieces(text: str) -> list[str]:
+    """A page in pieces: a JSON document by its objects, HTML by its block elements."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return PIECES.split(text)
+    return _json_pieces(doc) if isinstance(doc, (dict, list)) else [text]
+
+
 def _search(pages: dict[str, str], db: Path) -> list[str]:
-    texts = {f"page {k}": PIECES.split(v) for k, v in pages.items()}
+    texts = {f"page {k}": _pieces(v) for k, v in pages.items()}
     texts.update({f"table {t}": rows for t, rows in _rows(db).items()})
     return _links(texts)
 
@@ -152,6 +179,7 @@ def test_the_same_search_finds_the_link_a_named_vote_makes(starter, room_for, ve
     found = _search(pages, Path(db_url.removeprefix("sqlite:///")))
     assert any(f.startswith("table room_events") for f in found)
     assert any(f.startswith("page facilitator closed") for f in found)
+    assert any(f.startswith("page export") for f in found)  # the session download
 
 
 def test_hidden_shows_who_voted_not_how_until_close_then_names(room):

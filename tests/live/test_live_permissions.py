@@ -45,6 +45,8 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, str] | None, str]] = {
                                     "403 303 403 403 403"),
     ("/r/{room:str}/enter", "POST"): ("/r/{room}/enter", {"member": "Nobody"},
                                       "403 303 403 403 403"),
+    ("/r/{room:str}/roster", "POST"): ("/r/{room}/roster", {"action": "none"},
+                                       "403 303 403 403 403"),
     ("/r/{room:str}/projector", "GET"): ("/r/{room}/projector", None, "403 200 200 403 403"),
     ("/r/{room:str}/projector", "HEAD"): ("/r/{room}/projector", None,
                                           "403 200 200 403 403"),
