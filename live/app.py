@@ -53,7 +53,7 @@ class Live:
     secret: bytes
     rooms: dict[str, tuple[DecisionMap, RoomState]] = field(default_factory=dict)
     wake: dict[str, asyncio.Event] = field(default_factory=dict)
-    pictures: dict[tuple[str, int], bytes] = field(default_factory=dict)
+    pictures: dict[tuple[Any, ...], bytes] = field(default_factory=dict)
     stopping: asyncio.Event | None = None
     streams: int = 0
 
@@ -476,7 +476,10 @@ async def map_svg(request: Request) -> Response:
         return forbidden()
     lv = live(request)
     dm, st = lv.state(room)
-    key = (room, len(st.walk.trace.steps))
+    # the path taken so far (a step undone and answered otherwise draws anew) and where
+    pos = st.position
+    key = (room, tuple((s.node, s.route_value, s.superseded) for s in st.walk.trace.steps),
+           pos.key if pos else "")
     if key not in lv.pictures:
         pic = await run_in_threadpool(_around_now, dm, st)
         if len(lv.pictures) > 256:
