@@ -372,3 +372,16 @@ def test_a_secret_vote_survives_a_restart_and_its_receipt_still_replaces_it(room
     assert "3 of 3 cast votes" in closed and "no × 3" in closed and "yes" not in \
         closed.split("The ballots, with no names:")[1].split("</ul>")[0]
     srv.stop = lambda: None  # already stopped
+
+
+def test_the_projector_draws_the_map_around_the_step_and_follows_a_changed_answer(
+        starter, room_for, venue, db_url):
+    room = room_for(starter(db_url, map_path=venue))
+    svg = room.proj.get(f"/r/{room.id}/map.svg").text
+    assert "Now: " in svg  # around the question in front of the room, not the whole map
+    room.step(room.everyone("yes"))
+    assert "→ yes" in room.proj.get(f"/r/{room.id}/map.svg").text
+    room.act("back")
+    room.step(room.everyone("no"))  # the same number of steps, another path
+    svg = room.proj.get(f"/r/{room.id}/map.svg").text
+    assert "→ no" in svg and "→ yes" not in svg
