@@ -411,6 +411,8 @@ async def act(request: Request) -> Response:
 
                 return go(f"{back}?error={quote(str(e)[:200])}")
             lv.store.append(room, "vote_closed", closing, "facilitator", expected)
+            if st.mode == "secret":
+                secrets_.checkpoint(lv.store)
         elif action == "revote" and st.phase == "closed":
             lv.store.append(room, "revote", {"round": st.round + 1, "mode": st.mode},
                             "facilitator", expected)

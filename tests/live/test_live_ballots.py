@@ -151,6 +151,10 @@ def test_a_secret_ballot_links_no_name_to_a_vote_in_any_table_or_page(starter, r
     rows = _rows(db)
     assert len(rows["secret_ballots"]) == 5 and len(rows["who_voted"]) == 5
     assert not any("Tangerine" in row for t in rows.values() for row in t)
+    # nor do the file's bytes keep Rosa's first ballot (zeroed, and the log checkpointed)
+    for f in (db, db.with_name(db.name + "-wal")):
+        kept = f.exists() and b"Tangerine" in f.read_bytes()
+        assert not kept, f"{f.name} still holds Rosa's first ballot"
     # the ballots show in a fixed order (by value, then reason), not the order they were cast
     for key in ("facilitator closed", "projector closed", "member Tom closed", "report"):
         at = [pages[key].find(w) for w in ("Juniper", "Lilac", "Quince")]
