@@ -159,6 +159,19 @@ def test_a_secret_ballot_links_no_name_to_a_vote_in_any_table_or_page(starter, r
     for key in ("facilitator closed", "projector closed", "member Tom closed", "report"):
         at = [pages[key].find(w) for w in ("Juniper", "Lilac", "Quince")]
         assert -1 not in at and at == sorted(at), key
+    # nor where the ballots lie in the file: a page's rows sit in key order (random), not
+    # in the order they were cast (SQLite fills a page from its end, in writing order)
+    raw = db.read_bytes()
+    con = sqlite3.connect(db)
+    try:
+        ids = dict(con.execute("SELECT json_extract(ballot, '$.reason'), id FROM "
+                               "secret_ballots WHERE json_extract(ballot, '$.reason') "
+                               "IS NOT NULL").fetchall())
+    finally:
+        con.close()
+    by_place = sorted(ids, key=lambda reason: raw.rfind(reason.encode()))
+    by_key = sorted(ids, key=lambda reason: ids[reason])
+    assert by_place in (by_key, by_key[::-1]), (by_place, by_key)
     # the schema: nothing a ballot keeps names a member, a time or an order
     con = sqlite3.connect(db)
     try:
