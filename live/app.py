@@ -411,8 +411,6 @@ async def act(request: Request) -> Response:
 
                 return go(f"{back}?error={quote(str(e)[:200])}")
             lv.store.append(room, "vote_closed", closing, "facilitator", expected)
-            if st.mode == "secret":
-                secrets_.checkpoint(lv.store)
         elif action == "revote" and st.phase == "closed":
             lv.store.append(room, "revote", {"round": st.round + 1, "mode": st.mode},
                             "facilitator", expected)
@@ -427,6 +425,8 @@ async def act(request: Request) -> Response:
     except StoreError as e:
         return go(f"{back}?error={quote_plus(str(e))}")
     lv.publish(room)
+    if action == "close" and st.mode == "secret":  # the file rebuilt, off the event loop
+        await run_in_threadpool(secrets_.checkpoint, lv.store)
     return go(back)
 
 
