@@ -441,7 +441,7 @@ async def enter_for(request: Request) -> Response:
         return data
     _, st = live(request).state(room)
     member = data.get("member", "")
-    if member not in st.roster:
+    if member not in st.group:
         return go(f"/r/{room}/facilitate?error=not+a+member")
     return _cast(request, room, member, data, "facilitator", f"/r/{room}/facilitate")
 
