@@ -70,3 +70,29 @@ def test_a_check_or_a_hand_off_carries_no_time(tmp_path, node, after):
     assert r.returncode == 1 and f"meeting.yaml:{line}:" in out, out
     assert "unknown key 'time'" in out and "hand-off's time is its map's" in out
     assert "Traceback" not in out
+
+
+def test_the_longest_route_counts_a_hand_off_as_its_maps_longest_route():
+    from decision_map.model.timing import in_words, minutes_left, own_minutes, timed
+
+    m = load_map(str(MAP))
+    assert own_minutes(m, "dissent") == 20 + 30 + 40  # hear, talk, one more try
+    left = minutes_left(m)
+    assert left["go"] == 20 + 5 and left["hours"] == 10 + 25
+    # welcome, the goal, the whole dissent map, then hours, the vote and the outcome
+    assert left["welcome"] == 10 + 15 + 90 + 35
+    assert timed(m) and in_words(150) == "2 hours 30 minutes" and in_words(1) == "1 minute"
+    untimed = load_map(str(Path(__file__).parent / "fixtures" / "engine" / "main.yaml"))
+    assert not timed(untimed) and minutes_left(untimed)["intro"] == 0
+
+
+def test_a_loop_is_counted_once(tmp_path):
+    from decision_map.model.timing import minutes_left
+
+    src = (HERE / "meeting.yaml").read_text().replace(
+        "      no: not-now\n    otherwise: not-now\n  form:",
+        "      no: goal\n    otherwise: not-now\n  form:")
+    for f in ("dissent.yaml",):
+        (tmp_path / f).write_text((HERE / f).read_text())
+    (tmp_path / "meeting.yaml").write_text(src)
+    assert minutes_left(load_map(str(tmp_path / "meeting.yaml")))["welcome"] == 150
