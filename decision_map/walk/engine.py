@@ -54,6 +54,9 @@ class Position:
     remaining: int
     scope: Scope = ()  # the hand-off node ids from the top map down to this map
     proposal: tuple[str, ...] = ()  # the proposal's versions so far; the vote is on the last
+    # the minutes likely left on the longest route from here, the maps that handed off to
+    # this one included; None when no map on the way carries a `time`
+    minutes_left: int | None = None
 
     @property
     def key(self) -> str:
@@ -129,9 +132,37 @@ class Walk:
             map_id=f.dm.id, map_title=f.dm.model.title, node_id=f.node, node=node,
             depth=len(self._stack) - 1, visit=f.visits.get(f.node, 1),
             step=len(self.submissions) + 1,
-            remaining=questions_remaining(f.dm).get(f.node, 1), scope=self._scope(),
-            proposal=self._proposal_of(f.node, node),
+            remaining=questions_remaining(f.dm).get(f.node, 1) + sum(
+                questions_remaining(p.dm).get(p.node, 0) for p in self._stack[:-1]),
+            scope=self._scope(), proposal=self._proposal_of(f.node, node),
+            minutes_left=self.minutes_left(),
         )
+
+    def minutes_left(self) -> int | None:
+        """The minutes likely left on the longest route from where the walk stands: the
+        rest of this map, then the rest of each map that handed off to it (after its
+        hand-off node). None when the top map and its hand-offs carry no `time`."""
+        from ..model.timing import minutes_left, own_minutes, timed
+
+        if self.finished or not timed(self.dm):
+            return None
+        f = self.frame
+        left = minutes_left(f.dm).get(f.node, 0)
+        for p in self._stack[:-1]:  # each parent stands at its hand-off node
+            left += minutes_left(p.dm).get(p.node, 0) - own_minutes(p.dm, p.node)
+        return left
+
+    def minutes_of(self, scope: Scope, node_id: str) -> int:
+        """The minutes one step is likely to take (a hand-off: its map's longest route)."""
+        from ..model.timing import own_minutes
+
+        m = self.dm
+        for hop in scope:
+            link = m.handoffs.get(hop)
+            if link is None or link.loaded is None:
+                return 0
+            m = link.loaded
+        return own_minutes(m, node_id)
 
     def _proposal_of(self, node_id: str, node: object) -> tuple[str, ...]:
         """The proposal's versions at this question: as last amended here, else the map's
