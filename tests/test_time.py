@@ -96,3 +96,23 @@ def test_a_loop_is_counted_once(tmp_path):
         (tmp_path / f).write_text((HERE / f).read_text())
     (tmp_path / "meeting.yaml").write_text(src)
     assert minutes_left(load_map(str(tmp_path / "meeting.yaml")))["welcome"] == 150
+
+
+def test_the_handout_shows_each_steps_time_and_the_total(tmp_path):
+    from pypdf import PdfReader
+
+    pdf, page = tmp_path / "h.pdf", tmp_path / "h.html"
+    assert dm("handout", str(MAP), "-o", str(pdf)).returncode == 0
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(str(pdf)).pages).split())
+    assert "Likely to take up to 2 hours 30 minutes, on the longest route." in text
+    assert "1. Is there a shared goal? (15 min)" in text
+    assert "Read out: Welcome. Each group says in one minute why it came. (10 min)" in text
+    assert "Hand-off: The “Working through dissent” map (90 min)" in text
+    assert "Form a coalition (5 min)" in text
+    assert dm("handout", str(MAP), "-o", str(page)).returncode == 0
+    doc = page.read_text()
+    assert "2 hours 30 minutes" in doc and "Shall we form a coalition?</b> (20 min)" in doc
+    # a map without times says none
+    plain = Path(__file__).parent / "fixtures" / "engine" / "main.yaml"
+    assert dm("handout", str(plain), "-o", str(page)).returncode == 0
+    assert "min)" not in page.read_text() and "Likely to take" not in page.read_text()
