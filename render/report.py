@@ -317,6 +317,7 @@ def _step_view(s: Step, maps: dict[str, DecisionMap], number: int,
         "decided": d.status == "decided",
         "value": clean(_value_label(node, d.value)),
         "explanation": clean(s.explanation or d.explanation),
+        "consequence": clean(s.consequence),  # where it led, as the stepper confirmed it
         "tally": tally,
         "votes": votes,
         "abstained": [clean(x) for x in d.abstained],

@@ -116,3 +116,45 @@ def test_the_handout_shows_each_steps_time_and_the_total(tmp_path):
     plain = Path(__file__).parent / "fixtures" / "engine" / "main.yaml"
     assert dm("handout", str(plain), "-o", str(page)).returncode == 0
     assert "min)" not in page.read_text() and "Likely to take" not in page.read_text()
+
+
+ANSWERS = """\
+group: [Ana, Ben, Cy]
+answers:
+  goal: {Ana: {vote: object, reason: the rent}, Ben: "yes", Cy: "yes"}
+  dissent/talk: {Ana: "no", Ben: "yes", Cy: "yes"}
+  hours: {Ana: 10, Ben: 10, Cy: 5}
+  go: {Ana: "yes", Ben: "no"}
+"""
+BLOCKED = ("Blocked, so: the question “Did talking it through resolve it?” "
+           "(in “Working through dissent”).")
+
+
+def test_the_consequence_goes_into_the_trace_and_the_report(tmp_path):
+    import json
+
+    from decision_map.io.traces import read_trace
+
+    (tmp_path / "a.yaml").write_text(ANSWERS)
+    trace = tmp_path / "t.json"
+    r = dm("run", str(MAP), str(tmp_path / "a.yaml"), "--trace", str(trace))
+    assert r.returncode == 0, r.stderr
+    steps = json.loads(trace.read_text())["steps"]
+    said = {s["key"]: s.get("consequence") for s in steps}
+    assert said["goal"] == BLOCKED
+    assert said["hours"] == "This leads to the question “Shall we form a coalition?”."
+    assert said["go"] == "A tie, so: the outcome “Not now”."  # the why, not only the where
+    assert all("consequence" not in s for s in steps if s["decision"] is None)
+    assert json.loads(trace.read_text())["format"] == 2
+    for fmt in ("md", "html"):
+        out = tmp_path / f"r.{fmt}"
+        assert dm("report", str(trace), "-o", str(out)).returncode == 0
+        text = out.read_text()
+        assert "Blocked, so: the question" in text and "A tie, so: the outcome" in text
+    # a trace written before the field (the same trace without it) still reads and reports
+    old = json.loads(trace.read_text())
+    for s in old["steps"]:
+        s.pop("consequence", None)
+    trace.write_text(json.dumps(old))
+    assert all(s.consequence == "" for s in read_trace(str(trace)).steps)
+    assert dm("report", str(trace), "-o", str(tmp_path / "old.md")).returncode == 0

@@ -197,21 +197,25 @@ class Walk:
         # revisits and all; an outcome text that fails is the walk's to report, not this
         trial = Walk(self.dm, self.start_group, self.submissions, keep_text_error=True)
         trial.group = list(self.group)  # members who joined or left since the last step
-        start = len(trial.trace.steps)
-        trial.submit(ballots)
-        steps = trial.trace.steps[start:]
+        return trial.submit(ballots).consequence
+
+    def _consequence(self, start: int, scope: Scope) -> str:
+        """Where the decision recorded at step `start` led, in members' words, now that
+        the walk has moved on: the sentence the stepper confirms before the commit, kept
+        in the trace step. `scope` is where the question stood."""
+        steps = self.trace.steps[start:]
         first = steps[0].decision
         said = [s.explanation.strip() for s in steps[1:] if s.kind == "check" and s.explanation]
-        if trial.trace.stopped:
-            where = f"the walk stops: {trial.trace.stopped}"
-        elif trial.finished:
-            node = trial.dm.model.nodes.get(trial.trace.outcome or "")
-            where = f"the outcome “{getattr(node, 'outcome', trial.trace.outcome)}”"
+        if self.trace.stopped:
+            where = f"the walk stops: {self.trace.stopped}"
+        elif self.finished:
+            node = self.dm.model.nodes.get(self.trace.outcome or "")
+            where = f"the outcome “{getattr(node, 'outcome', self.trace.outcome)}”"
         else:
-            pos = trial.current()
+            pos = self.current()
             assert pos is not None
             where = f"the question {question_words(pos.node)}"
-            if pos.scope != self._scope() and pos.map_title:
+            if pos.scope != scope and pos.map_title:
                 where += f" (in “{pos.map_title}”)"
         why = ""
         if first is not None and first.status != "decided":
@@ -257,7 +261,8 @@ class Walk:
         self._moving(lambda: answer(self._stack, self.group, self, decision, tuple(ballots)))
         self.trace.steps[index] = replace(
             self.trace.steps[index], proposal=proposal,
-            minutes=Minutes(notes=minutes.notes, actions=minutes.actions), group=changed)
+            minutes=Minutes(notes=minutes.notes, actions=minutes.actions), group=changed,
+            consequence=self._consequence(index, pos.scope))
         return self.trace.steps[index]
 
     def _moving(self, move: Callable[[], object]) -> None:
