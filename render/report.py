@@ -295,7 +295,9 @@ def _step_view(s: Step, maps: dict[str, DecisionMap], number: int,
     kind = s.kind
     fingers = d.rule == "fist-to-five"
     tally = [] if kind in ("text", "number") else [
-        {"key": clean(f"{k} finger{'' if k == '1' else 's'}" if fingers else k), "count": v}
+        {"key": clean(f"{k} finger{'' if k == '1' else 's'}" if fingers else
+                      node.choice_label(k) if isinstance(node, ChoiceQuestion)
+                      and k in node.choices else k), "count": v}
         for k, v in d.tally.items() if v]
     votes = []
     if kind in ("choice", "number"):

@@ -158,3 +158,22 @@ def test_the_consequence_goes_into_the_trace_and_the_report(tmp_path):
     trace.write_text(json.dumps(old))
     assert all(s.consequence == "" for s in read_trace(str(trace)).steps)
     assert dm("report", str(trace), "-o", str(tmp_path / "old.md")).returncode == 0
+
+
+def test_rule_sentences_name_choices_by_their_labels():
+    """`Consent to "agree"` was the value the map routes on; members know the label."""
+    from decision_map.model.decision import Ballot
+    from decision_map.rules.deciders import decide
+
+    m = load_map(str(HERE / "labels.yaml"))
+    plan, size = m.nodes["plan"], m.nodes["size"]
+    group = ["Ana", "Ben", "Cy"]
+    d = decide("plan", plan, m.model.defaults, group,
+               [Ballot("Ana", "agree"), Ballot("Ben", "later"), Ballot("Cy", "agree")])
+    assert d.explanation.startswith('Consent to "Yes, we adopt it": nobody objects')
+    assert 'Ben preferred "Not yet"' in d.explanation and '"agree"' not in d.explanation
+    assert d.value == "agree"  # the value still routes and is kept
+    d = decide("size", size, m.model.defaults, group,
+               [Ballot("Ana", "small"), Ballot("Ben", "big"), Ballot("Cy", "abstain")])
+    assert d.explanation.startswith("No majority: A small group 1, Everyone 1")
+    assert "small 1" not in d.explanation

@@ -213,7 +213,11 @@ class StepView:
         self.t.say()
         self.t.say(safe(d.explanation, style))
         if d.tally and rule_named(d.rule).ballot != "text":
-            parts = [f"{k} {v}" for k, v in d.tally.items()]
+            pos = self.walk.current()  # choices by their labels, as members know them
+            node = pos.node if pos is not None else None
+            named = node.choices if isinstance(node, ChoiceQuestion) else {}
+            parts = [f"{node.choice_label(k) if k in named else k} {v}"  # type: ignore[union-attr]
+                     for k, v in d.tally.items()]
             self.t.say(f"Tally: {' · '.join(parts)}", "dim")
         if d.texts:
             for member, words in d.texts:
