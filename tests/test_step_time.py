@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -120,3 +121,17 @@ def test_a_scripted_run_hears_the_times_and_goes_on(tmp_path, exe, step_env, mee
     assert "Next: “Working through dissent”, likely to take 1 hour 30 minutes" in r.stdout
     assert "continue at the next meeting" not in r.stdout  # no offer a script would answer
     assert "Did talking it through resolve it?" in r.stdout
+
+
+def test_the_countdown_says_when_the_time_is_up(step_env):
+    """The timer's own line in a pseudo-terminal, over two seconds rather than a
+    read-out's minutes: it ticks down, then says the time is up and returns."""
+    code = ("from decision_map.cli.terminal import Terminal\n"
+            "print('early' if Terminal().countdown(2, 'Timer') else 'ran out')\n")
+    child = pexpect.spawn(sys.executable, ["-c", code], env=step_env, encoding="utf-8",
+                          timeout=20, dimensions=(40, 120))
+    child.expect(r"Timer: 0:02 left · Enter ends it early")
+    child.expect(r"Timer: 0:01 left")
+    child.expect("Timer: time is up")
+    child.expect("ran out")
+    child.expect(pexpect.EOF)
