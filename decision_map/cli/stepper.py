@@ -312,11 +312,11 @@ class Stepper:
             steps = self.walk.trace.steps
             last = max((i for i, s in enumerate(steps) if s.decision is not None),
                        default=-1)
-            self.session.paused = None
             try:
                 self.pass_through(steps if fresh else steps[last + 1:])
             except Back:
                 self.go_back()
+            self.session.paused = None  # heard: the pause is over (saved with the next step)
         while True:
             self.pos = self.walk.current()
             if self.pos is None:
