@@ -30,6 +30,7 @@ from decision_map.model.format import (
     TextQuestion,
 )
 from decision_map.model.graph import edges_of, node_label
+from decision_map.model.timing import in_words, minutes_left, own_minutes, timed
 from decision_map.rules.table import rule_in_words
 
 MAX_PAGES = 2
@@ -51,6 +52,7 @@ class Entry:
     rule: str = ""
     leads: list[str] = field(default_factory=list)
     number: int = 0
+    minutes: int = 0  # its `time` (a hand-off: its map's longest route); 0: none given
 
 
 @dataclass
@@ -58,6 +60,18 @@ class Handout:
     title: str
     entries: list[Entry]
     outcomes: list[str]
+    total: int | None = None  # minutes on the longest route; None: the map gives no times
+
+    def total_line(self) -> str:
+        """ "Likely to take up to 2 hours 30 minutes (the longest route)." or nothing."""
+        if self.total is None:
+            return ""
+        return f"Likely to take up to {in_words(self.total)}, on the longest route."
+
+
+def took(minutes: int) -> str:
+    """A step's time as the agenda shows it: " (20 min)", or nothing."""
+    return f" ({minutes} min)" if minutes else ""
 
 
 def _cut(text: str, width: int = ASK_WIDTH) -> str:
@@ -126,16 +140,20 @@ def build_handout(dm: DecisionMap) -> Handout:
         if nid in numbers:
             assert isinstance(node, (ChoiceQuestion, NumberQuestion, TextQuestion))
             entries.append(Entry("question", _cut(node.ask),
-                                 rule_in_words(node, dm.model.defaults), leads, numbers[nid]))
+                                 rule_in_words(node, dm.model.defaults), leads, numbers[nid],
+                                 own_minutes(dm, nid)))
         elif isinstance(node, Info):
-            entries.append(Entry("info", _cut(node.say, SAY_WIDTH)))
+            entries.append(Entry("info", _cut(node.say, SAY_WIDTH),
+                                 minutes=own_minutes(dm, nid)))
         elif isinstance(node, Check):
             entries.append(Entry("check", _cut(node_label(node), 120), leads=leads))
         elif isinstance(node, Handoff):
             entries.append(Entry("handoff", name(nid)[0].upper() + name(nid)[1:],
-                                 leads=leads))
-    outcomes = [n.outcome for nid in order if isinstance(n := nodes[nid], Outcome)]
-    return Handout(dm.model.title, entries, outcomes)
+                                 leads=leads, minutes=own_minutes(dm, nid)))
+    outcomes = [n.outcome + took(own_minutes(dm, nid))
+                for nid in order if isinstance(n := nodes[nid], Outcome)]
+    total = minutes_left(dm).get(dm.model.start, 0) if timed(dm) else None
+    return Handout(dm.model.title, entries, outcomes, total)
 
 
 # ---------------------------------------------------------------- HTML
@@ -156,17 +174,20 @@ def handout_html(dm: DecisionMap) -> str:
     e = html.escape
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>{e(h.title)}: agenda</title><style>{CSS}</style></head><body>",
-           f"<h1>{e(h.title)}</h1>", "<h2>The questions, in order</h2>",
+           f"<h1>{e(h.title)}</h1>",
+           *([f'<p class="total">{e(h.total_line())}</p>'] if h.total_line() else []),
+           "<h2>The questions, in order</h2>",
            '<ol class="agenda">']
     for x in h.entries:
         leads = f'<div class="leads">{e(" · ".join(x.leads))}</div>' if x.leads else ""
         if x.kind == "question":
-            out.append(f"<li><b>{x.number}. {e(x.text)}</b> "
+            out.append(f"<li><b>{x.number}. {e(x.text)}</b>{e(took(x.minutes))} "
                        f'<span class="rule">{e(x.rule)}</span>{leads}</li>')
         else:
             prefix = {"info": "Read out: ", "check": "Decided from earlier answers: ",
                       "handoff": "Hand-off: "}[x.kind]
-            out.append(f'<li class="{x.kind}">{e(prefix + x.text)}{leads}</li>')
+            out.append(f'<li class="{x.kind}">{e(prefix + x.text + took(x.minutes))}'
+                       f"{leads}</li>")
     out += ["</ol>", "<h2>The outcomes</h2>", "<ul>"]
     out += [f"<li>{e(o)}</li>" for o in h.outcomes]
     out += ["</ul>", "</body></html>", ""]
@@ -205,15 +226,17 @@ def _pdf(h: Handout, size: float):
         pdf.multi_cell(0, pt * 0.3528 * LEADING, fix(text), new_x="LMARGIN", new_y="NEXT")
 
     para(h.title, "B", size + 5)
+    if h.total_line():
+        para(h.total_line())
     pdf.ln(line / 2)
     para("The questions, in order", "B", size + 2)
     for x in h.entries:
         if x.kind == "question":
-            para(f"{x.number}. {x.text}", "B")
+            para(f"{x.number}. {x.text}{took(x.minutes)}", "B")
         else:
             prefix = {"info": "Read out: ", "check": "Decided from earlier answers: ",
                       "handoff": "Hand-off: "}[x.kind]
-            para(prefix + x.text)
+            para(prefix + x.text + took(x.minutes))
         below = " — ".join(t for t in (x.rule, " · ".join(x.leads)) if t)
         if below:  # the rule and where each answer leads, on one paragraph
             para(below, indent=4)

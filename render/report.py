@@ -295,7 +295,9 @@ def _step_view(s: Step, maps: dict[str, DecisionMap], number: int,
     kind = s.kind
     fingers = d.rule == "fist-to-five"
     tally = [] if kind in ("text", "number") else [
-        {"key": clean(f"{k} finger{'' if k == '1' else 's'}" if fingers else k), "count": v}
+        {"key": clean(f"{k} finger{'' if k == '1' else 's'}" if fingers else
+                      node.choice_label(k) if isinstance(node, ChoiceQuestion)
+                      and k in node.choices else k), "count": v}
         for k, v in d.tally.items() if v]
     votes = []
     if kind in ("choice", "number"):
@@ -317,6 +319,7 @@ def _step_view(s: Step, maps: dict[str, DecisionMap], number: int,
         "decided": d.status == "decided",
         "value": clean(_value_label(node, d.value)),
         "explanation": clean(s.explanation or d.explanation),
+        "consequence": clean(s.consequence),  # where it led, as the stepper confirmed it
         "tally": tally,
         "votes": votes,
         "abstained": [clean(x) for x in d.abstained],

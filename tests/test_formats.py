@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,15 @@ def test_steps_inside_a_handoff_carry_its_scope_and_a_qualified_key():
 def test_a_format_1_trace_reads_as_the_same_steps_the_engine_takes_now():
     old = read_trace(TRACE_V1)
     assert json.loads(TRACE_V1.read_text())["format"] == 1
-    assert old.steps == walk_now().steps  # the scopes rebuilt from format 1 are exact
+    # the scopes rebuilt from format 1 are exact. The words are an older release's: its
+    # decision sentences named choices by value (now by label), and the consequence
+    # sentence is newer than format 1 (an optional field), so those are left out here
+    def same(steps: list) -> list:
+        return [replace(s, consequence="", decision=s.decision and replace(
+            s.decision, explanation=""), explanation="" if s.decision else s.explanation)
+            for s in steps]
+
+    assert same(old.steps) == same(walk_now().steps)
 
 
 def test_a_format_1_step_deeper_than_any_handoff_is_refused():

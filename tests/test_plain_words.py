@@ -1,6 +1,6 @@
 """Plain words for members: no member-facing output of the shipped maps' scenario walks
-(the report, the picture's labels) shows a node id, a verdict id or condition syntax. Ids
-and the technical form stay in --json and `paths`."""
+(the stepper's screens, the report, the picture's labels) shows a node id, a verdict id
+or condition syntax. Ids and the technical form stay in --json and `paths`."""
 
 from __future__ import annotations
 
@@ -96,3 +96,64 @@ def test_a_check_reads_in_the_questions_words(coalition_path):
     said = [s.explanation for s in r.trace.steps if s.kind == "check"]
     assert said and not any(SYNTAX.search(x) for x in said)
     assert any("“" in x for x in said)  # a question named by its words, in quotes
+
+
+def stepper_screens(dm: DecisionMap, trace: Trace) -> str:
+    """What `decision-map step` shows the room over the walk of `trace`: each question's
+    screen and help, the vote prompt's hint, each decision and its tally, the confirm
+    line, the read-outs and hand-offs passed, the path and the outcome. Drawn by the
+    stepper's own view (StepView, on a real Terminal writing to a pipe) over the real
+    map, step by step with the walk's own ballots; the keystrokes that would choose them
+    are the pseudo-terminal tests' business (test_step_room, test_step_time)."""
+    import contextlib
+    import io
+
+    from decision_map.cli.prompting import Question, member_hint
+    from decision_map.cli.step_view import StepView
+    from decision_map.cli.terminal import Terminal
+    from decision_map.walk.engine import Walk
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        walk = Walk(dm, trace.group, keep_text_error=True)
+        term = Terminal()
+        view = StepView(term, walk)
+        view.passed(walk.trace.steps)
+        for s in trace.steps:
+            if s.decision is None or s.superseded:
+                continue
+            pos = walk.current()
+            assert pos is not None and pos.key == s.key, (pos, s.key)
+            q = Question.of(pos.node, walk.frame.dm.model.defaults)
+            view.position(pos, q, False)
+            view.help(pos, q, False)
+            term.say(member_hint(q))
+            view.decision(walk.preview(s.ballots))
+            before = len(walk.trace.steps)
+            # the confirm line: `leads_to` is this sentence, found on a copy of the walk
+            term.say(walk.submit(s.ballots, minutes=s.minutes).consequence)
+            view.passed(walk.trace.steps[before + 1:])
+        view.path()
+        view.outcome(Path("session.json"))
+    return out.getvalue()
+
+
+def test_no_ids_or_condition_syntax_on_the_stepper_screens():
+    """Every shipped scenario, walked through the stepper's screens. The view functions,
+    not one pseudo-terminal per scenario: the screens are the same code, and twenty-odd
+    pseudo-terminals, each starting the program and typing every member's vote, would
+    take minutes on a shared machine for no more coverage of what is shown."""
+    problems, walked = [], 0
+    for path, dm, case, trace in walks():
+        walked += 1
+        own, names = authored(dm, trace), ids(dm)
+        text = stepper_screens(dm, trace)
+        assert "Outcome" in text or "Stopped" in text
+        for t in own:
+            text = text.replace(t, " ").replace(" ".join(t.split()), " ")
+        for line in text.splitlines():
+            hit = [i for i in names if re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", line)]
+            if hit or SYNTAX.search(line):
+                problems.append(f"{path.stem} / {case} / stepper: {line.strip()[:120]}")
+    assert walked >= 20
+    assert not problems, "\n".join(problems[:20])

@@ -48,6 +48,9 @@ def step_cmd(
     projector: bool = typer.Option(
         False, "--projector", help="A clean screen for each question: the question, the "
         "rule and the count, large; the votes so far stay in `path`."),
+    timer: bool = typer.Option(
+        False, "--timer", help="Count down each read-out's minutes (its `time`) on a live "
+        "line; Enter ends the countdown early."),
 ) -> None:
     """Step a group through a map, question by question, voting as you go."""
     from ..errors import WalkError
@@ -109,6 +112,13 @@ def step_cmd(
             term.say(f"All {r.total} saved steps still fit.", "yellow")
         else:
             term.say(f"Resuming after {r.kept} step{'s' if r.kept != 1 else ''}.")
+        if session.paused is not None:
+            p = session.paused
+            term.say(safe(f"Paused at the last meeting{_when(p.get('at', ''))}, before "
+                          f"{p.get('before') or 'a hand-off'}.", "bold"))
+            if p.get("note"):
+                term.say(Text.assemble(safe("The note left for today: ", "bold"),
+                                       safe(p["note"])))
         walk = r.walk
         fresh = False
     else:
@@ -138,7 +148,7 @@ def step_cmd(
         term.say("Everything is saved after each step. ? shows help at any prompt.", "dim")
     if tally:
         session.mode = "tally"
-    stepper = Stepper(term, walk, session, path, lock, projector)
+    stepper = Stepper(term, walk, session, path, lock, projector, timer)
     if not stepper.save():
         lock.release()
         raise fail(f"{path}: cannot write the session file here; choose another with "
@@ -175,6 +185,16 @@ def step_cmd(
         error(stepper.walk.text_error)
         code = code or 1
     raise typer.Exit(code)
+
+
+def _when(stamp: str) -> str:
+    """ " (30 Nov 2026, 16:39 UTC)" from a saved ISO time; nothing when it does not read."""
+    from datetime import datetime
+
+    try:
+        return f" ({datetime.fromisoformat(stamp).strftime('%d %b %Y, %H:%M %Z').strip()})"
+    except ValueError:
+        return ""
 
 
 def _regrouped(joined: list[str], left: list[str]) -> str:

@@ -29,6 +29,7 @@ class StepView:
         # --projector: a clean screen per question, the question, the rule and the count
         # large and alone; the earlier votes stay in `path`.
         self.projector = projector
+        self.started: float | None = None  # when this sitting began (time.monotonic)
 
     def passed(self, steps: list[Step]) -> None:
         """What the walk went through without a vote: read-outs and hand-offs."""
@@ -44,8 +45,8 @@ class StepView:
         """The question in front of the group, its choices, its rule and how votes are taken."""
         node = pos.node
         defaults = self.walk.frame.dm.model.defaults
-        left = "this is the last question" if pos.remaining <= 1 else \
-            f"at most {pos.remaining} questions left"
+        left = ("this is the last question" if pos.remaining <= 1 else
+                f"at most {pos.remaining} questions left") + self.times(pos)
         if self.projector and self.t.interactive:  # a pipe has no screen to clear
             self.big(pos, q, left, rule_in_words(node, defaults))
             return
@@ -79,6 +80,20 @@ class StepView:
             self.t.say(f"Voting {how}.  {COMMANDS_LINE}{tail}", "dim")
         else:
             self.t.say(COMMANDS_LINE, "dim")
+
+    def times(self, pos) -> str:
+        """The time used in this sitting and the time likely left on the longest route
+        from here (the map's `time` estimates, hand-offs included): " · 25 minutes so
+        far · likely 1 hour 40 minutes left". Empty for a map without estimates."""
+        import time
+
+        from ..model.timing import in_words
+
+        if pos.minutes_left is None:
+            return ""
+        spent = 0 if self.started is None else int(time.monotonic() - self.started) // 60
+        used = f" · {in_words(spent)} so far" if spent else ""
+        return f"{used} · likely {in_words(pos.minutes_left)} left"
 
     def proposal(self, versions: tuple[str, ...]) -> None:
         """What is put to the vote, written down first (the last version, when amended)."""
@@ -198,7 +213,11 @@ class StepView:
         self.t.say()
         self.t.say(safe(d.explanation, style))
         if d.tally and rule_named(d.rule).ballot != "text":
-            parts = [f"{k} {v}" for k, v in d.tally.items()]
+            pos = self.walk.current()  # choices by their labels, as members know them
+            node = pos.node if pos is not None else None
+            named = node.choices if isinstance(node, ChoiceQuestion) else {}
+            parts = [f"{node.choice_label(k) if k in named else k} {v}"  # type: ignore[union-attr]
+                     for k, v in d.tally.items()]
             self.t.say(f"Tally: {' · '.join(parts)}", "dim")
         if d.texts:
             for member, words in d.texts:

@@ -9,6 +9,7 @@ io/session.py.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from ..model.minutes import MAX_MINUTE_CHARS, Minutes, parse_action
@@ -29,7 +30,7 @@ class Stepper:
     """One group's walk at the terminal: the loop, the commands, the session file."""
 
     def __init__(self, term: Terminal, walk, session, path: Path, lock=None,
-                 projector: bool = False) -> None:
+                 projector: bool = False, timer: bool = False) -> None:
         self.t = term
         self.walk = walk
         self.session = session
@@ -39,6 +40,8 @@ class Stepper:
         self._warned_quit = False
         self.pos = None
         self.view = StepView(term, walk, projector)
+        self.view.started = time.monotonic()  # this sitting's clock, for the header
+        self.timer = timer  # --timer: a countdown of each read-out's minutes
         self.votes = VoteCollector(term, self.read, walk.group, session.mode)
         self.minutes = Minutes()  # written down at the question in front of the group
 
@@ -303,11 +306,17 @@ class Stepper:
     def run(self, fresh: bool) -> int:
         from ..errors import WalkError
 
-        if fresh:
+        if fresh or self.session.paused is not None:
+            # a new walk, or one paused before a hand-off: what it passed since its last
+            # vote (the hand-off's entry, its read-outs) is this meeting's to hear
+            steps = self.walk.trace.steps
+            last = max((i for i, s in enumerate(steps) if s.decision is not None),
+                       default=-1)
             try:
-                self.pass_through(self.walk.trace.steps)
+                self.pass_through(steps if fresh else steps[last + 1:])
             except Back:
                 self.go_back()
+            self.session.paused = None  # heard: the pause is over (saved with the next step)
         while True:
             self.pos = self.walk.current()
             if self.pos is None:
@@ -353,7 +362,12 @@ class Stepper:
                     saved = self.save()
                 self.t.say("Recorded." + (" Saved." if saved else " NOT SAVED."),
                            "dim" if saved else "bold red")
-                self.pass_through(self.walk.trace.steps[before + 1:])
+                passed = self.walk.trace.steps[before + 1:]
+                entry = next((s for s in passed if s.kind == "handoff"
+                              and s.route_kind is None), None)
+                if entry is not None and not self.walk.finished:
+                    self.offer_break(entry, passed[passed.index(entry) + 1:])
+                self.pass_through(passed)
             except Back:
                 self.votes.mode = mode
                 self.go_back()
@@ -363,11 +377,62 @@ class Stepper:
     def pass_through(self, steps) -> None:
         """Show what the walk passed without a vote; after each read-out wait for Enter,
         so the next question does not show before the room has done what it says (a
-        welcome round, a 20-minute talk). Over a pipe this takes one (empty) line too."""
+        welcome round, a 20-minute talk). Over a pipe this takes one (empty) line too.
+        With --timer a read-out that carries a `time` counts its minutes down first;
+        Enter ends the countdown early and goes on."""
         for s in steps:
             self.view.passed([s])
-            if s.kind == "info":
-                self.read("  Enter when the room is ready to go on: ")
+            if s.kind != "info":
+                continue
+            minutes = self.walk.minutes_of(s.scope, s.node) if self.timer else 0
+            if minutes and self.t.countdown(minutes * 60, "Timer"):
+                continue  # Enter ended it early: the room is ready
+            self.read("  Enter when the room is ready to go on: ")
+
+    def offer_break(self, entry, inside) -> None:
+        """Before a hand-off's first step: how long it is likely to take, and the offer to
+        continue at the next meeting (on a terminal; a scripted run goes on). Taken, it
+        pauses the walk with a note in the session and ends the program; `step --resume`
+        goes on into the hand-off."""
+        from ..model.timing import in_words
+
+        title = entry.explanation
+        link = self.walk.dm
+        for hop in (*entry.scope, entry.node):
+            got = link.handoffs.get(hop) if link is not None else None
+            link = got.loaded if got is not None else None
+        if link is not None:
+            title = f"“{link.model.title}”"
+        minutes = self.walk.minutes_of(entry.scope, entry.node)
+        # from the question it stands at, and the read-outs passed on the way in
+        total = (self.walk.minutes_left() or 0) + sum(
+            self.walk.minutes_of(s.scope, s.node) for s in inside if s.kind == "info")
+        self.t.say()
+        if minutes:
+            all_left = f" (about {in_words(total)} left in all)" if total else ""
+            self.t.say(f"Next: {title}, likely to take {in_words(minutes)}{all_left}.",
+                       "bold")
+        else:
+            pos = self.walk.current()
+            many = f" (at most {pos.remaining} questions left in all)" if pos else ""
+            self.t.say(f"Next: {title}{many}.", "bold")
+        if not self.t.interactive:
+            return
+        while True:
+            ans = self.read("  Enter: go on now · later: continue at the next meeting: ")
+            ans = ans.strip().lower()
+            if ans in ("", "y", "yes", "now"):
+                return
+            if ans in ("later", "l", "next", "next meeting"):
+                break
+            self.t.say("  Press Enter to go on now, or type later.", "yellow")
+        note = self.read("  A note for the next meeting (Enter for none): ").strip()
+        from ..io.session import now_iso
+
+        self.session.paused = {"before": title, "note": note[:MAX_MINUTE_CHARS],
+                               "at": now_iso()}
+        raise Quit(f"Paused before {title}, to continue at the next meeting. "
+                   "Everything so far is saved.")
 
     def go_back(self) -> None:
         self.minutes = Minutes()

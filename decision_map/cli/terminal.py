@@ -106,3 +106,47 @@ class Terminal:
         sys.stdout.write(clean(line) + "\n")  # echo, so a scripted run reads like a dialogue
         sys.stdout.flush()
         return line
+
+    def countdown(self, seconds: int, label: str) -> bool:
+        """A live countdown line of `seconds` (bounded by the caller: a step's `time`);
+        True when Enter ended it early, False when the time ran out. On a pipe there is
+        no live line: it says the time once and returns at once."""
+        import math
+        import os
+        import select
+        import time
+
+        if not self.interactive:
+            self.con.print(safe(f"  {label}: {clock(seconds)} (the countdown shows on a "
+                                "terminal)"))
+            return False
+        fd = sys.stdin.fileno()
+        end = time.monotonic() + seconds
+        try:
+            while True:
+                left = end - time.monotonic()
+                if left <= 0:
+                    sys.stdout.write(f"\r\x1b[2K  {clean(label)}: time is up\n")
+                    return False
+                sys.stdout.write(f"\r\x1b[2K  {clean(label)}: {clock(math.ceil(left))} left"
+                                 " · Enter ends it early")
+                sys.stdout.flush()
+                ready, _, _ = select.select([fd], [], [], min(1.0, left))
+                if ready:
+                    data = os.read(fd, 1024)
+                    if not data:
+                        raise EOFError
+                    if b"\n" in data or b"\r" in data:  # the echoed Enter moved a line down
+                        left = max(0, math.ceil(end - time.monotonic()))
+                        sys.stdout.write(f"\x1b[1A\r\x1b[2K  {clean(label)}: ended early, "
+                                         f"{clock(left)} before time\n")
+                        return True
+        finally:
+            sys.stdout.flush()
+
+
+def clock(seconds: int) -> str:
+    """Seconds as a countdown reads them: `19:59`, or `1:05:00` past an hour."""
+    h, rest = divmod(max(0, int(seconds)), 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

@@ -132,7 +132,11 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """Map a pydantic error location to a path in the data (tags are skipped)."""
     path: list[Any] = []
     cur = data
-    for el in loc:
+    for i, el in enumerate(loc):
+        after = loc[i + 1] if i + 1 < len(loc) else None
+        if (isinstance(cur, dict) and el in cur and isinstance(after, str) and after in cur
+                and not (isinstance(cur[el], dict) and after in cur[el])):
+            continue  # a union's tag that is also a key here (a check's `check`): skip it
         if isinstance(cur, dict) and el in cur:
             cur = cur[el]
             path.append(el)
@@ -147,6 +151,13 @@ def _describe(path: tuple[Any, ...]) -> str:
         rest = ".".join(str(p) for p in path[2:])
         return f"node {path[1]!r}" + (f" {rest}" if rest else "")
     return ".".join(str(p) for p in path) or "the map"
+
+
+# Keys that some kinds of node may not carry, and why, said where one is written anyway.
+KEY_HINTS = {
+    "time": "a check asks no one, so it takes no time, and a hand-off's time is its map's "
+            "longest route (computed); remove it here",
+}
 
 
 def schema_diagnostics(err: ValidationError, data: Any, pos: Positions) -> list[Diagnostic]:
@@ -164,7 +175,9 @@ def schema_diagnostics(err: ValidationError, data: Any, pos: Positions) -> list[
             key = loc[-1]
             where = pos.where(path, key=True)
             msg = f"{_describe(path[:-1])}: unknown key {key!r}"
-            if key in known:  # a real key, of another kind of node: no look-alike helps
+            if key in KEY_HINTS:
+                hint = KEY_HINTS[key]
+            elif key in known:  # a real key, of another kind of node: no look-alike helps
                 hint = f"{key!r} belongs to another kind of node; remove it here"
             else:
                 close = suggest.closest(str(key), known)

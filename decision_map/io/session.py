@@ -24,8 +24,13 @@ Format (format_version 2; `decision_map.model.versions.SESSION` says what is rea
       "created": "2024-05-01T10:00:00+00:00",
       "updated": "2024-05-01T10:20:00+00:00",
       "outcome": null,                        # the outcome node id once the walk ended
-      "set_aside": []                         # saved steps a changed map no longer took
+      "set_aside": [],                        # saved steps a changed map no longer took
+      "paused": {"before": "...", "note": "...", "at": "..."}   # only while paused
     }
+
+`paused` is written when the group chose to continue a hand-off at the next meeting:
+what comes next, the facilitator's note and when; the next `step --resume` shows them and
+goes on into the hand-off.
 
 A submission carries `group` (the group at that question) when members had joined or
 left since the step before, and may carry `amendments`, `notes` and `actions`.
@@ -121,6 +126,8 @@ class Session:
     owners: dict[int, tuple[str, str]] = field(default_factory=dict)
     # the group now, when members joined or left since the start (None: as `group`)
     group_now: list[str] | None = None
+    # paused before a hand-off, to continue at the next meeting: before, note, at
+    paused: dict[str, str] | None = None
 
     @classmethod
     def start(cls, dm: DecisionMap, group: Sequence[str]) -> Session:
@@ -160,6 +167,7 @@ class Session:
             "outcome": self.outcome,
             "set_aside": list(self.set_aside),
             **({"next_step_owners": owners_json(self.owners)} if self.owners else {}),
+            **({"paused": dict(self.paused)} if self.paused is not None else {}),
         }
 
     def dumps(self) -> str:
@@ -209,6 +217,7 @@ class Session:
             set_aside=[s.data for s in f.objects("set_aside", [])],
             owners=_owners(f),
             group_now=_group_now(f),
+            paused=_paused(f),
         )
 
 
@@ -233,6 +242,21 @@ def _group_now(f: Fields) -> list[str] | None:
     if not got or not all(got):
         raise FieldError("group_now: must be a non-empty list of names")
     return got
+
+
+MAX_PAUSE_NOTE = 2000  # the note left for the next meeting is read no further
+
+
+def _paused(f: Fields) -> dict[str, str] | None:
+    """Why and where the walk is paused, each part text of a bounded length."""
+    if f.data.get("paused") is None:
+        return None
+    p = f.obj("paused")
+    out = {k: p.text_or_none(k) or "" for k in ("before", "note", "at")}
+    for k, v in out.items():
+        if len(v) > MAX_PAUSE_NOTE:
+            raise FieldError(f"{p.at(k)}: longer than {MAX_PAUSE_NOTE} characters")
+    return out
 
 
 def _owners(f: Fields) -> dict[int, tuple[str, str]]:

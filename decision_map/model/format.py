@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StrictInt,
     Tag,
     field_validator,
     model_validator,
@@ -250,6 +251,10 @@ class Defaults(RuleParams):
 
 # ---------------------------------------------------------------- nodes
 
+# The longest estimate one node may carry, in minutes: a step longer than a working day is
+# a meeting of its own (a hand-off to its own map).
+MAX_NODE_MINUTES = 480
+
 
 class NodeBase(Strict):
     record: Literal["everything", "summary", "none"] | None = Field(
@@ -267,6 +272,20 @@ class NodeBase(Strict):
     label: str | None = Field(
         None, description="A short name for diagrams; defaults to the node id.",
         examples=["Shared goal?"],
+    )
+
+
+class Timed(Strict):
+    """A step the room spends time on carries an estimate, so the stepper can say how long
+    is likely left; a check asks no one, and a hand-off's time is its map's (computed)."""
+
+    time: StrictInt | None = Field(
+        None,
+        ge=0,
+        le=MAX_NODE_MINUTES,
+        description="The minutes this step is likely to take in the room (a whole number, "
+        f"0 to {MAX_NODE_MINUTES}).",
+        examples=[20],
     )
 
 
@@ -300,7 +319,7 @@ class StatusRoutes(Strict):
     )
 
 
-class ChoiceQuestion(NodeBase, RuleParams, StatusRoutes):
+class ChoiceQuestion(NodeBase, Timed, RuleParams, StatusRoutes):
     """A question each member answers with one of `choices`."""
 
     ask: str = Field(description="The question, as read aloud.", examples=["Shall we go on?"])
@@ -401,7 +420,7 @@ _QUORUM = Field(None, description="Fraction of the members who must take part: a
                 "taken exactly, or a fraction such as 2/3.", examples=[0.6])
 
 
-class NumberQuestion(NodeBase, StatusRoutes):
+class NumberQuestion(NodeBase, Timed, StatusRoutes):
     """Each member gives a number; the aggregate picks a branch."""
 
     ask: str = _ASK
@@ -416,7 +435,7 @@ class NumberQuestion(NodeBase, StatusRoutes):
     quorum: Share | None = _QUORUM
 
 
-class TextQuestion(NodeBase, StatusRoutes):
+class TextQuestion(NodeBase, Timed, StatusRoutes):
     """Each member (or the group, in one sentence) gives words; no branching."""
 
     ask: str = _ASK
@@ -464,7 +483,7 @@ class Handoff(NodeBase):
     )
 
 
-class Info(NodeBase):
+class Info(NodeBase, Timed):
     """Something the facilitator reads out; no vote."""
 
     say: str = Field(description="What to read out.",
@@ -472,7 +491,7 @@ class Info(NodeBase):
     next: NodeId = Field(description="Where the walk goes next.")
 
 
-class Outcome(NodeBase):
+class Outcome(NodeBase, Timed):
     """Where a walk ends."""
 
     outcome: str = Field(description="The outcome's title.", examples=["Form a coalition"])

@@ -27,7 +27,9 @@ since the step before; the trace's `group` is the group at the start), `proposal
 versions of what was put to the vote, the vote on the last), `notes` and `actions`
 ({who, by, what}); the trace `carried_by`, the members who agreed at the last named vote
 (a stand-aside does not carry the decision out), `next_step_owners`, and on a step
-`superseded` (a later revisit went back before it: kept, not erased). Each is written
+`superseded` (a later revisit went back before it: kept, not erased) and `consequence`
+(where a question's decision led, in members' words: "A tie, so: the outcome “A task
+force”.", the sentence the stepper confirmed). Each is written
 only when it holds something, and read as empty when missing.
 
 Format 1 had no `scope` and no `key`; reading it rebuilds the scope from the steps
@@ -93,6 +95,7 @@ class Step:
     minutes: Minutes = Minutes()
     group: tuple[str, ...] | None = None  # the group here, when it had changed before it
     superseded: bool = False  # a later revisit went back before this step
+    consequence: str = ""  # where the decision led, in members' words (questions only)
 
     @property
     def depth(self) -> int:
@@ -129,6 +132,8 @@ class Step:
             out["group"] = list(self.group)
         if self.superseded:
             out["superseded"] = True
+        if self.consequence:
+            out["consequence"] = self.consequence
         return out
 
     @classmethod
@@ -158,6 +163,7 @@ class Step:
             minutes=minutes_from_json(d, path),
             group=None if d.get("group") is None else tuple(f.texts("group")),
             superseded=d.get("superseded") is True,
+            consequence=f.text("consequence", ""),
         )
 
 

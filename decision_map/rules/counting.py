@@ -85,6 +85,22 @@ class Ctx:
             given = {v.member for v in votes}
             self.absent_names = tuple(m for m in members if m not in given)
 
+    def q(self, choice: str) -> str:
+        """A choice as members see it in a sentence: its label, quoted (`"Yes, go on"`),
+        not the value the map routes on."""
+        qn = self.question
+        if isinstance(qn, ChoiceQuestion) and choice in qn.choices:
+            return q(qn.choice_label(choice))
+        return q(choice)
+
+    def counts_phrase(self, counts: dict[str, int]) -> str:
+        """ "Yes, go on 2, No 1": each choice by its label, with its count."""
+        qn = self.question
+        if not isinstance(qn, ChoiceQuestion):
+            return counts_phrase(counts)
+        return counts_phrase({qn.choice_label(k) if k in qn.choices else k: n
+                              for k, n in counts.items()})
+
     def of(self, kind: str) -> list[Vote]:
         return [v for v in self.votes if v.kind == kind]
 
@@ -179,17 +195,17 @@ def majority(ctx: Ctx) -> Decision:
         ch = tops[0]
         return ctx.make(
             "decided", ch, counts,
-            sentence(f"Majority for {q(ch)}: {top} of {cast} cast votes", extras),
+            sentence(f"Majority for {ctx.q(ch)}: {top} of {cast} cast votes", extras),
         )
     if len(tops) > 1:
         return ctx.make(
             "tie", None, counts,
-            sentence(f"No majority: {counts_phrase(counts)}", extras, " (a tie)"),
+            sentence(f"No majority: {ctx.counts_phrase(counts)}", extras, " (a tie)"),
             {"tied": tops},
         )
     return ctx.make(
         "no_agreement", None, counts,
-        sentence(f"No majority: {counts_phrase(counts)}", extras),
+        sentence(f"No majority: {ctx.counts_phrase(counts)}", extras),
     )
 
 
@@ -213,7 +229,7 @@ def supermajority(ctx: Ctx) -> Decision:
         share = Fraction(top, cast)
         a, b = pct_pair(share, t)
         if len(tops) > 1:
-            names = join_names([q(ch) for ch in tops])
+            names = join_names([ctx.q(ch) for ch in tops])
             return ctx.make(
                 "tie", None, counts,
                 sentence(
@@ -226,7 +242,7 @@ def supermajority(ctx: Ctx) -> Decision:
         return ctx.make(
             "decided", ch, counts,
             sentence(
-                f"Supermajority reached: {q(ch)} has {top} of {cast} cast votes "
+                f"Supermajority reached: {ctx.q(ch)} has {top} of {cast} cast votes "
                 f"({a}, needing {b})",
                 extras,
             ),
@@ -236,10 +252,10 @@ def supermajority(ctx: Ctx) -> Decision:
     share = Fraction(top, cast)
     a, b = pct_pair(share, t)
     if len(tops) == 1:
-        head = (f"No supermajority: {q(tops[0])} has {top} of {cast} cast votes "
+        head = (f"No supermajority: {ctx.q(tops[0])} has {top} of {cast} cast votes "
                 f"({a}, needing {b})")
     else:
-        head = f"No supermajority: {counts_phrase(counts)}, none reaches {b}"
+        head = f"No supermajority: {ctx.counts_phrase(counts)}, none reaches {b}"
     return ctx.make(
         "no_agreement", None, counts, sentence(head, extras), details
     )
@@ -259,14 +275,14 @@ def plurality(ctx: Ctx) -> Decision:
     if len(tops) > 1:
         return ctx.make(
             "tie", None, counts,
-            sentence(f"No plurality: {counts_phrase(counts)}", extras, " (a tie)"),
+            sentence(f"No plurality: {ctx.counts_phrase(counts)}", extras, " (a tie)"),
             {"tied": tops},
         )
     ch = tops[0]
     return ctx.make(
         "decided", ch, counts,
         sentence(
-            f"Plurality for {q(ch)}: {top} of {cast} cast votes ({counts_phrase(counts)})",
+            f"Plurality for {ctx.q(ch)}: {top} of {cast} cast votes ({ctx.counts_phrase(counts)})",
             extras,
         ),
     )
@@ -279,10 +295,10 @@ def unanimous(ctx: Ctx) -> Decision:
     for ch, n in counts.items():
         if n == ctx.E:
             whom = "the only member" if ctx.E == 1 else f"all {ctx.E} members"
-            return ctx.make("decided", ch, counts, f"Unanimous for {q(ch)}: {whom}.")
+            return ctx.make("decided", ch, counts, f"Unanimous for {ctx.q(ch)}: {whom}.")
     return ctx.make(
         "no_agreement", None, counts,
-        sentence(f"Not unanimous: {counts_phrase(counts)}", extras),
+        sentence(f"Not unanimous: {ctx.counts_phrase(counts)}", extras),
     )
 
 
@@ -309,7 +325,7 @@ def consensus(ctx: Ctx) -> Decision:
     if len(used) > 1:
         return ctx.make(
             "no_agreement", None, counts,
-            sentence(f"No consensus: {counts_phrase(counts)}", extras),
+            sentence(f"No consensus: {ctx.counts_phrase(counts)}", extras),
             details,
         )
     if p.max_stand_asides is not None and sa > p.max_stand_asides:
@@ -324,7 +340,7 @@ def consensus(ctx: Ctx) -> Decision:
     ch = used[0]
     return ctx.make(
         "decided", ch, counts,
-        sentence(f"Consensus on {q(ch)}: {cast} agree{agree_s(cast)}", extras),
+        sentence(f"Consensus on {ctx.q(ch)}: {cast} agree{agree_s(cast)}", extras),
         details,
     )
 
@@ -354,17 +370,17 @@ def consent(ctx: Ctx) -> Decision:
         if ch == proposal or not n:
             continue
         names = [v.member for v in ctx.of("choice") if v.value == ch and v.member is not None]
-        notes.append(f"{who_phrase(names, n - len(names)) if names else n} preferred {q(ch)}")
+        notes.append(f"{who_phrase(names, n - len(names)) if names else n} preferred {ctx.q(ch)}")
     extras = ctx.extras()
     if ctx.participating == 0:
         head = (
-            f"Consent to {q(proposal)}: nobody objects, but nobody took part "
+            f"Consent to {ctx.q(proposal)}: nobody objects, but nobody took part "
             "(no quorum was set)"
         )
         return ctx.make("decided", proposal, counts, head + ".", {**details, "vacuous": True})
     tail = f" ({'; '.join(notes + extras)})" if notes or extras else ""
     return ctx.make(
-        "decided", proposal, counts, f"Consent to {q(proposal)}: nobody objects{tail}.", details
+        "decided", proposal, counts, f"Consent to {ctx.q(proposal)}: nobody objects{tail}.", details
     )
 
 
@@ -397,7 +413,7 @@ def fist_to_five(ctx: Ctx) -> Decision:
         return ctx.make(
             "decided", proposal, tally,
             sentence(
-                f"Fist-to-five passes {q(proposal)}: nobody showed fewer than "
+                f"Fist-to-five passes {ctx.q(proposal)}: nobody showed fewer than "
                 f"{p.min_fingers} fingers, but nobody showed any (no quorum was set)",
                 extras,
             ),
@@ -408,7 +424,7 @@ def fist_to_five(ctx: Ctx) -> Decision:
     return ctx.make(
         "decided", proposal, tally,
         sentence(
-            f"Fist-to-five passes {q(proposal)}: {every} {p.min_fingers} or more fingers "
+            f"Fist-to-five passes {ctx.q(proposal)}: {every} {p.min_fingers} or more fingers "
             f"(lowest {lowest})",
             extras,
         ),
@@ -431,12 +447,12 @@ def any_one(ctx: Ctx) -> Decision:
         who = who_phrase(names, n - len(names)) if names else plural(n, "member", "members")
         return ctx.make(
             "decided", named, counts,
-            f"{who} chose {q(named)}, so {q(named)}{paren(extras)}.",
+            f"{who} chose {ctx.q(named)}, so {ctx.q(named)}{paren(extras)}.",
             details,
         )
     return ctx.make(
         "decided", other, counts,
-        f"Nobody chose {q(named)}, so {q(other)}{paren(extras)}.",
+        f"Nobody chose {ctx.q(named)}, so {ctx.q(other)}{paren(extras)}.",
         details,
     )
 
@@ -472,13 +488,13 @@ def _scored(ctx: Ctx, borda: bool) -> Decision:
         return ctx.make(
             "tie", None, score,
             sentence(
-                f"No single winner by {what}: {counts_phrase(score)}", extras, " (a tie)"
+                f"No single winner by {what}: {ctx.counts_phrase(score)}", extras, " (a tie)"
             ),
             {**details, "tied": tops},
         )
     return ctx.make(
         "decided", tops[0], score,
-        sentence(f"Most {what} for {q(tops[0])}: {counts_phrase(score)}", extras),
+        sentence(f"Most {what} for {ctx.q(tops[0])}: {ctx.counts_phrase(score)}", extras),
         details,
     )
 

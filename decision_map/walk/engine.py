@@ -54,6 +54,9 @@ class Position:
     remaining: int
     scope: Scope = ()  # the hand-off node ids from the top map down to this map
     proposal: tuple[str, ...] = ()  # the proposal's versions so far; the vote is on the last
+    # the minutes likely left on the longest route from here, the maps that handed off to
+    # this one included; None when no map on the way carries a `time`
+    minutes_left: int | None = None
 
     @property
     def key(self) -> str:
@@ -129,9 +132,37 @@ class Walk:
             map_id=f.dm.id, map_title=f.dm.model.title, node_id=f.node, node=node,
             depth=len(self._stack) - 1, visit=f.visits.get(f.node, 1),
             step=len(self.submissions) + 1,
-            remaining=questions_remaining(f.dm).get(f.node, 1), scope=self._scope(),
-            proposal=self._proposal_of(f.node, node),
+            remaining=questions_remaining(f.dm).get(f.node, 1) + sum(
+                questions_remaining(p.dm).get(p.node, 0) for p in self._stack[:-1]),
+            scope=self._scope(), proposal=self._proposal_of(f.node, node),
+            minutes_left=self.minutes_left(),
         )
+
+    def minutes_left(self) -> int | None:
+        """The minutes likely left on the longest route from where the walk stands: the
+        rest of this map, then the rest of each map that handed off to it (after its
+        hand-off node). None when the top map and its hand-offs carry no `time`."""
+        from ..model.timing import minutes_left, own_minutes, timed
+
+        if self.finished or not timed(self.dm):
+            return None
+        f = self.frame
+        left = minutes_left(f.dm).get(f.node, 0)
+        for p in self._stack[:-1]:  # each parent stands at its hand-off node
+            left += minutes_left(p.dm).get(p.node, 0) - own_minutes(p.dm, p.node)
+        return left
+
+    def minutes_of(self, scope: Scope, node_id: str) -> int:
+        """The minutes one step is likely to take (a hand-off: its map's longest route)."""
+        from ..model.timing import own_minutes
+
+        m = self.dm
+        for hop in scope:
+            link = m.handoffs.get(hop)
+            if link is None or link.loaded is None:
+                return 0
+            m = link.loaded
+        return own_minutes(m, node_id)
 
     def _proposal_of(self, node_id: str, node: object) -> tuple[str, ...]:
         """The proposal's versions at this question: as last amended here, else the map's
@@ -166,21 +197,25 @@ class Walk:
         # revisits and all; an outcome text that fails is the walk's to report, not this
         trial = Walk(self.dm, self.start_group, self.submissions, keep_text_error=True)
         trial.group = list(self.group)  # members who joined or left since the last step
-        start = len(trial.trace.steps)
-        trial.submit(ballots)
-        steps = trial.trace.steps[start:]
+        return trial.submit(ballots).consequence
+
+    def _consequence(self, start: int, scope: Scope) -> str:
+        """Where the decision recorded at step `start` led, in members' words, now that
+        the walk has moved on: the sentence the stepper confirms before the commit, kept
+        in the trace step. `scope` is where the question stood."""
+        steps = self.trace.steps[start:]
         first = steps[0].decision
         said = [s.explanation.strip() for s in steps[1:] if s.kind == "check" and s.explanation]
-        if trial.trace.stopped:
-            where = f"the walk stops: {trial.trace.stopped}"
-        elif trial.finished:
-            node = trial.dm.model.nodes.get(trial.trace.outcome or "")
-            where = f"the outcome “{getattr(node, 'outcome', trial.trace.outcome)}”"
+        if self.trace.stopped:
+            where = f"the walk stops: {self.trace.stopped}"
+        elif self.finished:
+            node = self.dm.model.nodes.get(self.trace.outcome or "")
+            where = f"the outcome “{getattr(node, 'outcome', self.trace.outcome)}”"
         else:
-            pos = trial.current()
+            pos = self.current()
             assert pos is not None
             where = f"the question {question_words(pos.node)}"
-            if pos.scope != self._scope() and pos.map_title:
+            if pos.scope != scope and pos.map_title:
                 where += f" (in “{pos.map_title}”)"
         why = ""
         if first is not None and first.status != "decided":
@@ -226,7 +261,8 @@ class Walk:
         self._moving(lambda: answer(self._stack, self.group, self, decision, tuple(ballots)))
         self.trace.steps[index] = replace(
             self.trace.steps[index], proposal=proposal,
-            minutes=Minutes(notes=minutes.notes, actions=minutes.actions), group=changed)
+            minutes=Minutes(notes=minutes.notes, actions=minutes.actions), group=changed,
+            consequence=self._consequence(index, pos.scope))
         return self.trace.steps[index]
 
     def _moving(self, move: Callable[[], object]) -> None:
