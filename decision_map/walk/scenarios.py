@@ -14,7 +14,7 @@ from ..io.yaml_source import INPUT_SIZE_HINT, Positions, parse_yaml, read_text
 from ..model.format import ChoiceQuestion, Handoff, NumberQuestion, Outcome, TextQuestion
 from ..model.graph import edges_of
 from ..model.trace import Trace, node_key
-from .replay import walk_answers
+from .replay import run_answers
 
 QUESTION_TYPES = (ChoiceQuestion, NumberQuestion, TextQuestion, Handoff)
 
@@ -65,9 +65,12 @@ def _run_case(dm: DecisionMap, case: Any, pos: Positions, i: int) -> CaseResult:
         return CaseResult(name, False, [f"{where}: a case is a mapping"], None)
     sub = _SubPositions(pos, ("cases", i))
     try:
+        # what was written down (minutes) and who takes on each next step (owners)
+        # walk with the votes, as in an answers file
         answers = answers_from_data(
-            {k: v for k, v in case.items() if k in ("group", "answers", "steps")}, sub, dm)
-        trace = walk_answers(dm, answers, stop_at_missing=True)
+            {k: v for k, v in case.items()
+             if k in ("group", "answers", "steps", "minutes", "owners")}, sub, dm)
+        trace = run_answers(dm, answers, str(where), stop_at_missing=True)
     except DecisionMapError as e:
         return CaseResult(name, False, [str(e)], None)
     expect = case.get("expect") or {}
