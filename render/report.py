@@ -527,8 +527,8 @@ def document_view(dm: DecisionMap, trace: Trace, kind: str, date: str
         for nid, node in m.nodes.items():
             rec = getattr(node, "records", None)
             if rec and split_records(rec)[0] == kind:
-                key = nid if m is dm else f"{m.id}/{nid}"
-                fillers.setdefault(split_records(rec)[1], []).append(clean(key))
+                # named in members' words, never by id: the document leaves the room
+                fillers.setdefault(split_records(rec)[1], []).append(_said(maps, m.id, nid))
     filled: dict[str, dict[str, Any]] = {}
     for n, s in enumerate(trace.steps, start=1):
         m = maps.get(s.map_id)
@@ -539,7 +539,7 @@ def document_view(dm: DecisionMap, trace: Trace, kind: str, date: str
         words = _adopted(node, s)
         if words is not None:
             filled[split_records(rec)[1]] = {"words": clean(words).strip(), "step": n,
-                                             "key": clean(s.key)}
+                                             "key": _said(maps, s.map_id, s.node)}
     out = []
     for pid, heading, hint in parts:
         f = filled.get(pid)

@@ -7,8 +7,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from decision_map_render.report import report_context, report_markdown
+
 from decision_map.check.checks import check_file
 from decision_map.io.loader import load_map
+from decision_map.model.format import Check, Handoff, Outcome
 from decision_map.walk.scenarios import default_scenarios, run_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,19 +44,64 @@ def test_every_question_has_help_and_every_outcome_next_steps(shipped_map):
             assert node.verdict and node.next_steps, node_id
 
 
-def test_five_member_coalition_walk_fills_the_charter():
+def test_the_full_coalition_walk_reports_a_charter_a_group_could_sign():
+    """The report of the full walk is the record the group takes home: every charter part
+    filled from adopted words (the amended principles, not the first draft), the minority
+    record with the objection and what was done, stand-asides not among those who agree,
+    and every bridge and next step with an owner and a date."""
     path = ROOT / "maps" / "coalition-formation.yaml"
     dm = load_map(path)
     report = run_scenarios(dm, default_scenarios(str(path)))
-    five = [r for r in report.results
-            if r.trace and len(r.trace.group) == 5 and r.trace.verdict == "form-coalition"]
-    assert five, "a five-member case ending in 'form a coalition'"
-    texts = five[0].trace.texts()
-    charter = [k for k in dm.nodes if k.startswith("charter-")]
-    assert charter and all(k in texts for k in charter)
-    text = five[0].trace.outcome_text or ""
-    assert "What we want to solve:" in text and five[0].trace.group[0] in text
-    assert "Our goal: Stop the county hospital suing patients" in text  # the goal, in words
+    full = next(r.trace for r in report.results
+                if r.name == "five groups form a coalition and draft every charter section")
+    assert full is not None and full.verdict == "form-coalition"
+    ctx = report_context(dm, full, "2026-11-30")
+    doc = ctx["document"]
+    assert doc["kind"] == "charter" and doc["open"] == []
+    parts = {p["id"]: p["words"] for p in doc["parts"]}
+    assert len(parts) == 14 and all(parts.values())
+    assert parts["problem"].startswith("Stop the county hospital suing patients")
+    assert "offered it first" in parts["principles"]  # the amended words were adopted
+    assert "30 days' notice" in parts["membership"]
+    assert "no shared member lists" in parts["for-against"]
+    text = full.outcome_text or ""
+    assert text.startswith("Rosa, Malik, Priya, Dolores agree") and "Tom stood aside" in text
+    assert ctx["outcome"]["carried_by"] == ["Rosa", "Malik", "Priya", "Dolores"]
+    assert all(o for o in ctx["outcome"]["owners"])  # each next step has an owner
+    minority = {(m["members"][0]["member"], m["members"][0]["what"]) for m in ctx["minority"]}
+    assert ("Malik", "objected") in minority and ("Tom", "stood aside") in minority
+    objection = next(m for m in ctx["minority"] if m["members"][0]["member"] == "Malik")
+    assert any("amendment" in d for d in objection["done"])
+    md = report_markdown(dm, full, None, date="2026-11-30")
+    assert "Action: Meet Tom (free software) for an hour" in md and "(Rosa, by 2026-12-14)" in md
+    assert "Not adopted" not in md
+
+
+def test_every_outcome_declares_its_document_and_every_step_its_time(shipped_map):
+    """The report knows which document to fill; the stepper and handout know how long
+    each step takes (a check asks no one, a hand-off counts its map)."""
+    dm = load_map(shipped_map)
+    for node_id, node in dm.nodes.items():
+        if isinstance(node, Outcome):
+            assert node.document, node_id
+        if not isinstance(node, (Check, Handoff)):
+            assert node.time is not None, node_id
+
+
+def test_the_maps_own_words_never_name_a_node(shipped_maps):
+    """Members hear the questions, helps and next steps read out: they name a question by
+    its words, never by its id (template code inside `{% %}` and `{{ }}` is not read out)."""
+    # "cool-off" is an English word as well as an outcome's id
+    names = {n for p in shipped_maps for n in load_map(p).nodes if "-" in n} - {"cool-off"}
+    code = re.compile(r"{%.*?%}|{{.*?}}", re.S)
+    for p in shipped_maps:
+        for node_id, node in load_map(p).nodes.items():
+            words = [getattr(node, k, None) for k in ("ask", "say", "help", "label", "outcome")]
+            words += [code.sub(" ", getattr(node, "text", None) or "")]
+            words += [str(x) for x in getattr(node, "next_steps", None) or []]
+            for w in filter(None, words):
+                hit = [n for n in names if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", w)]
+                assert not hit, f"{p.name}: node {node_id!r} names {hit}"
 
 
 def test_every_question_carries_a_facilitators_script(shipped_map):
