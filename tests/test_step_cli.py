@@ -350,6 +350,7 @@ def test_coalition_map_walk_by_tally_to_a_task_force(tmp_path, spawn, coalition_
         (ACCEPT, ""),                                           # charter-for-against
         *members("No shared lists", "No photos", "No bank money"),
         (ACCEPT, ""),                                           # charter-risks
+        ("sentence", "For clean air; no shared lists"), (ACCEPT, ""),  # draft-for-against
     ])
     child.expect(r'consent: the proposal "I can live with it" passes unless someone objects')
     drive_past_readouts(child, [
@@ -361,11 +362,15 @@ def test_coalition_map_walk_by_tally_to_a_task_force(tmp_path, spawn, coalition_
         ("Tally", "agree 3"), (ACCEPT, ""),                     # equal-voice
         *members("3", "2", "2"), (ACCEPT, ""),                  # hours: 7
         *members("3 hours", "2 hours", "the hall"), (ACCEPT, ""),  # charter-commitments
+        ("sentence", "3 + 2 hours and the hall"), (ACCEPT, ""),  # commitments-draft
         ("Tally", "agree 3"), (ACCEPT, ""),                     # benefits
         ("Tally", "yes 3"), (ACCEPT, ""),                       # decide-how
         ("Tally", "yes 3"), (ACCEPT, ""),                       # early-win
         ("sentence", "The permit hearing is delayed"), (ACCEPT, ""),  # early-win-words
         ("Tally", "yes 3"), (ACCEPT, ""),                       # terms
+        ("sentence", "Delay the permit"), (ACCEPT, ""),         # scope-project
+        ("sentence", "Ana, Ben, Cy; Ana convenes"), (ACCEPT, ""),  # scope-who
+        ("sentence", "Ends in June"), (ACCEPT, ""),             # scope-when
     ])
     child.expect("Read out: Our answers point to a task force")
     drive_past_readouts(child, [("Tally", "yes 3"), (ACCEPT, "")])            # final-go
@@ -375,7 +380,7 @@ def test_coalition_map_walk_by_tally_to_a_task_force(tmp_path, spawn, coalition_
     finish(child)
     assert child.exitstatus == 0
     saved = load(sess)
-    assert saved.outcome == "task-force" and len(saved.submissions) == 21
+    assert saved.outcome == "task-force" and len(saved.submissions) == 26
     assert time.monotonic() - t0 < 20
 
 
