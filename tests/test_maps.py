@@ -4,9 +4,11 @@ and traced in maps/README.md."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+import yaml
 from decision_map_render.report import report_context, report_markdown
 
 from decision_map.check.checks import check_file
@@ -166,3 +168,27 @@ def test_outcomes_keep_what_the_walk_found():
     booked = wd["no facilitator both sides accept: book one"]
     assert "The conflict: Whether the debt group may speak" in booked
     assert "Who books it, and by when: Dolores asks" in booked
+
+
+def test_what_stays_in_the_room_stays_out_of_every_record():
+    """The listening rounds' words (record: none) reach neither the trace nor the report,
+    and a secret ballot (harm, bad history) links no member's name to a vote."""
+    path = ROOT / "maps" / "common-ground.yaml"
+    dm = load_map(path)
+    data = yaml.safe_load(Path(default_scenarios(str(path))).read_text())
+    results = run_scenarios(dm, default_scenarios(str(path))).results
+    checked = 0
+    for case, r in zip(data["cases"], results, strict=True):
+        said = [w for k in ("round-experiences", "round-heart")
+                for w in (case["answers"].get(k) or {}).values()]
+        written = json.dumps(r.trace.to_json()) + report_markdown(dm, r.trace, None)
+        assert not [w for w in said if w in written], r.name
+        checked += bool(said)
+    assert checked >= 3
+    for name in ("coalition-formation", "working-through-dissent"):
+        path = ROOT / "maps" / f"{name}.yaml"
+        dm = load_map(path)
+        for r in run_scenarios(dm, default_scenarios(str(path))).results:
+            for s in r.trace.steps:
+                if s.node in ("bad-history", "any-harm"):
+                    assert all(b.member is None for b in s.ballots), (r.name, s.node)
