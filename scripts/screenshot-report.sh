@@ -41,8 +41,9 @@ import yaml
 with open("maps/scenarios/coalition-formation.yaml", encoding="utf-8") as fh:
     case = yaml.safe_load(fh)["cases"][0]
 with open(sys.argv[1], "w", encoding="utf-8") as fh:
-    yaml.safe_dump({"group": case["group"], "answers": case["answers"]}, fh,
-                   allow_unicode=True, sort_keys=False)
+    # the votes, and what was written down (actions, notes) and who owns each next step
+    yaml.safe_dump({k: case[k] for k in ("group", "answers", "minutes", "owners") if k in case},
+                   fh, allow_unicode=True, sort_keys=False)
 PYEOF
 "$DM" run maps/coalition-formation.yaml "$WORK/answers.yaml" --trace "$WORK/trace.json" >/dev/null
 "$DM" report "$WORK/trace.json" -o "$HTML" --date "$DATE"
