@@ -630,7 +630,8 @@ def test_every_part_of_the_record_through_run_trace_and_report(tmp_path: Path) -
     assert "that agrees the statement" in membership and "Anyone who turns up" not in membership
     assert "repairs must be made" in _part(md, "What we are for and against")
     decide = _part(md, "How we decide")
-    assert "Not adopted" in decide and "how-decide would fill it" in decide
+    assert "Not adopted" in decide
+    assert "The question “How will we decide, in one sentence?” would fill it" in decide
     # a stand-aside is not among those who agree, nor those who carry it out
     assert trace["outcome_text"].startswith("Ana, Ben, Cy, Eli agree")
     assert "Dee" not in trace["carried_by"]
