@@ -32,7 +32,8 @@ COALITION = ROOT / "maps" / "coalition-formation.yaml"
 GROUP = ["Rosa", "Malik", "Priya", "Tom", "Dolores"]
 TIMEOUT = 10.0  # seconds for any one HTTP request in these tests
 # How the group answers the coalition map's choice questions on the way to red-lines (text
-# questions get words); at-the-table "no" ends the walk at not-now.
+# questions get words); at-the-table "no" ends the walk at not-now, after the question of
+# what would reopen it.
 PLAN = {"shared-goal": "yes", "own-base": "yes", "existing-coalition": "no",
         "kind": "one-project", "at-the-table": "no"}
 
@@ -186,9 +187,10 @@ class Room:
         """The key of the question the room stands at (None at the end)."""
         return self.fac.get(f"/r/{self.id}/state").json()["question"]
 
-    def walk_to(self, target: str, plan: dict[str, str], limit: int = 30) -> None:
-        """Walk on until the room stands at `target`: everyone gives the plan's choice at a
-        choice question and some words at a text question (the map may grow questions)."""
+    def walk_to(self, target: str | None, plan: dict[str, str], limit: int = 30) -> None:
+        """Walk on until the room stands at `target` (None: the end): everyone gives the
+        plan's choice at a choice question and some words at a text question (the map may
+        grow questions)."""
         for _ in range(limit):
             key = self.question()
             if key == target:

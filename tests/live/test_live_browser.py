@@ -22,7 +22,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 WAIT = 15_000  # ms: the longest any one wait in these tests may take
 GROUP = ["Rosa", "Malik", "Priya", "Tom", "Dolores"]
 # How the group answers the coalition map's choice questions on the way to red-lines (text
-# questions get words); at-the-table "no" ends the walk at not-now.
+# questions get words); at-the-table "no" ends the walk at not-now, after the question of
+# what would reopen it.
 PLAN = {"shared-goal": "yes", "own-base": "yes", "existing-coalition": "no",
         "kind": "one-project", "at-the-table": "no"}
 SHOTS = os.environ.get("DM_LIVE_SCREENSHOTS")  # a folder to save the screenshots in
@@ -180,6 +181,11 @@ def test_five_members_walk_the_coalition_map_to_an_outcome(browser, live_server)
 
         assert fac.locator("#q").get_attribute("data-question") == "at-the-table"
         step(fac, members, {n: {"value": "no"} for n in GROUP})  # at-the-table
+        # "not now" first asks what would reopen the question: one types it
+        assert fac.locator("#q").get_attribute("data-question") == "what-would-reopen"
+        words = {n: {"value": "abstain"} for n in GROUP}
+        words["Rosa"] = {"text": "The tenants' union at the table; Rosa calls us in March"}
+        step(fac, members, words)
         for p in [*members.values(), proj, fac]:
             expect(p.locator("h1")).to_contain_text("Not now")
         report = members["Tom"].get_by_role("link", name="Read the report")

@@ -17,11 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_a_room_walks_to_an_outcome_and_serves_the_report(room):
     rid, proj = room.id, room.proj
     closed = room.step(room.everyone("no"), accept=False)
-    # the facilitator reads the rule's sentence and sees where accepting leads
-    assert "Accepting leads to the end: not-now" in closed
+    # the facilitator reads the rule's sentence and sees where accepting leads: "not now"
+    # first asks what would reopen the question (one sentence), then ends
+    assert "Accepting leads to the next question" in closed
     rosa = room.members["Rosa"].get(f"/r/{rid}/me").text
     assert 'class="sentence"' in rosa and "no" in rosa
     room.act("accept")
+    assert room.question() == "what-would-reopen"
+    room.walk_to(None, {})
     end = proj.get(f"/r/{rid}/projector").text
     assert "Not now" in end
     r = room.members["Tom"].get(f"/r/{rid}/report")
