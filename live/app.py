@@ -8,6 +8,8 @@ each a cookie swapped for a one-time link's key. Every page and post checks its 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,10 +37,11 @@ from . import secret as secrets_
 from . import security as sec
 from . import sse
 from .ballots import VoteError, ballot_from_form, clean, form_for, said
+from .bus import LocalBus, bus_for
 from .limits import Limits, RateLimit
 from .resilience import PAUSE_ACTIONS, pause_or_resume, rotate, session_json
 from .room import RoomState, replay
-from .store import Store, StoreError
+from .store import Moved, Store, StoreError
 
 HERE = Path(__file__).parent
 HEARTBEAT = 15.0  # seconds between SSE heartbeats (each carries the current seq)
@@ -47,18 +50,22 @@ MAX_STREAMS = 500  # open SSE streams per process
 
 @dataclass
 class Live:
-    """What the app shares between requests: the store, the rooms' states, the wake-ups."""
+    """What the app shares between requests: the store, the rooms' states, the wake-ups
+    (the bus: in-process with SQLite, LISTEN/NOTIFY across processes with Postgres)."""
 
     store: Store
     secret: bytes
     rooms: dict[str, tuple[DecisionMap, RoomState]] = field(default_factory=dict)
-    wake: dict[str, asyncio.Event] = field(default_factory=dict)
+    bus: LocalBus = field(default_factory=LocalBus)
     pictures: dict[tuple[Any, ...], bytes] = field(default_factory=dict)
     stopping: asyncio.Event | None = None
     streams: int = 0
+    read_at: dict[str, tuple[int, int]] = field(default_factory=dict)  # bus version read
 
-    def state(self, room: str) -> tuple[DecisionMap, RoomState]:
-        """The room's map and state, caught up with its log."""
+    def state(self, room: str, fresh: bool = True) -> tuple[DecisionMap, RoomState]:
+        """The room's map and state, caught up with its log. A stream woken by the bus asks
+        with `fresh=False`: when another stream already read the room since that wake-up,
+        the cached state is that read, and one query serves all the room's streams."""
         if room not in self.rooms:
             events = self.store.events(room)
             if not events:
@@ -66,18 +73,19 @@ class Live:
             dm = load_map(events[0].payload["map_path"])
             self.rooms[room] = (dm, replay(dm, events))
         dm, st = self.rooms[room]
-        for e in self.store.events(room, after=st.seq):
-            st.apply(e)
+        version = self.bus.version(room)
+        if fresh or self.read_at.get(room) != version:
+            for e in self.store.events(room, after=st.seq):
+                st.apply(e)
+            self.read_at[room] = version
         return dm, st
 
     def publish(self, room: str) -> None:
         """Wake every stream of the room (they reread the state themselves)."""
-        ev = self.wake.pop(room, None)
-        if ev is not None:
-            ev.set()
+        self.bus.published(room)
 
     def waiter(self, room: str) -> asyncio.Event:
-        return self.wake.setdefault(room, asyncio.Event())
+        return self.bus.waiter(room)
 
 
 templates = Environment(loader=FileSystemLoader(HERE / "templates"),
@@ -312,7 +320,9 @@ def _cast(request: Request, room: str, member: str, data: dict[str, Any],
     if st.mode == "secret":  # who voted and what go to two tables that share no key
         receipt = secrets_.receipt(lv.secret, room, st.round, token) if token else None
         try:
-            secrets_.cast(lv.store, room, st.round, pos.key, member, ballot, receipt)
+            secrets_.cast(lv.store, room, st.round, pos.key, member, ballot, receipt, st.seq)
+        except Moved:  # the vote closed meanwhile through another process
+            return go(f"{back}?error=The+vote+has+closed%3B+your+vote+was+not+counted.")
         except secrets_.SecretError as e:
             return go(f"{back}?error={quote(str(e))}")
         lv.publish(room)
@@ -320,7 +330,11 @@ def _cast(request: Request, room: str, member: str, data: dict[str, Any],
     payload = {"round": st.round, "member": member, "ballot": ballot.to_json()}
     if entered_by:
         payload["entered_by"] = entered_by
-    lv.store.append(room, "ballot_cast", payload, actor=entered_by or member)
+    try:  # the vote may have closed meanwhile through another process
+        lv.store.append(room, "ballot_cast", payload, actor=entered_by or member,
+                        unmoved_since=st.seq)
+    except Moved:
+        return go(f"{back}?error=The+vote+has+closed%3B+your+vote+was+not+counted.")
     lv.publish(room)
     return go(back)
 
@@ -381,11 +395,12 @@ async def act(request: Request) -> Response:
     if action not in ACTIONS:
         return go(f"{back}?error=unknown+action")
     # The facilitator acts on what they saw: another facilitator may have moved first.
-    # (Ballots arriving meanwhile do not count as moving; the check and the append run
-    # with no await between them, so nothing else happens in this process in between.)
+    # (Ballots arriving meanwhile do not count as moving.) Within this process the check
+    # below holds; across processes the store refuses the append if a move was written
+    # after the seq this check read, in the same transaction as the append.
     if data.get("at") != at_key(st):
-        return go(f"{back}?error=The+room+moved+on+meanwhile%3B+look+again.")
-    expected = None  # the store's own check on the seq is for writers in other processes
+        return go(f"{back}?error={quote_plus(lv.store.moved_line(room))}")
+    expected = None
     if action in PAUSE_ACTIONS or st.paused:
         problem = pause_or_resume(lv.store, room, st, action)
         if problem:
@@ -397,7 +412,7 @@ async def act(request: Request) -> Response:
             mode = secrets_.mode_for(st.position.node, pos_defaults(st),
                                      str(data.get("mode") or st.default_mode))
             lv.store.append(room, "vote_opened", {"round": st.round + 1, "mode": mode},
-                            "facilitator", expected)
+                            "facilitator", expected, unmoved_since=st.seq)
         elif action == "close" and st.phase == "open":
             closing = {"round": st.round}
             ballots = st.ballots()
@@ -410,16 +425,21 @@ async def act(request: Request) -> Response:
                 from urllib.parse import quote
 
                 return go(f"{back}?error={quote(str(e)[:200])}")
-            lv.store.append(room, "vote_closed", closing, "facilitator", expected)
+            # a secret tally is what was read above: a secret ballot landing after it (from
+            # another process) refuses this close rather than being left out of it
+            lv.store.append(room, "vote_closed", closing, "facilitator", expected,
+                            unmoved_since=st.seq, also_moving=("secret_voted",)
+                            if "tally" in closing else ())
         elif action == "revote" and st.phase == "closed":
             lv.store.append(room, "revote", {"round": st.round + 1, "mode": st.mode},
-                            "facilitator", expected)
+                            "facilitator", expected, unmoved_since=st.seq)
         elif action == "accept" and st.phase == "closed":
             lv.store.append(room, "step_submitted",
                             {"ballots": [b.to_json() for b in st.ballots()]}, "facilitator",
-                            expected)
+                            expected, unmoved_since=st.seq)
         elif action == "back" and st.walk.submissions and st.phase in ("waiting", "finished"):
-            lv.store.append(room, "step_undone", {}, "facilitator", expected)
+            lv.store.append(room, "step_undone", {}, "facilitator", expected,
+                            unmoved_since=st.seq)
         else:
             return go(f"{back}?error=That+is+not+possible+now.")
     except StoreError as e:
@@ -533,8 +553,16 @@ async def events(request: Request) -> Response:
         return forbidden()
     lv = live(request)
 
+    seen: list[tuple[int, int] | None] = [None]
+
     def read() -> tuple[int, dict[str, Any]]:
-        _, st = lv.state(room)
+        # Woken by the bus (its count moved since this stream's last read): a read another
+        # stream of the room made since then serves this one too. Otherwise (the first
+        # read, a heartbeat) read the database itself.
+        version = lv.bus.version(room)
+        fresh = version == seen[0] or seen[0] is None
+        seen[0] = version
+        _, st = lv.state(room, fresh)
         return st.seq, st.public()
 
     return sse.event_stream(request, lv, room, read, heartbeat=HEARTBEAT,
@@ -551,6 +579,19 @@ async def room_missing(request: Request, exc: Exception) -> Response:
 
 async def map_failed(request: Request, exc: Exception) -> Response:
     return PlainTextResponse(f"the room's map cannot be read: {exc}", status_code=500)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Start the bus (the LISTEN connection with Postgres) with the server, stop it after."""
+    lv: Live = app.state.live
+    if lv.stopping is None:
+        lv.stopping = asyncio.Event()
+    await lv.bus.start()
+    try:
+        yield
+    finally:
+        await lv.bus.stop()
 
 
 def create_app(store: Store, secret: bytes) -> Starlette:
@@ -579,9 +620,9 @@ def create_app(store: Store, secret: bytes) -> Starlette:
         Route(f"{r}/rotate", rotate, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
         KeyError: room_missing, DecisionMapError: map_failed})
-    app.state.live = Live(store, secret)
+    app.state.live = Live(store, secret, bus=bus_for(store.url))
     return app
 
 

@@ -12,9 +12,57 @@ if TYPE_CHECKING:
     from .server import LiveServer
 
 
+MAX_WORKERS = 64  # the most worker processes `serve --workers` starts
+
+
 def register(app: typer.Typer) -> None:
-    """Add `serve` to the command line."""
+    """Add `serve` and `db upgrade` to the command line."""
     app.command("serve")(serve)
+    db = typer.Typer(help="The live room's database.", no_args_is_help=True)
+    db.command("upgrade")(db_upgrade)
+    app.add_typer(db, name="db")
+
+
+def _database(database: Optional[str]) -> str:
+    """The database URL the user meant (default: the laptop's SQLite file)."""
+    import platformdirs
+
+    from .store import database_url
+
+    return database_url(database, Path(platformdirs.user_data_dir("decision-map")) / "live")
+
+
+def db_upgrade(
+    database: Optional[str] = typer.Option(
+        None, "--database", help="sqlite:///PATH or postgresql://USER@HOST/NAME "
+        "(default: the SQLite file in your data folder)."),
+) -> None:
+    """Apply the live room's schema migrations to its database.
+
+    Run it before `serve` on Postgres, and after installing a new decision-map."""
+    from decision_map.cli.main import fail
+
+    try:
+        from .store import StoreError, schema_problem, upgrade
+    except ModuleNotFoundError as e:
+        raise fail(f"the live room needs its extra ({e.name} is missing): "
+                   "pip install 'decision-map[live]'") from None
+    import sqlalchemy as sa
+
+    try:
+        url = _database(database)
+        before = schema_problem(url)
+        upgrade(url)
+    except StoreError as e:
+        raise fail(f"--database: {e}", 2) from None
+    except sa.exc.OperationalError as e:
+        raise fail(f"--database: cannot connect: {str(e.orig).strip().splitlines()[0]}",
+                   2) from None
+    except ModuleNotFoundError as e:  # the database's driver (psycopg for Postgres)
+        raise fail(f"--database: its driver is missing ({e.name}): "
+                   "pip install 'decision-map[live]'", 2) from None
+    typer.echo("the database's schema is up to date" if before is None
+               else "the database's schema is upgraded to the newest migration")
 
 
 def serve(
@@ -24,7 +72,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="The address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="The port to listen on."),
     database: Optional[str] = typer.Option(
-        None, "--database", help="sqlite:///PATH (default: a file in your data folder)."),
+        None, "--database", help="sqlite:///PATH or postgresql://USER@HOST/NAME (default: a "
+        "SQLite file in your data folder)."),
     lan: bool = typer.Option(False, "--lan", help="Listen on the local network and show a "
                              "QR code for the join link."),
     resume: Optional[Path] = typer.Option(
@@ -39,19 +88,21 @@ def serve(
     open_roster: bool = typer.Option(False, "--open-roster", help="Let members add a name "
                                      "that is not in --group (counted from the next "
                                      "question on)."),
+    workers: int = typer.Option(1, "--workers", min=1, max=MAX_WORKERS, help="Worker "
+                                "processes (more than one needs --database postgresql://...)."),
 ) -> None:
     """Open a live room for the map: members vote from their phones, a projector shows the
     path. Prints the facilitator, projector and join links. --resume opens it where a
     session file left off; --room serves a room of the database again."""
-    import platformdirs
-
     from decision_map.cli.main import fail, map_arg
     from decision_map.cli.prompting import VoteInputError, parse_group
     from decision_map.io.loader import load_map
 
     try:
-        from .server import lan_address, open_room, prepare, server
-        from .store import StoreError, database_url
+        import sqlalchemy as sa
+
+        from .server import lan_address, open_room, prepare, run_workers, server
+        from .store import StoreError
     except ModuleNotFoundError as e:
         raise fail(f"the live room needs its extra ({e.name} is missing): "
                    "pip install 'decision-map[live]'") from None
@@ -86,10 +137,19 @@ def serve(
     except LimitError as e:
         raise fail(str(e), 2) from None
     try:
-        url = database_url(database, Path(platformdirs.user_data_dir("decision-map")) / "live")
+        url = _database(database)
+        if workers > 1 and url.startswith("sqlite"):
+            raise StoreError("SQLite serves from one process; more --workers need "
+                             "--database postgresql://...")
         store, secret = prepare(url)
     except StoreError as e:
         raise fail(f"--database: {e}", 2) from None
+    except sa.exc.OperationalError as e:
+        raise fail(f"--database: cannot connect: {str(e.orig).strip().splitlines()[0]}",
+                   2) from None
+    except ModuleNotFoundError as e:  # the database's driver (psycopg for Postgres)
+        raise fail(f"--database: its driver is missing ({e.name}): "
+                   "pip install 'decision-map[live]'", 2) from None
     bind = "0.0.0.0" if lan and host == "127.0.0.1" else host
     srv = server(store, secret, bind, port, limits)
     shown = lan_address() if bind == "0.0.0.0" else host
@@ -99,7 +159,7 @@ def serve(
 
         links = reopen_room(store, room, base)
         if links is None:
-            raise fail(f"--room: there is no room {room} in {url}", 2)
+            raise fail(f"--room: there is no room {room} in that database", 2)
     else:
         extra = room_payload(got, str(resume)) if got is not None else None
         links = open_room(store, dm, names, base, extra, ballot=ballot,
@@ -110,11 +170,16 @@ def serve(
     typer.echo(f"Facilitator: {links.facilitator}")
     typer.echo(f"Projector: {links.projector}")
     typer.echo(f"Join: {links.join} (code {links.code})")
-    typer.echo(f"Continue later: decision-map serve --room {links.room} --database {url}")
+    shown_url = sa.engine.make_url(url).render_as_string(hide_password=True)
+    typer.echo(f"Continue later: decision-map serve --room {links.room} --database {shown_url}")
     if lan:
         import segno
 
         segno.make(links.join, error="m").terminal(compact=True)
+    if workers > 1:
+        store.engine.dispose()  # the workers open their own connections
+        run_workers(url, bind, port, workers)
+        return
     import asyncio
 
     asyncio.run(_run(srv))

@@ -18,9 +18,12 @@ from decision_map.io.loader import DecisionMap
 from . import security as sec
 from .app import Live, create_app, guarded
 from .limits import Limits
-from .store import Store, upgrade
+from .store import Store, StoreError, schema_problem, upgrade
 
 SECRET_ENV = "DM_SECRET_KEY"
+DATABASE_ENV = "DM_LIVE_DATABASE"  # the database a worker process serves (set by serve)
+MAX_WORKERS = 64
+_SERVED: list[Live] = []  # the app a worker process made from the environment
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,11 @@ def secret_for(url: str) -> bytes:
     """The key the form tokens are signed with: DM_SECRET_KEY, else a file made once beside
     the SQLite database (so tokens outlive a restart)."""
     if os.environ.get(SECRET_ENV):
+        return os.environ[SECRET_ENV].encode()
+    if not url.startswith("sqlite"):
+        # No file to keep it in: a key for this run, in the environment so that the worker
+        # processes started from here share it. (Forms open across a restart go stale.)
+        os.environ[SECRET_ENV] = secrets.token_hex(32)
         return os.environ[SECRET_ENV].encode()
     db = Path(url.split("sqlite:///", 1)[1])
     path = db.with_name(db.name + ".secret")
@@ -85,28 +93,35 @@ def reopen_room(store: Store, room: str, base: str) -> Links | None:
 
 
 def prepare(url: str) -> tuple[Store, bytes]:
-    """The database migrated to the newest schema, and the signing key."""
-    upgrade(url)
+    """The store and the signing key. A SQLite file (the laptop) is migrated to the newest
+    schema here; a Postgres database must already be at it (`decision-map db upgrade`), since
+    several processes start against it and none should change its schema on the way."""
+    if url.startswith("sqlite"):
+        upgrade(url)
+    else:
+        problem = schema_problem(url)
+        if problem is not None:
+            raise StoreError(problem)
     return Store(url), secret_for(url)
 
 
 class LiveServer(uvicorn.Server):
     """uvicorn, but open event streams end at once when the server is asked to stop."""
 
-    def __init__(self, config: uvicorn.Config, live: Live) -> None:
+    def __init__(self, config: uvicorn.Config, live: Live | None = None) -> None:
         super().__init__(config)
-        self.live = live
+        self.live = live  # None in a worker process: its app is made there (`app_from_env`)
 
     def handle_exit(self, sig: int, frame: Any) -> None:
-        stop_streams(self.live)
+        for lv in [self.live] if self.live is not None else _SERVED:
+            stop_streams(lv)
         super().handle_exit(sig, frame)
 
 
 def stop_streams(live: Live) -> None:
     if live.stopping is not None:
         live.stopping.set()
-    for ev in list(live.wake.values()):
-        ev.set()
+    live.bus.wake_all()
 
 
 def server(store: Store, secret: bytes, host: str, port: int,
@@ -114,9 +129,41 @@ def server(store: Store, secret: bytes, host: str, port: int,
     app = create_app(store, secret)
     live = app.state.live
     config = uvicorn.Config(guarded(app, limits), host=host, port=port, log_level="warning",
-                            timeout_graceful_shutdown=2, lifespan="off")
+                            timeout_graceful_shutdown=2, lifespan="on")
     srv = LiveServer(config, live)
     return srv
+
+
+def app_from_env() -> sec.Guard:
+    """The app of one worker process: the database named in DM_LIVE_DATABASE, checked to be
+    at the schema this code knows (uvicorn calls this in each worker it starts)."""
+    store, secret = prepare(os.environ[DATABASE_ENV])
+    app = create_app(store, secret)
+    _SERVED.append(app.state.live)
+    return guarded(app)
+
+
+def run_workers(url: str, host: str, port: int, workers: int) -> None:
+    """Serve the database's rooms from `workers` processes sharing one listening socket.
+
+    Several workers go through `uvicorn.run(..., workers=N)`, uvicorn's own supervisor (it
+    starts, watches and restarts them; its public entry, stable across uvicorn versions),
+    rather than processes of our own. Each worker makes its app from the environment and
+    holds its own LISTEN connection, so any worker serves any member; at shutdown a worker's
+    open streams end within `timeout_graceful_shutdown`. One worker runs in this process.
+    """
+    if not 1 <= workers <= MAX_WORKERS:
+        raise StoreError(f"--workers takes 1 to {MAX_WORKERS}")
+    os.environ[DATABASE_ENV] = url
+    secret_for(url)  # one signing key for all workers
+    options: dict[str, Any] = {"factory": True, "host": host, "port": port,
+                               "log_level": "warning", "timeout_graceful_shutdown": 2,
+                               "lifespan": "on"}
+    target = "decision_map_live.server:app_from_env"
+    if workers == 1:
+        LiveServer(uvicorn.Config(target, **options)).run()
+    else:
+        uvicorn.run(target, workers=workers, **options)
 
 
 def shutdown(srv: LiveServer) -> None:

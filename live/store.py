@@ -66,10 +66,25 @@ EVENT_KINDS = frozenset({
 # The columns of a room its owner may change after it opened (pause, resume, new keys).
 CHANGEABLE = frozenset({"status", "join_code", "facilitator_key_hash", "projector_key_hash"})
 MAX_EVENTS_PER_ROOM = 100_000
+# The events that move a room on (a facilitator's buttons), and how the line starts that a
+# facilitator gets who pressed a button on a page that was already out of date.
+MOVES = {"vote_opened": "The vote was already opened", "vote_closed": "The vote was already "
+         "closed", "revote": "The vote was already reopened for a revote",
+         "step_submitted": "The vote was already accepted",
+         "step_undone": "The step was already taken back",
+         "paused": "The room was already paused", "resumed": "The room was already resumed"}
+NOTIFY_CHANNEL = "dm_rooms"  # Postgres: each write's NOTIFY (see live/bus.py)
+APPEND_TRIES = 5  # Postgres: appends retried after losing a race for the same seq
+POOL_SIZE, POOL_OVERFLOW, POOL_TIMEOUT = 5, 10, 10  # Postgres connections per process
 
 
 class StoreError(Exception):
     """A write the log refuses (a stale sequence number, an unknown room, a full log)."""
+
+
+class Moved(StoreError):
+    """The room moved on after the seq the writer saw (another facilitator, maybe in
+    another process, pressed a button first)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +97,15 @@ class Event:
     actor: str
 
 
+def moved_line(kind: str | None) -> str:
+    """The line for a facilitator whose page was out of date: what moved the room first."""
+    if kind is None:
+        return "The room moved on meanwhile; look again."
+    if kind == "secret_voted":  # a close whose tally was read before this ballot landed
+        return "A secret vote came in meanwhile; this page shows the room as it is now."
+    return f"{MOVES[kind]} by another facilitator; this page shows the room as it is now."
+
+
 def new_code() -> str:
     """A fresh 6-character join code."""
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
@@ -90,36 +114,88 @@ def new_code() -> str:
 
 def database_url(value: str | None, data_dir: Path) -> str:
     """The database to use: `value`, or a SQLite file in the user's data folder. A room must
-    outlive the process, so an in-memory database is refused."""
+    outlive the process, so an in-memory database is refused. Postgres goes through psycopg 3:
+    `postgresql://` (and `postgres://`) mean `postgresql+psycopg://`."""
     if not value:
         data_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{data_dir / 'live.sqlite3'}"
-    url = sa.engine.make_url(value)
-    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+    if value.startswith(("postgresql://", "postgres://")):
+        value = "postgresql+psycopg://" + value.split("://", 1)[1]
+    try:
+        url = sa.engine.make_url(value)
+    except sa.exc.ArgumentError:
+        raise StoreError("not a database URL; give sqlite:///PATH or "
+                         "postgresql://USER@HOST/NAME") from None
+    backend = url.get_backend_name()
+    if backend == "sqlite" and url.database in (None, "", ":memory:"):
         raise StoreError("an in-memory database would lose the room when the server stops; "
                          "give a file, e.g. --database sqlite:///meeting.sqlite3")
-    if url.get_backend_name() != "sqlite":
-        raise StoreError(f"{url.get_backend_name()} databases are not supported yet "
-                         "(milestone 1 is SQLite only)")
+    if backend == "postgresql" and url.get_driver_name() != "psycopg":
+        raise StoreError(f"the {url.get_driver_name()} driver is not supported; "
+                         "give postgresql://... (psycopg 3)")
+    if backend not in ("sqlite", "postgresql"):
+        raise StoreError(f"{backend} databases are not supported; give sqlite:///PATH or "
+                         "postgresql://USER@HOST/NAME")
     return value
 
 
-def upgrade(url: str) -> None:
-    """Bring the database's schema to the newest migration."""
-    from alembic import command
+def _alembic_config(url: str) -> Any:
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, "head")
+    return cfg
+
+
+def upgrade(url: str) -> None:
+    """Bring the database's schema to the newest migration."""
+    from alembic import command
+
+    problem = schema_problem(url)
+    if problem is not None and problem.startswith("unknown"):
+        raise StoreError(problem)
+    command.upgrade(_alembic_config(url), "head")
+
+
+def schema_problem(url: str) -> str | None:
+    """Why this code cannot serve the database's schema (None when it is at the newest
+    migration this code knows): a schema not yet upgraded, or one made by newer code."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config(url))
+    head = script.get_current_head()
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as c:
+            current = MigrationContext.configure(c).get_current_revision()
+    finally:
+        engine.dispose()
+    if current == head:
+        return None
+    known = {r.revision for r in script.walk_revisions()}
+    if current is not None and current not in known:
+        return (f"unknown schema {current}: the database was upgraded by a newer "
+                f"decision-map (this one knows up to {head}); install that version")
+    return (f"the database's schema is at {current or 'nothing'}, not {head}: "
+            "run `decision-map db upgrade --database URL` first")
 
 
 class Store:
-    """The rooms of one database. One process writes (SQLite); a lock orders the appends."""
+    """The rooms of one database. With SQLite one process writes and a lock orders the
+    appends; with Postgres many processes write, each append locks its room's row, and the
+    unique (room_id, seq) key is the last word on a race."""
 
     def __init__(self, url: str) -> None:
-        self.engine = sa.create_engine(url)
+        self.url = url
+        self.postgres = sa.engine.make_url(url).get_backend_name() == "postgresql"
+        if self.postgres:
+            self.engine = sa.create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE,
+                                           max_overflow=POOL_OVERFLOW,
+                                           pool_timeout=POOL_TIMEOUT)
+        else:
+            self.engine = sa.create_engine(url)
         if self.engine.dialect.name == "sqlite":
             @sa.event.listens_for(self.engine, "connect")
             def _pragmas(conn: Any, _record: Any) -> None:
@@ -184,25 +260,45 @@ class Store:
                              ).scalar() or 0
 
     def append(self, room_id: str, kind: str, payload: dict[str, Any], actor: str,
-               expected_seq: int | None = None) -> int:
-        """Add one event at `head + 1` in one transaction; a stale `expected_seq` (someone
-        else acted first) is refused."""
+               expected_seq: int | None = None, unmoved_since: int | None = None,
+               also_moving: tuple[str, ...] = ()) -> int:
+        """Add one event at `head + 1` in one transaction (with Postgres, plus a NOTIFY that
+        goes out at commit). A stale `expected_seq` is refused, and so is any write when a
+        move (`MOVES`, and the kinds in `also_moving`) came after `unmoved_since`, the seq
+        the writer's page (or tally) was read at."""
         if kind not in EVENT_KINDS:
             raise StoreError(f"unknown event kind {kind!r}")
-        with self._lock, self.engine.begin() as c:
-            return self.append_in(c, room_id, kind, payload, actor, expected_seq)
+        for _ in range(APPEND_TRIES):
+            try:
+                with self._lock, self.engine.begin() as c:
+                    return self.append_in(c, room_id, kind, payload, actor, expected_seq,
+                                          unmoved_since, also_moving)
+            except sa.exc.IntegrityError:
+                continue  # another process took this seq first: read the head again
+        raise StoreError("the room is too busy to take this now; try again")
 
     def append_in(self, c: sa.Connection, room_id: str, kind: str, payload: dict[str, Any],
-                  actor: str, expected_seq: int | None = None) -> int:
+                  actor: str, expected_seq: int | None = None,
+                  unmoved_since: int | None = None,
+                  also_moving: tuple[str, ...] = ()) -> int:
         """`append` inside a transaction the caller holds (with the lock), so a write to
-        another table and its event commit together."""
+        another table and its event commit together. The room's row stays locked until
+        that transaction ends (Postgres), so writers of one room from any process queue."""
         if kind not in EVENT_KINDS:
             raise StoreError(f"unknown event kind {kind!r}")
-        head = c.execute(sa.select(rooms.c.head_seq).where(rooms.c.id == room_id)).scalar()
+        head = c.execute(sa.select(rooms.c.head_seq).where(rooms.c.id == room_id)
+                         .with_for_update()).scalar()
         if head is None:
             raise StoreError("no such room")
         if expected_seq is not None and expected_seq != head:
             raise StoreError("the room moved on meanwhile; look again")
+        if unmoved_since is not None and head > unmoved_since:
+            moved = c.execute(sa.select(room_events.c.kind).where(
+                room_events.c.room_id == room_id, room_events.c.seq > unmoved_since,
+                room_events.c.kind.in_([*MOVES, *also_moving])
+            ).order_by(room_events.c.seq).limit(1)).scalar()
+            if moved is not None:
+                raise Moved(moved_line(moved))
         if head >= MAX_EVENTS_PER_ROOM:
             raise StoreError("this room's log is full")
         seq = head + 1
@@ -210,7 +306,17 @@ class Store:
             room_id=room_id, seq=seq, kind=kind, payload=json.dumps(payload), actor=actor,
             at=time.time()))
         c.execute(rooms.update().where(rooms.c.id == room_id).values(head_seq=seq))
+        if self.postgres:  # delivered when the transaction commits, never before
+            c.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, f"{room_id}:{seq}")))
         return seq
+
+    def moved_line(self, room_id: str) -> str:
+        """What a facilitator is told whose page was out of date: the room's last move."""
+        with self.engine.connect() as c:
+            kind = c.execute(sa.select(room_events.c.kind).where(
+                room_events.c.room_id == room_id, room_events.c.kind.in_(MOVES)
+            ).order_by(room_events.c.seq.desc()).limit(1)).scalar()
+        return moved_line(kind)
 
     def events(self, room_id: str, after: int = 0) -> list[Event]:
         with self.engine.connect() as c:
@@ -221,14 +327,18 @@ class Store:
 
     def add_member(self, room_id: str, name: str, token_hash: str) -> bool:
         """Tie a roster name to a member token; False when the name is taken."""
-        with self._lock, self.engine.begin() as c:
-            taken = c.execute(sa.select(members.c.id).where(
-                members.c.room_id == room_id, members.c.roster_name == name)).first()
-            if taken:
-                return False
-            c.execute(members.insert().values(room_id=room_id, roster_name=name,
-                                              token_hash=token_hash, claimed_at=time.time()))
-            return True
+        try:
+            with self._lock, self.engine.begin() as c:
+                taken = c.execute(sa.select(members.c.id).where(
+                    members.c.room_id == room_id, members.c.roster_name == name)).first()
+                if taken:
+                    return False
+                c.execute(members.insert().values(room_id=room_id, roster_name=name,
+                                                  token_hash=token_hash,
+                                                  claimed_at=time.time()))
+                return True
+        except sa.exc.IntegrityError:  # claimed at the same moment through another process
+            return False
 
     def member_for(self, room_id: str, token_hash: str) -> str | None:
         with self.engine.connect() as c:

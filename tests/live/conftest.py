@@ -9,6 +9,7 @@ import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,8 +25,10 @@ from decision_map_live.server import (  # noqa: E402
     server,
     shutdown,
 )
+from decision_map_live.store import upgrade  # noqa: E402
 
 from decision_map.io.loader import load_map  # noqa: E402
+from tests.live.pg import Postgres, start_postgres  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 COALITION = ROOT / "maps" / "coalition-formation.yaml"
@@ -52,11 +55,15 @@ class Running:
     links: Links
     url: str
     stop: Callable[[], None]
+    live: Any = None  # the server's shared state (its store, its bus), when in this process
 
 
 def start(url: str, map_path: Path = COALITION, group: list[str] | None = None,
           links: Links | None = None) -> Running:
-    """Serve the database at `url` (opening a room unless `links` names one)."""
+    """Serve the database at `url` (opening a room unless `links` names one). A Postgres
+    database is upgraded first, as an operator does with `decision-map db upgrade`."""
+    if url.startswith("postgresql"):
+        upgrade(url)
     store, secret = prepare(url)
     port = free_port()
     srv = server(store, secret, "127.0.0.1", port)
@@ -74,11 +81,46 @@ def start(url: str, map_path: Path = COALITION, group: list[str] | None = None,
         thread.join(timeout=10)
         assert not thread.is_alive(), "the live server did not stop within 10 s"
 
-    return Running(base, links, url, stop)
+    return Running(base, links, url, stop, srv.live)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """One real PostgreSQL server for the whole run (skipped, or failed under CI=true, when
+    it is not installed)."""
+    pg = start_postgres()
+    yield pg
+    pg.stop()
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+def pg_url(postgres: Postgres) -> str:
+    """A fresh, empty Postgres database for one test."""
+    return postgres.new_database()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "databases(*names): run the module's tests on each "
+                            "database named (sqlite, postgres)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `databases("sqlite", "postgres")` run once on each database."""
+    mark = metafunc.definition.get_closest_marker("databases")
+    if mark is not None and "db_url" in metafunc.fixturenames:
+        metafunc.parametrize("database", list(mark.args), indirect=True)
+
+
+@pytest.fixture
+def database() -> str:
+    """Which database a test runs on (SQLite unless the test's module asks for more)."""
+    return "sqlite"
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, database: str, tmp_path: Path) -> str:
+    if database == "postgres":
+        return request.getfixturevalue("pg_url")
     return f"sqlite:///{tmp_path / 'live.sqlite3'}"
 
 

@@ -11,7 +11,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+# The core suite runs on the laptop's SQLite and again on a real PostgreSQL.
+pytestmark = pytest.mark.databases("sqlite", "postgres")
 
 
 def test_a_room_walks_to_an_outcome_and_serves_the_report(room):

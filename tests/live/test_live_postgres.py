@@ -1,0 +1,189 @@
+"""The live room on a real PostgreSQL: the schema's migrations, the store's races decided by
+the sequence number, and the LISTEN/NOTIFY bus that wakes streams across processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VERSIONS = ROOT / "live" / "migrations" / "versions"
+
+
+def revisions() -> list[str]:
+    """Every migration in migrations/versions, oldest first, as Alembic reads the folder (so
+    a migration added later is tested without editing this file)."""
+    from alembic.script import ScriptDirectory
+    from decision_map_live.store import _alembic_config
+
+    script = ScriptDirectory.from_config(_alembic_config("sqlite:///unused.sqlite3"))
+    assert len(script.get_heads()) == 1, f"the migrations have several heads: {script.get_heads()}"
+    found = [r.revision for r in script.walk_revisions()][::-1]
+    assert len(found) == len([f for f in VERSIONS.glob("*.py") if f.name != "__init__.py"])
+    return found
+
+
+def test_the_postgres_fixture_runs_a_server_with_listen_and_notify(postgres):
+    import psycopg
+
+    url = postgres.new_database()
+    db = url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres.plain_url(db), autocommit=True) as a, \
+            psycopg.connect(postgres.plain_url(db), autocommit=True) as b:
+        a.execute("LISTEN hello")
+        b.execute("NOTIFY hello, 'there'")
+        got = [n.payload for n in a.notifies(timeout=5, stop_after=1)]
+    assert got == ["there"]
+
+
+# ---------------------------------------------------------------- the schema
+
+
+def test_upgrade_from_an_empty_database_and_from_every_earlier_schema(postgres):
+    from alembic import command
+    from decision_map_live.store import Store, _alembic_config, schema_problem, upgrade
+
+    revs = revisions()
+    assert revs and revs[0] == "0001"
+    for start in [None, *revs]:
+        url = postgres.new_database()
+        if start is not None:
+            command.upgrade(_alembic_config(url), start)
+        if start != revs[-1]:
+            assert "db upgrade" in schema_problem(url), start
+        upgrade(url)
+        assert schema_problem(url) is None, start
+        store = Store(url)  # the tables take a room and its log
+        store.create_room("r" * 32, "m.yaml", "0" * 64, "f" * 64, "p" * 64, {"group": []})
+        assert store.append("r" * 32, "vote_opened", {"round": 1}, "facilitator") == 2
+        store.engine.dispose()
+
+
+def test_the_server_refuses_a_schema_it_does_not_know(postgres, tmp_path):
+    from decision_map_live.server import prepare
+    from decision_map_live.store import StoreError, upgrade
+
+    url = postgres.new_database()
+    with pytest.raises(StoreError, match=r"run `decision-map db upgrade --database URL`"):
+        prepare(url)  # empty: never upgraded
+    upgrade(url)
+    db = url.rsplit("/", 1)[1]
+    postgres.sql("UPDATE alembic_version SET version_num = '9999_from_the_future'", db)
+    with pytest.raises(StoreError, match=r"newer decision-map"):
+        prepare(url)
+    # the laptop's SQLite file upgrades itself, but not past what this code knows
+    lite = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    upgrade(lite)
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "x.sqlite3") as c:
+        c.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    with pytest.raises(StoreError, match=r"newer decision-map"):
+        prepare(lite)
+
+
+def test_db_upgrade_and_serve_on_the_command_line(postgres, tmp_path):
+    url = postgres.new_database().replace("postgresql+psycopg://", "postgresql://")
+    exe = [sys.executable, "-m", "decision_map"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*exe, *args], capture_output=True, text=True, timeout=60)
+
+    serve = ["serve", "coalition-formation", "--group", "Ana, Ben", "--port", "1"]
+    r = run(*serve, "--database", url)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "run `decision-map db upgrade" in r.stderr
+    r = run("db", "upgrade", "--database", url)
+    assert r.returncode == 0 and "upgraded" in r.stdout, r.stderr
+    r = run("db", "upgrade", "--database", url)
+    assert r.returncode == 0 and "up to date" in r.stdout
+    r = run(*serve, "--workers", "2", "--database", f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "SQLite serves from one process" in r.stderr
+    r = run("db", "upgrade", "--database", "mysql://x@localhost/y")
+    assert r.returncode == 2 and "mysql databases are not supported" in r.stderr
+    port = postgres.port
+    r = run("db", "upgrade", "--database", f"postgresql://nobody@127.0.0.1:{port}/none")
+    assert r.returncode == 2 and "cannot connect" in r.stderr and "Traceback" not in r.stderr
+
+
+# ---------------------------------------------------------------- the store's races
+
+
+def test_a_write_after_a_move_the_writer_did_not_see_is_refused(pg_url):
+    from decision_map_live.store import Moved, Store, upgrade
+
+    upgrade(pg_url)
+    store = Store(pg_url)
+    room = "a" * 32
+    store.create_room(room, "m.yaml", "0" * 64, "f" * 64, "p" * 64, {"group": []})
+    seen = store.append(room, "vote_opened", {"round": 1}, "facilitator")
+    # ballots do not move the room: a close based on the page before them still goes
+    store.append(room, "ballot_cast", {"round": 1}, "Ana", unmoved_since=seen)
+    store.append(room, "vote_closed", {"round": 1}, "facilitator", unmoved_since=seen)
+    with pytest.raises(Moved, match="already closed by another facilitator"):
+        store.append(room, "vote_closed", {"round": 1}, "facilitator", unmoved_since=seen)
+    with pytest.raises(Moved):  # nor does a ballot count once the vote it was for closed
+        store.append(room, "ballot_cast", {"round": 1}, "Ben", unmoved_since=seen)
+    assert [e.kind for e in store.events(room)] == [
+        "room_created", "vote_opened", "ballot_cast", "vote_closed"]
+    store.engine.dispose()
+
+
+def test_appends_racing_from_many_threads_each_get_their_own_seq(pg_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from decision_map_live.store import Store, upgrade
+
+    upgrade(pg_url)
+    stores = [Store(pg_url), Store(pg_url)]  # two "processes": their own pools and locks
+    room = "b" * 32
+    stores[0].create_room(room, "m.yaml", "0" * 64, "f" * 64, "p" * 64, {"group": []})
+    with ThreadPoolExecutor(8) as pool:
+        seqs = list(pool.map(
+            lambda i: stores[i % 2].append(room, "ballot_cast", {"i": i}, f"m{i}"), range(40)))
+    assert sorted(seqs) == list(range(2, 42))
+    assert [e.seq for e in stores[1].events(room)] == list(range(1, 42))
+    for s in stores:
+        s.engine.dispose()
+
+
+# ---------------------------------------------------------------- the bus
+
+
+def test_the_bus_wakes_a_room_on_notify_and_every_room_after_a_lost_connection(
+        pg_url, postgres):
+    import asyncio
+
+    import psycopg
+    from decision_map_live.bus import CHANNEL, LISTEN_APP, PgBus, bus_for
+
+    db = pg_url.rsplit("/", 1)[1]
+
+    async def main() -> None:
+        bus = bus_for(pg_url)
+        assert isinstance(bus, PgBus)
+        await bus.start()
+        try:
+            assert bus.connects == 1
+            told, untold = bus.waiter("told"), bus.waiter("untold")
+            async with await psycopg.AsyncConnection.connect(
+                    postgres.plain_url(db), autocommit=True) as other:
+                await other.execute(f"NOTIFY {CHANNEL}, 'told:7'")
+            await asyncio.wait_for(told.wait(), 5)  # the hint wakes its room only
+            assert not untold.is_set()
+            told = bus.waiter("told")
+            killed = postgres.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  f"WHERE application_name = '{LISTEN_APP}' AND datname = '{db}'")
+            assert killed == [(True,)]
+            # no notification is sent: the reconnect itself rereads every room
+            await asyncio.wait_for(asyncio.gather(told.wait(), untold.wait()), 10)
+            assert bus.connects == 2
+        finally:
+            await bus.stop()
+
+    asyncio.run(main())
+    assert bus_for("sqlite:///x.sqlite3").__class__.__name__ == "LocalBus"
