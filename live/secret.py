@@ -76,11 +76,11 @@ def receipt(key: bytes, room: str, round_: int, member_token: str) -> str:
 
 
 def cast(store: Store, room: str, round_: int, question: str, member: str, ballot: Ballot,
-         ballot_id: str | None, seen: int | None = None) -> int:
+         ballot_id: str | None, seen_seq: int | None = None) -> int:
     """Keep a secret ballot (replacing the member's earlier one in this round when
     `ballot_id` is their receipt; a random id when None, for a vote the facilitator
     enters) and who voted, with the log's `secret_voted`, in one transaction; refused
-    (store.Moved) when the room moved after `seen`, e.g. the vote closed in another
+    (store.Moved) when the room moved after `seen_seq`, e.g. the vote closed in another
     process."""
     unnamed = json.dumps(Ballot(None, ballot.value, ballot.reason).to_json())
     with store._lock, store.engine.begin() as c:
@@ -104,7 +104,7 @@ def cast(store: Store, room: str, round_: int, question: str, member: str, ballo
             c.execute(who_voted.insert().values(room_id=room, round=round_, member=member,
                                                 question=question))
         return store.append_in(c, room, "secret_voted", {"round": round_, "member": member},
-                               actor="member", unmoved_since=seen)
+                               actor="member", unmoved_since=seen_seq)
 
 
 class SecretError(ValueError):

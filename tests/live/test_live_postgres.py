@@ -133,6 +133,33 @@ def test_a_write_after_a_move_the_writer_did_not_see_is_refused(pg_url):
     store.engine.dispose()
 
 
+def test_a_secret_ballot_and_a_close_racing_across_processes_never_lose_a_vote(pg_url):
+    from decision_map_live import secret
+    from decision_map_live.store import Moved, Store, upgrade
+
+    from decision_map.model.decision import Ballot
+
+    upgrade(pg_url)
+    store = Store(pg_url)
+    room = "c" * 32
+    store.create_room(room, "m.yaml", "0" * 64, "f" * 64, "p" * 64, {"group": []})
+    seen = store.append(room, "vote_opened", {"round": 1, "mode": "secret"}, "facilitator")
+    secret.cast(store, room, 1, "q", "Ana", Ballot("Ana", "yes"), None, seen)
+    # a close whose tally was read before Ana's ballot landed is refused, not short a vote
+    with pytest.raises(Moved, match="A secret vote came in meanwhile"):
+        store.append(room, "vote_closed", {"round": 1, "tally": []}, "facilitator",
+                     unmoved_since=seen, also_moving=("secret_voted",))
+    closed_at = store.append(room, "vote_closed", {"round": 1, "tally": ["yes"]},
+                             "facilitator", unmoved_since=seen + 1,
+                             also_moving=("secret_voted",))
+    # a ballot cast on a page from before the close is refused and leaves no row behind
+    with pytest.raises(Moved, match="already closed"):
+        secret.cast(store, room, 1, "q", "Ben", Ballot("Ben", "no"), None, seen + 1)
+    assert len(secret.tally(store, room, 1)) == 1
+    assert store.head(room) == closed_at
+    store.engine.dispose()
+
+
 def test_appends_racing_from_many_threads_each_get_their_own_seq(pg_url):
     from concurrent.futures import ThreadPoolExecutor
 
