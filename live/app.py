@@ -31,7 +31,6 @@ from starlette.staticfiles import StaticFiles
 
 from decision_map.errors import DecisionMapError
 from decision_map.io.loader import DecisionMap, load_map
-from decision_map.walk.engine import Walk
 
 from . import secret as secrets_
 from . import security as sec
@@ -360,15 +359,9 @@ async def facilitate(request: Request) -> Response:
 
 
 def _leads_to(dm: DecisionMap, st: RoomState) -> str:
-    """Where accepting the closed vote would take the group (a trial walk, thrown away)."""
-    trial = Walk(dm, st.walk.start_group, st.walk.submissions)
-    trial.group = list(st.walk.group)  # members who joined or left since the last step
-    trial.submit(st.ballots())
-    nxt = trial.current()
-    if nxt is not None:
-        return f"the next question: {nxt.node.ask.strip()}"
-    t = trial.trace
-    return f"the end: {t.outcome}" if t.outcome else "the end of the walk"
+    """Where accepting the closed vote would take the group, in the sentence the terminal's
+    confirm line, the trace and the report use (the core's `leads_to`: a trial walk)."""
+    return st.walk.leads_to(st.ballots())
 
 
 ACTIONS = {"open", "close", "accept", "revote", "back"} | PAUSE_ACTIONS

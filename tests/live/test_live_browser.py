@@ -176,7 +176,7 @@ def test_five_members_walk_the_coalition_map_to_an_outcome(browser, live_server)
         press(fac, "Vote again")
         votes["Tom"] = {"value": "agree"}
         step(fac, members, votes, accept=False, opened=True)  # voting again opens the vote
-        expect(fac.locator("text=Accepting leads to the next question")).to_be_visible()
+        expect(fac.locator("text=If you accept: This leads to the question")).to_be_visible()
         press(fac, "Accept and go on")
 
         assert fac.locator("#q").get_attribute("data-question") == "at-the-table"

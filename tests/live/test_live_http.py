@@ -23,7 +23,7 @@ def test_a_room_walks_to_an_outcome_and_serves_the_report(room):
     closed = room.step(room.everyone("no"), accept=False)
     # the facilitator reads the rule's sentence and sees where accepting leads: "not now"
     # first asks what would reopen the question (one sentence), then ends
-    assert "Accepting leads to the next question" in closed
+    assert "If you accept: This leads to the question" in closed
     rosa = room.members["Rosa"].get(f"/r/{rid}/me").text
     assert 'class="sentence"' in rosa and "no" in rosa
     room.act("accept")
@@ -60,7 +60,7 @@ def test_consent_with_a_stand_aside_and_an_objection_with_its_reason(room, live_
         room.vote(n, round=r, value="agree")
     room.vote("Priya", round=r, value="stand-aside")
     closed = room.act("close")
-    assert "Priya" in closed and "Accepting leads to the next question" in closed
+    assert "Priya" in closed and "If you accept: This leads to the question" in closed
     room.act("accept")
     assert room.question() == "at-the-table"
 

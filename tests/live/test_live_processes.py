@@ -234,7 +234,7 @@ def test_members_on_one_process_and_the_facilitator_on_another_walk_to_an_outcom
         for n in GROUP:  # on A
             room.vote(n, value=PLAN["shared-goal"])
         closed = room.act("close")  # on B: it counts the ballots written through A
-        assert "Accepting leads to the next question" in closed
+        assert "If you accept: This leads to the question" in closed
         room.act("accept")
         room.walk_to(None, TO_THE_END)
         end = room.members["Tom"].get(f"/r/{room.id}/report")
@@ -294,7 +294,7 @@ def test_a_process_killed_mid_vote_loses_no_acknowledged_vote(pair, processes):
     for n in GROUP[3:]:
         room.vote(n, value="yes")
     closed = room.act("close")
-    assert "Accepting leads to the next question" in closed
+    assert "If you accept: This leads to the question" in closed
     assert room.fac.get(f"/r/{room.id}/state").json()["voted"] == len(GROUP)
 
 
@@ -328,7 +328,7 @@ def test_two_facilitators_in_two_processes_close_once_and_the_other_is_told(
     errors = [r for r in results if "error=" in str(r.url)]
     assert len(errors) == 1, [str(r.url) for r in results]
     assert "already closed by another facilitator" in errors[0].text
-    assert "Accepting leads to the next question" in errors[0].text  # the refreshed page
+    assert "If you accept: This leads to the question" in errors[0].text  # the refreshed page
     store = Store(url)
     kinds = [e.kind for e in store.events(room.id)]
     store.engine.dispose()
