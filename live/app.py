@@ -619,7 +619,10 @@ def create_app(store: Store, secret: bytes) -> Starlette:
     return app
 
 
-def guarded(app: Starlette, limits: Limits | None = None) -> sec.Guard:
-    """The app behind the header and body-size guard and the rate limits (what uvicorn
-    serves); `limits` default to the environment's (live/limits.py)."""
-    return sec.Guard(RateLimit(app, limits))
+def guarded(app: Starlette, limits: Limits | None = None) -> Any:
+    """The app behind the rate limits (`limits` default to the environment's; limits.py),
+    the header and body-size guard, and the hosting layer (proxy headers, HTTPS, health,
+    logs, expiry; ops.py): what uvicorn serves."""
+    from .ops import wrap
+
+    return wrap(sec.Guard(RateLimit(app, limits)), app.state.live)

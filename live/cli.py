@@ -16,10 +16,11 @@ MAX_WORKERS = 64  # the most worker processes `serve --workers` starts
 
 
 def register(app: typer.Typer) -> None:
-    """Add `serve` and `db upgrade` to the command line."""
+    """Add `serve`, `db upgrade` and `db expire` to the command line."""
     app.command("serve")(serve)
     db = typer.Typer(help="The live room's database.", no_args_is_help=True)
     db.command("upgrade")(db_upgrade)
+    db.command("expire")(db_expire)
     app.add_typer(db, name="db")
 
 
@@ -65,6 +66,70 @@ def db_upgrade(
                else "the database's schema is upgraded to the newest migration")
 
 
+
+def _settings(**options: object) -> object:
+    """The hosting settings from the environment, with the options given on the command line
+    written into it first (so worker processes started from here read the same)."""
+    import os
+
+    from decision_map.cli.main import fail
+
+    from .config import ConfigError, Settings
+
+    for name, value in options.items():
+        if value is not None:
+            os.environ[name] = str(value)
+    try:
+        return Settings.from_env()
+    except ConfigError as e:
+        raise fail(str(e), 2) from None
+
+
+def db_expire(
+    database: Optional[str] = typer.Option(
+        None, "--database", help="The database (default: the SQLite file in your data folder)."),
+    room_ttl: Optional[str] = typer.Option(
+        None, "--room-ttl", help="Delete an unfinished room this long after its last event "
+        "(e.g. 30d; default DECISION_MAP_ROOM_TTL or 30d)."),
+    report_ttl: Optional[str] = typer.Option(
+        None, "--report-ttl", help="Delete a finished room, and its report, this long after "
+        "its last event (default DECISION_MAP_REPORT_TTL or 90d)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count what would be deleted; "
+                                 "delete nothing."),
+) -> None:
+    """Delete expired rooms and all their data now (a running server also does this every
+    DECISION_MAP_SWEEP_EVERY)."""
+    from decision_map.cli.main import fail
+
+    try:
+        import sqlalchemy as sa
+
+        from .config import REPORT_TTL, ROOM_TTL
+        from .expiry import MAX_ROOMS_PER_SWEEP, Sweeper
+        from .store import Store, StoreError
+    except ModuleNotFoundError as e:
+        raise fail(f"the live room needs its extra ({e.name} is missing): "
+                   "pip install 'decision-map[live]'") from None
+    settings = _settings(**{ROOM_TTL: room_ttl, REPORT_TTL: report_ttl})
+    try:
+        url = _database(database)
+        sweeper = Sweeper(Store(url), settings.room_ttl, settings.report_ttl)
+        total = rows = kept = 0
+        for _ in range(100):  # at most 100 sweeps of MAX_ROOMS_PER_SWEEP rooms in one run
+            swept = sweeper.sweep(dry_run=dry_run)
+            total, rows, kept = total + swept.rooms, rows + swept.rows, swept.kept
+            if dry_run or swept.rooms + swept.kept < MAX_ROOMS_PER_SWEEP:
+                break
+    except StoreError as e:
+        raise fail(f"--database: {e}", 2) from None
+    except sa.exc.SQLAlchemyError as e:
+        line = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+        raise fail(f"--database: {line}", 2) from None
+    verb = "would delete" if dry_run else "deleted"
+    typer.echo(f"{verb} {total} expired room{'s' * (total != 1)}"
+               + ("" if dry_run else f" ({rows} rows)")
+               + f"; kept {kept} finished room{'s' * (kept != 1)} for their reports")
+
 def serve(
     map_file: Optional[Path] = typer.Argument(
         None, metavar="MAP", help="The map (a file or a shipped name); not with --room."),
@@ -90,6 +155,15 @@ def serve(
                                      "question on)."),
     workers: int = typer.Option(1, "--workers", min=1, max=MAX_WORKERS, help="Worker "
                                 "processes (more than one needs --database postgresql://...)."),
+    https: bool = typer.Option(False, "--https", help="The public address is HTTPS (a proxy "
+                               "in front ends TLS): Secure cookies and HSTS. Env "
+                               "DECISION_MAP_HTTPS=1."),
+    trusted_proxies: Optional[str] = typer.Option(
+        None, "--trusted-proxies", help="Addresses of the reverse proxies whose "
+        "X-Forwarded-For/-Proto to believe, e.g. 127.0.0.1. Env DECISION_MAP_TRUSTED_PROXIES."),
+    public_url: Optional[str] = typer.Option(
+        None, "--public-url", help="The address the printed links start with, e.g. "
+        "https://rooms.example.org. Env DECISION_MAP_PUBLIC_URL."),
 ) -> None:
     """Open a live room for the map: members vote from their phones, a projector shows the
     path. Prints the facilitator, projector and join links. --resume opens it where a
@@ -106,6 +180,10 @@ def serve(
     except ModuleNotFoundError as e:
         raise fail(f"the live room needs its extra ({e.name} is missing): "
                    "pip install 'decision-map[live]'") from None
+    from .config import HTTPS, PUBLIC_URL, TRUSTED_PROXIES
+
+    settings = _settings(**{HTTPS: "1" if https else None, TRUSTED_PROXIES: trusted_proxies,
+                            PUBLIC_URL: public_url})
     if ballot not in ("named", "hidden", "secret"):
         raise fail(f"--ballot: named, hidden or secret, not {ballot!r}", 2)
     from .export import SessionError, read_session, room_payload
@@ -153,7 +231,7 @@ def serve(
     bind = "0.0.0.0" if lan and host == "127.0.0.1" else host
     srv = server(store, secret, bind, port, limits)
     shown = lan_address() if bind == "0.0.0.0" else host
-    base = f"http://{shown}:{port}"
+    base = settings.public_url or f"{'https' if settings.https else 'http'}://{shown}:{port}"
     if room is not None:
         from .server import reopen_room
 

@@ -17,6 +17,7 @@ from decision_map.io.loader import DecisionMap
 
 from . import security as sec
 from .app import Live, create_app, guarded
+from .config import Settings
 from .limits import Limits
 from .store import Store, StoreError, schema_problem, upgrade
 
@@ -38,10 +39,11 @@ class Links:
 
 
 def secret_for(url: str) -> bytes:
-    """The key the form tokens are signed with: DM_SECRET_KEY, else a file made once beside
-    the SQLite database (so tokens outlive a restart)."""
-    if os.environ.get(SECRET_ENV):
-        return os.environ[SECRET_ENV].encode()
+    """The key the form tokens are signed with: DECISION_MAP_SECRET, else a file made once
+    beside the SQLite database (so tokens outlive a restart)."""
+    key = Settings.from_env().secret  # DECISION_MAP_SECRET (or DM_SECRET_KEY)
+    if key is not None:
+        return key
     if not url.startswith("sqlite"):
         # No file to keep it in: a key for this run, in the environment so that the worker
         # processes started from here share it. (Forms open across a restart go stale.)
@@ -128,7 +130,9 @@ def server(store: Store, secret: bytes, host: str, port: int,
            limits: Limits | None = None) -> LiveServer:
     app = create_app(store, secret)
     live = app.state.live
-    config = uvicorn.Config(guarded(app, limits), host=host, port=port, log_level="warning",
+    # Logging, proxy headers and the sweep at start are the hosting layer's (live/ops.py).
+    config = uvicorn.Config(guarded(app, limits), host=host, port=port, log_config=None,
+                            access_log=False, proxy_headers=False,
                             timeout_graceful_shutdown=2, lifespan="on")
     srv = LiveServer(config, live)
     return srv
