@@ -23,6 +23,7 @@ FIELDS = frozenset({
     "kept", "room", "seq", "kind", "pid", "host", "port", "https", "proxies", "room_ttl_s",
     "report_ttl_s", "sweep_every_s", "reason",
 })
+HANDLER = "decision-map-json"  # the name our handler goes by (so a second call replaces it)
 MAX_FIELD = 200  # characters of one field's value at most
 
 
@@ -62,9 +63,14 @@ def configure(level: str) -> None:
     `level`; uvicorn's own access log is off (the access lines are ours, see ops.py)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.set_name(HANDLER)
     for name in (LOGGER, "uvicorn"):
         lg = logging.getLogger(name)
-        lg.handlers, lg.propagate = [handler], False
+        # ours from an earlier call and uvicorn's plain-text ones go; any other stays
+        lg.handlers = [h for h in lg.handlers if h.get_name() != HANDLER and not
+                       type(h.formatter).__module__.startswith("uvicorn")]
+        lg.handlers.append(handler)
+        lg.propagate = False
         lg.setLevel(level.upper())
     errors = logging.getLogger("uvicorn.error")  # goes up to "uvicorn"
     errors.handlers, errors.propagate = [], True
