@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run live test lint bench bench-live schema diagnostics clean
+.PHONY: run live test lint bench bench-live bench-live-load schema diagnostics clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +33,15 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run $(ARGS)
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.preview
+	$(BIN)/python -m bench.live_load $(LOAD_ARGS)
 
 bench-live: $(STAMP)
 	$(BIN)/python -m bench.live $(ARGS)
+
+# The load test: 50 rooms x 15 members + facilitator and projector (850 event streams), five
+# questions each; LOAD_ARGS="--database postgresql://... --workers 2" for the hosted set-up.
+bench-live-load: $(STAMP)
+	$(BIN)/python -m bench.live_load $(LOAD_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/python -c 'import json; from decision_map.io.schema import map_schema; \
