@@ -16,8 +16,9 @@ MAX_WORKERS = 64  # the most worker processes `serve --workers` starts
 
 
 def register(app: typer.Typer) -> None:
-    """Add `serve`, `db upgrade` and `db expire` to the command line."""
+    """Add `serve`, `open-room`, `db upgrade` and `db expire` to the command line."""
     app.command("serve")(serve)
+    app.command("open-room")(open_room_cmd)
     db = typer.Typer(help="The live room's database.", no_args_is_help=True)
     db.command("upgrade")(db_upgrade)
     db.command("expire")(db_expire)
@@ -129,6 +130,53 @@ def db_expire(
     typer.echo(f"{verb} {total} expired room{'s' * (total != 1)}"
                + ("" if dry_run else f" ({rows} rows)")
                + f"; kept {kept} finished room{'s' * (kept != 1)} for their reports")
+
+
+def open_room_cmd(
+    map_file: Path = typer.Argument(..., metavar="MAP", help="The map (a file or a shipped name)."),
+    group: Optional[str] = typer.Option(None, "--group", help='The members: "Ana, Ben, Cy".'),
+    database: Optional[str] = typer.Option(
+        None, "--database", help="The database a running `serve` serves (default: the SQLite "
+        "file in your data folder)."),
+    public_url: Optional[str] = typer.Option(
+        None, "--public-url", help="The server's public address, e.g. https://rooms.example.org "
+        "(default DECISION_MAP_PUBLIC_URL, else http://127.0.0.1:8000)."),
+) -> None:
+    """Open another room in the database a server is serving, and print its three links: the
+    running server serves it at once (the map file must be readable by the server too)."""
+    from decision_map.cli.main import fail, map_arg
+    from decision_map.cli.prompting import VoteInputError, parse_group
+    from decision_map.io.loader import load_map
+
+    try:
+        import sqlalchemy as sa
+
+        from .config import PUBLIC_URL
+        from .server import open_room, prepare
+        from .store import StoreError
+    except ModuleNotFoundError as e:
+        raise fail(f"the live room needs its extra ({e.name} is missing): "
+                   "pip install 'decision-map[live]'") from None
+    settings = _settings(**{PUBLIC_URL: public_url})
+    if not group:
+        raise fail('give the members: --group "Ana, Ben, Cy"', 2)
+    try:
+        names = parse_group(group)
+    except VoteInputError as e:
+        raise fail(f"--group: {e}", 2) from None
+    dm = load_map(map_arg(map_file))
+    try:
+        store, _ = prepare(_database(database))
+        links = open_room(store, dm, names, settings.public_url or "http://127.0.0.1:8000")
+    except StoreError as e:
+        raise fail(f"--database: {e}", 2) from None
+    except sa.exc.OperationalError as e:
+        raise fail(f"--database: cannot connect: {str(e.orig).strip().splitlines()[0]}",
+                   2) from None
+    typer.echo(f"Facilitator: {links.facilitator}")
+    typer.echo(f"Projector: {links.projector}")
+    typer.echo(f"Join: {links.join} (code {links.code})")
+
 
 def serve(
     map_file: Optional[Path] = typer.Argument(

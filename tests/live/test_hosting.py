@@ -320,3 +320,17 @@ def test_the_secret_from_the_environment_signs_forms_and_no_key_file_is_made(
                                                  "csrf": token})
     assert r.status_code == 303
     c.close()
+
+
+def test_open_room_adds_a_room_that_the_running_server_serves(live_server, tmp_path):
+    r = subprocess.run([*EXE, "open-room", "coalition-formation", "--group", "Ana, Ben, Cy",
+                        "--database", live_server.url, "--public-url", live_server.base],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith(f"Facilitator: {live_server.base}/r/")
+    join = lines[2].split()[1]
+    c = Client(live_server.base)
+    page = c.get(join)
+    assert page.status_code == 200 and "Ana" in page.text and "Cy" in page.text
+    c.close()
