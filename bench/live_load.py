@@ -44,6 +44,7 @@ STREAM_READ_TIMEOUT = 60.0  # seconds between two lines of a stream (heartbeats 
 START_TIMEOUT = 60.0  # seconds for the server to answer /healthz
 KEEPALIVE = 2.0  # seconds a client keeps an idle connection (uvicorn keeps it 5)
 SETUP_CONCURRENCY = 32  # people joining at once
+SETUP_SECONDS = 300.0  # every room's people must have joined within this
 MAX_ROOMS, MAX_MEMBERS, MAX_QUESTIONS = 500, 100, 50
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 AT = re.compile(r'name="at" value="([\w-]+)"')
@@ -395,7 +396,8 @@ def run(rooms: int = 50, members: int = 15, questions: int = 5, database: str | 
         try:
             wait_healthy(base, proc)
             out = asyncio.run(asyncio.wait_for(
-                drive(made, base, names, questions, proc.pid, max_seconds), max_seconds + 30))
+                drive(made, base, names, questions, proc.pid, max_seconds),
+                SETUP_SECONDS + WAIT + max_seconds + 60))
         finally:
             proc.terminate()
             try:
@@ -420,7 +422,16 @@ async def drive(made: list[LoadRoom], base: str, names: list[str], questions: in
     transport = httpx.AsyncHTTPTransport(limits=limits)
     gate = asyncio.Semaphore(SETUP_CONCURRENCY)
     t_setup = time.perf_counter()
-    groups = await asyncio.gather(*(setup(r, base, transport, names, fig, gate) for r in made))
+    joining = [asyncio.create_task(setup(r, base, transport, names, fig, gate)) for r in made]
+    await asyncio.wait(joining, timeout=SETUP_SECONDS)
+    for t in joining:
+        if not t.done():
+            t.cancel()
+            fig.errors["room not joined at the time limit"] += 1
+    await asyncio.gather(*joining, return_exceptions=True)
+    made = [r for r, t in zip(made, joining, strict=True)
+            if not t.cancelled() and t.exception() is None]
+    groups = [t.result() for t in joining if not t.cancelled() and t.exception() is None]
     setup_s = time.perf_counter() - t_setup
     streams = [asyncio.create_task(follow(p, r.id, fig))
                for r, group in zip(made, groups, strict=True) for p in group]
@@ -494,6 +505,25 @@ def report(out: dict[str, Any]) -> str:
     ])
 
 
+def with_temp_postgres(a: argparse.Namespace) -> dict[str, Any]:
+    """The run against a PostgreSQL started for it (tests/live/pg.py) and stopped after."""
+    try:
+        from tests.live.pg import start_postgres
+    except ImportError as e:
+        raise SystemExit(f"--temp-postgres needs the test extra and the checkout's tests: "
+                         f"{e}") from None
+    try:
+        pg = start_postgres()
+    except BaseException as e:  # pytest's skip when no server is installed
+        raise SystemExit(f"--temp-postgres: {e}") from None
+    try:
+        out = run(a.rooms, a.members, a.questions, pg.new_database(), a.workers, a.max_seconds)
+        out["database"] = "postgresql (temporary, fsync off)"
+        return out
+    finally:
+        pg.stop()
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(prog="python -m bench.live_load", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -502,13 +532,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--questions", type=int, default=5)
     ap.add_argument("--database", help="sqlite:///PATH or postgresql://... (default: a "
                     "temporary SQLite file)")
+    ap.add_argument("--temp-postgres", action="store_true", help="start a PostgreSQL of "
+                    "its own for the run (Debian's server, as the tests do; fsync off)")
     ap.add_argument("--workers", type=int, default=1, help="server processes (more than one "
                     "needs Postgres)")
     ap.add_argument("--max-seconds", type=float, default=300.0,
                     help="the walk stops after this long, finished or not")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     a = ap.parse_args(argv)
-    out = run(a.rooms, a.members, a.questions, a.database, a.workers, a.max_seconds)
+    if a.temp_postgres:
+        out = with_temp_postgres(a)
+    else:
+        out = run(a.rooms, a.members, a.questions, a.database, a.workers, a.max_seconds)
     print(report(out))
     if a.json:
         a.json.write_text(json.dumps(out, indent=2) + "\n")
