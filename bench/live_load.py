@@ -366,7 +366,8 @@ def wait_healthy(base: str, proc: subprocess.Popen[str]) -> None:
 
 
 def run(rooms: int = 50, members: int = 15, questions: int = 5, database: str | None = None,
-        workers: int = 1, max_seconds: float = 300.0) -> dict[str, Any]:
+        workers: int = 1, max_seconds: float = 300.0, db_pid: int | None = None
+        ) -> dict[str, Any]:
     """One load run; the figures as a dict (see `report`)."""
     if not (1 <= rooms <= MAX_ROOMS and 1 <= members <= MAX_MEMBERS
             and 1 <= questions <= MAX_QUESTIONS):
@@ -396,7 +397,7 @@ def run(rooms: int = 50, members: int = 15, questions: int = 5, database: str | 
         try:
             wait_healthy(base, proc)
             out = asyncio.run(asyncio.wait_for(
-                drive(made, base, names, questions, proc.pid, max_seconds),
+                drive(made, base, names, questions, proc.pid, max_seconds, db_pid),
                 SETUP_SECONDS + WAIT + max_seconds + 60))
         finally:
             proc.terminate()
@@ -411,7 +412,8 @@ def run(rooms: int = 50, members: int = 15, questions: int = 5, database: str | 
 
 
 async def drive(made: list[LoadRoom], base: str, names: list[str], questions: int,
-                server_pid: int, max_seconds: float) -> dict[str, Any]:
+                server_pid: int, max_seconds: float, db_pid: int | None = None
+                ) -> dict[str, Any]:
     fig = Figures()
     people_per_room = len(names) + 2
     # idle connections are dropped well before uvicorn's 5 s keep-alive would drop them
@@ -441,6 +443,7 @@ async def drive(made: list[LoadRoom], base: str, names: list[str], questions: in
                 [], WAIT)
     pids = processes(server_pid)
     before = {pid: usage(pid)[0] for pid in pids}
+    db_before = sum(usage(pid)[0] for pid in processes(db_pid)) if db_pid else 0.0
     self_before = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     walks = [asyncio.create_task(walk(r, questions, fig)) for r in made]
@@ -458,6 +461,8 @@ async def drive(made: list[LoadRoom], base: str, names: list[str], questions: in
         per_process.append({"pid": pid, "cpu_s": round(cpu - before.get(pid, 0.0), 2),
                             "cpu_pct": round(100 * (cpu - before.get(pid, 0.0)) / wall, 1),
                             "peak_rss_mib": round(peak, 1)})
+    # the database's processes (its backends come and go: those alive now, from their start)
+    db_cpu = sum(usage(pid)[0] for pid in processes(db_pid)) - db_before if db_pid else None
     me = resource.getrusage(resource.RUSAGE_SELF)
     client_cpu = (me.ru_utime - self_before.ru_utime) + (me.ru_stime - self_before.ru_stime)
     for t in streams:
@@ -476,6 +481,7 @@ async def drive(made: list[LoadRoom], base: str, names: list[str], questions: in
         "post_ms": {f"p{p}": pct(fig.post_ms, p) for p in (50, 95, 99)}
         | {"n": len(fig.post_ms)},
         "server_processes": per_process,
+        "database_cpu_pct": round(100 * db_cpu / wall, 1) if db_cpu is not None else None,
         "client_cpu_pct": round(100 * client_cpu / wall, 1),
         "client_peak_rss_mib": round(me.ru_maxrss / 1024, 1),
         "median_close_seen_ms": round(statistics.median(fig.close_seen_ms), 1)
@@ -498,7 +504,9 @@ def report(out: dict[str, Any]) -> str:
         f"p99 {pg['p99']} ms, max {pg['max']} ms",
         f"posts: p50 {po['p50']} ms, p95 {po['p95']} ms, p99 {po['p99']} ms ({po['n']})",
         f"server: {procs}; client: {out['client_cpu_pct']}% CPU, peak "
-        f"{out['client_peak_rss_mib']} MiB",
+        f"{out['client_peak_rss_mib']} MiB"
+        + (f"; PostgreSQL: {out['database_cpu_pct']}% CPU" if out.get("database_cpu_pct")
+           is not None else ""),
         f"questions done {out['questions_done']}/{out['rooms'] * out['questions']}, votes "
         f"{out['votes']}, lost votes {out['lost_votes']}, errors {out['error_count']} "
         f"{out['errors'] or ''}; walk {out['walk_s']} s after {out['setup_s']} s of joining",
@@ -517,7 +525,9 @@ def with_temp_postgres(a: argparse.Namespace) -> dict[str, Any]:
     except BaseException as e:  # pytest's skip when no server is installed
         raise SystemExit(f"--temp-postgres: {e}") from None
     try:
-        out = run(a.rooms, a.members, a.questions, pg.new_database(), a.workers, a.max_seconds)
+        postmaster = int((pg.folder / "data" / "postmaster.pid").read_text().split()[0])
+        out = run(a.rooms, a.members, a.questions, pg.new_database(), a.workers, a.max_seconds,
+                  postmaster)
         out["database"] = "postgresql (temporary, fsync off)"
         return out
     finally:
