@@ -196,7 +196,9 @@ class Health:
 
 
 def _secure(cookie: bytes) -> bytes:
-    return cookie if b"secure" in cookie.lower() else cookie + b"; Secure"
+    """A Set-Cookie value with the Secure attribute (once)."""
+    attrs = [a.strip().lower() for a in cookie.split(b";")[1:]]
+    return cookie if b"secure" in attrs else cookie + b"; Secure"
 
 
 def forget(live: Any, rooms: tuple[str, ...]) -> None:
