@@ -70,7 +70,8 @@ class Figures:
     close_page_ms: list[float] = field(default_factory=list)
     post_ms: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
-    lost_votes: int = 0
+    lost_votes: int = 0  # votes the server said it took, missing from the closed count
+    unacknowledged: int = 0  # votes counted whose post ended in an error on the client
     votes: int = 0
     questions_done: int = 0
     streams_open: int = 0
@@ -224,6 +225,10 @@ async def act(fac: Person, room: str, action: str, fig: Figures) -> float:
 
 
 async def vote(m: Person, room: str, rnd: int, fig: Figures) -> None:
+    """The member votes yes, if their page has shown them the open vote (else they cannot)."""
+    if ("open", rnd) not in m.paged or not m.csrf:
+        fig.errors["no vote: the page never showed it open"] += 1
+        return
     if await timed_post(m, fig, f"/r/{room}/vote", {"value": "yes", "round": str(rnd),
                                                    "csrf": m.csrf}):
         fig.votes += 1
@@ -258,7 +263,9 @@ async def walk(room: LoadRoom, questions: int, fig: Figures) -> None:
             fig.errors["votes not all in before close"] += 1
         t0 = await act(fac, room.id, "close", fig)
         state = json.loads(await get(fac, f"/r/{room.id}/state", fig) or "{}")
-        fig.lost_votes += fig_votes_taken(members, rnd) - int(state.get("voted", 0))
+        counted, taken = int(state.get("voted", 0)), fig_votes_taken(members, rnd)
+        fig.lost_votes += max(0, taken - counted)
+        fig.unacknowledged += max(0, counted - taken)  # taken, but its answer was lost
         if not await until(all_have("closed", rnd, True), members, WAIT):
             fig.errors["close not seen in time"] += 1
         seen = [m.seen[("closed", rnd)] for m in members if ("closed", rnd) in m.seen]
@@ -473,6 +480,9 @@ async def drive(made: list[LoadRoom], base: str, names: list[str], questions: in
         "streams": everyone, "streams_max_open": fig.streams_max,
         "setup_s": round(setup_s, 1), "walk_s": round(wall, 1),
         "questions_done": fig.questions_done, "votes": fig.votes, "lost_votes": fig.lost_votes,
+        "counted_unacknowledged": fig.unacknowledged,
+        "server_cpu_s_per_question": round(sum(p["cpu_s"] for p in per_process)
+                                           / max(1, fig.questions_done), 3),
         "errors": dict(fig.errors), "error_count": sum(fig.errors.values()),
         "close_seen_ms": {f"p{p}": pct(fig.close_seen_ms, p) for p in (50, 95, 99)}
         | {"max": pct(fig.close_seen_ms, 100)},
@@ -507,8 +517,9 @@ def report(out: dict[str, Any]) -> str:
         f"{out['client_peak_rss_mib']} MiB"
         + (f"; PostgreSQL: {out['database_cpu_pct']}% CPU" if out.get("database_cpu_pct")
            is not None else ""),
-        f"questions done {out['questions_done']}/{out['rooms'] * out['questions']}, votes "
-        f"{out['votes']}, lost votes {out['lost_votes']}, errors {out['error_count']} "
+        f"questions done {out['questions_done']}/{out['rooms'] * out['questions']} "
+        f"(server CPU {out['server_cpu_s_per_question']} s each), votes {out['votes']}, "
+        f"lost votes {out['lost_votes']}, errors {out['error_count']} "
         f"{out['errors'] or ''}; walk {out['walk_s']} s after {out['setup_s']} s of joining",
     ])
 
