@@ -95,6 +95,8 @@ class Person:
 
 @dataclass
 class LoadRoom:
+    """A room of the run: its links, and its people once they joined."""
+
     id: str
     code: str
     fac_link: str
@@ -177,6 +179,7 @@ async def follow(p: Person, room: str, fig: Figures) -> None:
 
 
 async def refetch(p: Person, fig: Figures, seen: tuple[str, int]) -> None:
+    """Fetch the person's page again, as live.js does when the room moved on."""
     try:
         r = await p.http.get(p.page)
         if r.status_code != 200:
@@ -310,6 +313,7 @@ async def setup(room: LoadRoom, base: str, transport: httpx.AsyncHTTPTransport, 
 
 
 def free_port() -> int:
+    """A port nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -348,6 +352,7 @@ def usage(pid: int) -> tuple[float, float]:
 
 def start_server(url: str, port: int, workers: int, map_path: Path, secret: str
                  ) -> subprocess.Popen[str]:
+    """`decision-map serve` as users run it, on the database the rooms were opened in."""
     cmd = [sys.executable, "-m", "decision_map", "serve", str(map_path), "--group", "Ana, Ben",
            "--port", str(port), "--database", url]
     if workers > 1:
@@ -358,6 +363,7 @@ def start_server(url: str, port: int, workers: int, map_path: Path, secret: str
 
 
 def wait_healthy(base: str, proc: subprocess.Popen[str]) -> None:
+    """Wait (bounded) until /healthz answers 200."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -421,6 +427,7 @@ def run(rooms: int = 50, members: int = 15, questions: int = 5, database: str | 
 async def drive(made: list[LoadRoom], base: str, names: list[str], questions: int,
                 server_pid: int, max_seconds: float, db_pid: int | None = None
                 ) -> dict[str, Any]:
+    """Join everyone, open every stream, walk every room at once; the figures."""
     fig = Figures()
     people_per_room = len(names) + 2
     # idle connections are dropped well before uvicorn's 5 s keep-alive would drop them
@@ -546,6 +553,7 @@ def with_temp_postgres(a: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """The command line: one run, printed (and written as JSON with --json)."""
     ap = argparse.ArgumentParser(prog="python -m bench.live_load", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rooms", type=int, default=50)

@@ -87,6 +87,7 @@ def parse_secret(value: str, name: str) -> bytes:
 
 
 def parse_bool(value: str, name: str) -> bool:
+    """Yes or no, as 1/0, true/false, yes/no or on/off (empty: no)."""
     v = value.strip().lower()
     if v in TRUE:
         return True
@@ -112,6 +113,7 @@ def parse_proxies(value: str, name: str) -> str:
 
 
 def parse_public_url(value: str | None, name: str) -> str | None:
+    """An http(s) address without query or fragment, its trailing slash dropped."""
     if value is None:
         return None
     v = value.strip().rstrip("/")
@@ -121,6 +123,7 @@ def parse_public_url(value: str | None, name: str) -> str | None:
 
 
 def parse_level(value: str, name: str) -> str:
+    """One of the four log levels, in lower case."""
     v = value.strip().lower()
     if v not in LEVELS:
         raise ConfigError(f"{name}: {value!r} is not one of {', '.join(LEVELS)}")

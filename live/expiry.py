@@ -147,6 +147,7 @@ class Sweeper:
         return Swept(rooms, rows, kept, tuple(ids))
 
     def _finished(self, room: str, head: int) -> bool:
+        """Whether the room (as of `head`) finished, replayed once per head."""
         key = (room, head)
         if key not in self.verdicts:
             if len(self.verdicts) >= MAX_VERDICTS:

@@ -33,6 +33,7 @@ class JsonFormatter(logging.Formatter):
     request text, and ours are passed as fields."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record's one line."""
         line: dict[str, Any] = {
             "t": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
             + f".{int(record.msecs):03d}Z",

@@ -69,10 +69,12 @@ class Ops:
     task: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
+        """The sweeper for the app's database, with the configured limits."""
         self.sweeper = Sweeper(self.live.store, self.settings.room_ttl,
                                self.settings.report_ttl)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Watch the lifespan for start and stop; trace every HTTP request."""
         if scope["type"] == "lifespan":
             await self.app(scope, self._lifespan(receive), send)
             return
@@ -84,6 +86,7 @@ class Ops:
     # ------------------------------------------------------------ start and stop
 
     def _lifespan(self, receive: Any) -> Any:
+        """`receive` that starts the sweep at startup and stops it at shutdown."""
         async def watched() -> Any:
             message = await receive()
             if message["type"] == "lifespan.startup":
@@ -103,6 +106,7 @@ class Ops:
                 report_ttl_s=s.report_ttl, sweep_every_s=s.sweep_every)
 
     async def stop(self) -> None:
+        """End the sweep (at shutdown)."""
         if self.task is not None:
             self.task.cancel()
             try:
@@ -162,6 +166,7 @@ class Ops:
         return sending
 
     def _access(self, scope: Any, state: dict[str, Any], t0: float) -> None:
+        """The request's access line (health checks only at debug)."""
         client = scope.get("client")
         path = scope.get("path", "")
         level = logging.DEBUG if path == HEALTH_PATH else logging.INFO
@@ -176,9 +181,11 @@ class Health:
     otherwise (with a short public reason); answered before the app, with no cookies."""
 
     def __init__(self, app: Any, engine: sa.Engine) -> None:
+        """Around `app`, checking `engine`'s database against the newest migration."""
         self.app, self.engine, self.head = app, engine, schema_head()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Answer /healthz; pass everything else on."""
         if scope["type"] != "http" or scope.get("path") != HEALTH_PATH:
             await self.app(scope, receive, send)
             return
