@@ -43,6 +43,8 @@ REQUEST_TIMEOUT = 30.0  # seconds for one request
 STREAM_READ_TIMEOUT = 60.0  # seconds between two lines of a stream (heartbeats every 15)
 START_TIMEOUT = 60.0  # seconds for the server to answer /healthz
 KEEPALIVE = 2.0  # seconds a client keeps an idle connection (uvicorn keeps it 5)
+LOOPBACK_LIMITS = {"DM_LIMIT_STREAMS_IP": "100000", "DM_LIMIT_POSTS_IP": "1000000/60",
+                   "DM_LIMIT_JOINS_IP": "1000000/60"}
 SETUP_CONCURRENCY = 32  # people joining at once
 SETUP_SECONDS = 300.0  # every room's people must have joined within this
 MAX_ROOMS, MAX_MEMBERS, MAX_QUESTIONS = 500, 100, 50
@@ -357,7 +359,10 @@ def start_server(url: str, port: int, workers: int, map_path: Path, secret: str
            "--port", str(port), "--database", url]
     if workers > 1:
         cmd += ["--workers", str(workers)]
-    env = {**os.environ, "DECISION_MAP_SECRET": secret, "DECISION_MAP_LOG_LEVEL": "warning"}
+    # Every client comes from 127.0.0.1: the per-address limits (live/limits.py) are raised
+    # past the run's size (a meeting's limits stay the defaults; see docs/live.md).
+    env = {**os.environ, "DECISION_MAP_SECRET": secret, "DECISION_MAP_LOG_LEVEL": "warning",
+           **LOOPBACK_LIMITS}
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env=env)
 

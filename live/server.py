@@ -160,8 +160,14 @@ def run_workers(url: str, host: str, port: int, workers: int) -> None:
         raise StoreError(f"--workers takes 1 to {MAX_WORKERS}")
     os.environ[DATABASE_ENV] = url
     secret_for(url)  # one signing key for all workers
+    # Logs and proxy headers are the hosting layer's (live/ops.py), in each worker; the
+    # supervisor's own lines go through the same JSON formatter.
+    from .logs import configure
+
+    configure(Settings.from_env().log_level)
     options: dict[str, Any] = {"factory": True, "host": host, "port": port,
-                               "log_level": "warning", "timeout_graceful_shutdown": 2,
+                               "log_config": None, "access_log": False,
+                               "proxy_headers": False, "timeout_graceful_shutdown": 2,
                                "lifespan": "on"}
     target = "decision_map_live.server:app_from_env"
     if workers == 1:
