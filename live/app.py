@@ -476,7 +476,7 @@ async def state_json(request: Request) -> Response:
     if role == "stranger":
         return forbidden()
     _, st = live(request).state(room)
-    frame = st.public()
+    frame = dict(st.public())  # a copy: the cached frame goes to every page
     if role == "facilitator":  # who has voted, in every mode; how, in a named one
         frame["voters"] = st.who_voted()
         if st.mode == "named":

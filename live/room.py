@@ -55,6 +55,10 @@ class RoomState:
     left: list[str] = field(default_factory=list)  # members the facilitator marked as gone
     voters: set[str] = field(default_factory=set)  # who cast a secret ballot this round
     tally: list[Ballot] = field(default_factory=list)  # a closed secret vote's ballots
+    # the public frame as of `seq`: every stream of the room sends it on every wake-up, and
+    # building it walks to the current question (about 1 ms on the coalition map)
+    _public: tuple[int, dict[str, Any]] | None = field(default=None, repr=False,
+                                                       compare=False)
 
     @property
     def group(self) -> list[str]:
@@ -139,9 +143,12 @@ class RoomState:
         self._regroup()
 
     def public(self) -> dict[str, Any]:
-        """The small, role-free frame every page may see (sent over SSE): no ballots."""
+        """The small, role-free frame every page may see (sent over SSE): no ballots.
+        Built once per seq (the state moves only by `apply`); callers must not change it."""
+        if self._public is not None and self._public[0] == self.seq:
+            return self._public[1]
         pos = self.position
-        return {
+        frame = {
             "seq": self.seq, "phase": self.phase, "round": self.round,
             "step": pos.step if pos else len(self.walk.submissions),
             "question": pos.key if pos else None,
@@ -151,6 +158,8 @@ class RoomState:
             # under a secret ballot, and this frame goes to every page
             "who": [] if self.mode == "secret" else self.who_voted(),
         }
+        self._public = (self.seq, frame)
+        return frame
 
 
 def replay(dm: DecisionMap, events: list[Event]) -> RoomState:

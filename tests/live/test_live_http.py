@@ -244,3 +244,17 @@ def test_a_close_the_rule_cannot_decide_is_refused_in_one_line_and_the_vote_stay
                                                           page).group(1)})
     assert "one agreed sentence" in r.text and "Close the vote" in r.text
     assert room.fac.get(f"/r/{room.id}/state").json()["phase"] == "open"
+
+
+def test_the_facilitators_live_votes_never_reach_a_members_state(room):
+    """In a named vote the facilitator's state carries each vote as it comes in; the frame
+    every page shares is built once per move, so the facilitator's copy must not become
+    the members' (a member read after the facilitator sees counts, not votes)."""
+    rid = room.id
+    room.act("open")
+    room.vote("Rosa", value="no")
+    fac = room.fac.get(f"/r/{rid}/state").json()
+    assert fac["votes"] == {"Rosa": "no"}
+    for name in ("Malik", "Rosa"):
+        mine = room.members[name].get(f"/r/{rid}/state").json()
+        assert "votes" not in mine and "voters" not in mine and mine["voted"] == 1
