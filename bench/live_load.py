@@ -43,8 +43,9 @@ REQUEST_TIMEOUT = 30.0  # seconds for one request
 STREAM_READ_TIMEOUT = 60.0  # seconds between two lines of a stream (heartbeats every 15)
 START_TIMEOUT = 60.0  # seconds for the server to answer /healthz
 KEEPALIVE = 2.0  # seconds a client keeps an idle connection (uvicorn keeps it 5)
-LOOPBACK_LIMITS = {"DM_LIMIT_STREAMS_IP": "100000", "DM_LIMIT_POSTS_IP": "1000000/60",
-                   "DM_LIMIT_JOINS_IP": "1000000/60"}
+LOOPBACK_LIMITS = {"DECISION_MAP_LIMIT_STREAMS_IP": "100000",
+                   "DECISION_MAP_LIMIT_POSTS_IP": "1000000/60",
+                   "DECISION_MAP_LIMIT_JOINS_IP": "1000000/60"}
 SETUP_CONCURRENCY = 32  # people joining at once
 SETUP_SECONDS = 300.0  # every room's people must have joined within this
 MAX_ROOMS, MAX_MEMBERS, MAX_QUESTIONS = 500, 100, 50

@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 MAX_KEYS = 10_000  # addresses or rooms one table of buckets remembers
-ENV_PREFIX = "DM_LIMIT_"
+ENV_PREFIX = "DECISION_MAP_LIMIT_"
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class LimitError(ValueError):
 
 @dataclass(frozen=True)
 class Limits:
-    """Every limit, named as in the docs; the environment variable is DM_LIMIT_<NAME>.
+    """Every limit, named as in the docs; the environment variable is DECISION_MAP_LIMIT_<NAME>.
 
     The defaults fit a meeting where everyone shares one address (a venue's Wi-Fi behind
     one NAT, or a proxy whose headers are not trusted): fifteen people voting and
@@ -69,7 +69,7 @@ class Limits:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
-        """The defaults, with any DM_LIMIT_<NAME> from the environment put in."""
+        """The defaults, with any DECISION_MAP_LIMIT_<NAME> from the environment put in."""
         env = os.environ if env is None else env
         given: dict[str, Any] = {}
         for f in fields(cls):

@@ -21,7 +21,7 @@ from .config import Settings
 from .limits import Limits
 from .store import Store, StoreError, schema_problem, upgrade
 
-SECRET_ENV = "DM_SECRET_KEY"
+SECRET_ENV = "DECISION_MAP_SECRET"
 DATABASE_ENV = "DM_LIVE_DATABASE"  # the database a worker process serves (set by serve)
 MAX_WORKERS = 64
 _SERVED: list[Live] = []  # the app a worker process made from the environment

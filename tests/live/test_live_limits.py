@@ -187,10 +187,11 @@ def test_rooms_created_per_address():
 
 
 def test_limits_come_from_the_environment_and_bad_settings_say_which():
-    got = Limits.from_env({"DM_LIMIT_POSTS_IP": "50/30", "DM_LIMIT_STREAMS_ROOM": "40"})
+    got = Limits.from_env({"DECISION_MAP_LIMIT_POSTS_IP": "50/30",
+                           "DECISION_MAP_LIMIT_STREAMS_ROOM": "40"})
     assert got.posts_ip == Rate(50, 30) and got.streams_room == 40
     assert got.joins_ip == Limits().joins_ip
-    with pytest.raises(LimitError, match="DM_LIMIT_POSTS_IP='lots'.*COUNT/SECONDS"):
-        Limits.from_env({"DM_LIMIT_POSTS_IP": "lots"})
-    with pytest.raises(LimitError, match="DM_LIMIT_STREAMS_IP='0'"):
-        Limits.from_env({"DM_LIMIT_STREAMS_IP": "0"})
+    with pytest.raises(LimitError, match="DECISION_MAP_LIMIT_POSTS_IP='lots'.*COUNT/SECONDS"):
+        Limits.from_env({"DECISION_MAP_LIMIT_POSTS_IP": "lots"})
+    with pytest.raises(LimitError, match="DECISION_MAP_LIMIT_STREAMS_IP='0'"):
+        Limits.from_env({"DECISION_MAP_LIMIT_STREAMS_IP": "0"})

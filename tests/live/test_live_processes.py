@@ -49,7 +49,7 @@ START_LIMIT = 30.0  # seconds for a server process to answer
 STOP_LIMIT = 15.0  # seconds for a server process to stop after SIGTERM
 # The coalition map to its end: consent at red-lines, then at-the-table "no" gives not-now.
 TO_THE_END = {**PLAN, "red-lines": "agree"}
-SECRET = "0" * 64  # the processes share one signing key (as DM_SECRET_KEY does when hosted)
+SECRET = "0" * 64  # the processes share one signing key (as DECISION_MAP_SECRET does when hosted)
 SERVE = ("import sys; from decision_map_live.server import run_workers; "
          "run_workers(sys.argv[1], '127.0.0.1', int(sys.argv[2]), int(sys.argv[3]))")
 
@@ -102,7 +102,7 @@ class Spawner:
         with log.open("wb") as out:
             popen = subprocess.Popen([sys.executable, "-c", SERVE, url, str(port),
                                       str(workers)], stdout=out, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "DM_SECRET_KEY": SECRET})
+                                     env={**os.environ, "DECISION_MAP_SECRET": SECRET})
         p = Process(popen, f"http://127.0.0.1:{port}", log)
         self.started.append(p)
         wait_until_up(p.base, popen, log)
@@ -347,7 +347,7 @@ def test_serve_with_two_workers_serves_a_room_to_its_end(postgres, tmp_path):
         popen = subprocess.Popen(
             [*exe, "serve", str(COALITION), "--group", ", ".join(GROUP), "--port", str(port),
              "--database", url, "--workers", "2"], stdout=subprocess.PIPE, stderr=err,
-            text=True, env={**os.environ, "DM_SECRET_KEY": SECRET})
+            text=True, env={**os.environ, "DECISION_MAP_SECRET": SECRET})
     proc = Process(popen, f"http://127.0.0.1:{port}", log)  # type: ignore[arg-type]
     try:
         lines = [popen.stdout.readline() for _ in range(3)]
