@@ -159,7 +159,12 @@ def test_bodies_are_capped_and_headers_set(room):
     csp = page.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert "<script>" not in page.text.replace('<script src="/static/live.js" defer></script>', "")
-    assert len(page.content) < 30_000
+    # what a phone downloads for the page (the map picture aside): the page, its style and
+    # its script
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', page.text)
+    assert {"/static/live.css", "/static/live.js"} <= set(assets)
+    total = len(page.content) + sum(len(rosa.get(a).content) for a in assets)
+    assert total < 30_000, total
 
 
 def test_events_carry_the_seq_and_catch_up_from_last_event_id(room):
