@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("starlette", reason="the live room's extra is not installed: "
                     "pip install -e '.[live]'")
-httpx = pytest.importorskip("httpx")
+httpx = pytest.importorskip("httpx", reason="httpx is missing: pip install -e '.[test,live]'")
 
 from decision_map_live.server import (  # noqa: E402
     Links,

@@ -43,7 +43,7 @@ try:  # the Chromium fixture; without Playwright only the browser test below ski
 except pytest.skip.Exception:
     @pytest.fixture(scope="module")
     def browser():  # noqa: F811
-        pytest.skip("Playwright is not installed: pip install -e '.[live]'")
+        pytest.skip("Playwright is not installed: pip install -e '.[test,live]'")
 
 START_LIMIT = 30.0  # seconds for a server process to answer
 STOP_LIMIT = 15.0  # seconds for a server process to stop after SIGTERM
