@@ -132,13 +132,13 @@ def around(dm: DecisionMap, trace: Trace, scope: Scope, node: str, *,
         frontier = nxt
     nodes = [_now(n) if n.id == here else n for n in b.nodes if n.id in keep]
     steps = trace.steps if before is None else trace.steps[: before - 1]
-    if steps:
-        first = max(0, len(steps) - HISTORY_LINES)
-        lines = [f"{i}. {step_words(dm, s)}" for i, s in enumerate(steps, 1)
-                 if i > first and s.kind != "info"
-                 and not (s.kind == "handoff" and s.route_kind is not None)]
-        if first:
-            lines.insert(0, f"(steps 1–{first} are in the report)")
+    first = max(0, len(steps) - HISTORY_LINES)
+    lines = [f"{i}. {step_words(dm, s)}" for i, s in enumerate(steps, 1)
+             if i > first and s.kind != "info"
+             and not (s.kind == "handoff" and s.route_kind is not None)]
+    if first:
+        lines.insert(0, f"(steps 1–{first} are in the report)")
+    if lines:  # only read-outs so far (the welcome): no empty box on the projector
         nodes.insert(0, DNode(id=HISTORY_ID, key=HISTORY_ID, map_id=dm.id, kind="info",
                               title="The path so far:", listing=tuple(lines),
                               tooltip="The path so far", on_path=True))

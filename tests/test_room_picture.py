@@ -53,6 +53,17 @@ def test_around_folds_the_path_so_far_and_looks_ahead(coalition_path):
     assert len(d.nodes) < len(build(dm, trace).nodes) // 3
 
 
+def test_no_empty_path_box_before_the_first_vote(coalition_path):
+    """At the first question only the welcome has been read out: the projector shows the
+    question and what follows, not an empty "The path so far:" box."""
+    dm, trace = first_walk(coalition_path)
+    s = next(s for s in trace.steps if s.kind != "info")
+    assert trace.steps[0].kind == "info"  # the welcome came first
+    d = around(dm, trace, s.scope, s.node, before=trace.steps.index(s) + 1, levels=2)
+    assert all(n.id != "history" for n in d.nodes)
+    assert any(n.title.startswith("Now: ") for n in d.nodes)
+
+
 def test_poster_pages_are_a4_with_readable_text(shipped_map):
     dm, trace = first_walk(shipped_map)
     pdf = PdfReader(io.BytesIO(poster(dm, trace)))
@@ -104,7 +115,8 @@ def test_stepper_map_draws_around_the_current_question(tmp_path, exe, step_env, 
     assert r.returncode == 0, r.stderr
     assert "Picture of where we are and what comes next" in r.stdout
     svg = (tmp_path / "m-path.svg").read_text()
-    assert "Now: " in svg and "The path so far:" in svg
+    # at the first question only the read-out came before: no empty "path so far" box
+    assert "Now: " in svg and "The path so far:" not in svg
 
 
 def test_the_reports_printed_path_is_in_pieces_legible_on_a4(shipped_map):
