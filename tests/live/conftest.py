@@ -4,7 +4,9 @@ play the facilitator, the projector and the members."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -286,3 +288,28 @@ def room_for() -> Iterator[Callable[[Running], Room]]:
 def live_kit() -> dict[str, object]:
     """The helpers a test may call: the group, an HTTP client class, the form token."""
     return {"group": GROUP, "Client": Client, "csrf_of": csrf_of, "plan": PLAN}
+
+
+# ---------------------------------------------------------------- Debian's Chromium
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per test module. Missing in CI: the run
+    fails (.ci/run installs it); on a developer's machine: one line saying how to install."""
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright is not installed: pip install -e '.[test,live]'")
+    path = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is missing in CI: .ci/run installs it with apt-get")
+        pytest.skip("no Chromium: install it with `sudo apt-get install chromium` to run the "
+                    "browser tests")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, timeout=30_000)
+        yield b
+        b.close()

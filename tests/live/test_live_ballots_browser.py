@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 from test_live_browser import GROUP, People, press, shot, vote
-from test_live_browser import browser as browser  # the module's Chromium fixture, shared
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect

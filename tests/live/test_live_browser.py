@@ -6,7 +6,6 @@ bounded; pages must raise no dialog and log no console error."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,6 @@ expect = sync_api.expect
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 WAIT = 15_000  # ms: the longest any one wait in these tests may take
 GROUP = ["Rosa", "Malik", "Priya", "Tom", "Dolores"]
 # How the group answers the coalition map's choice questions on the way to red-lines (text
@@ -29,19 +25,6 @@ PLAN = {"shared-goal": "yes", "own-base": "yes", "existing-coalition": "no",
 SHOTS = os.environ.get("DM_LIVE_SCREENSHOTS")  # a folder to save the screenshots in
 expect.set_options(timeout=WAIT)
 
-
-@pytest.fixture(scope="module")
-def browser():
-    path = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is missing in CI: .ci/run installs it with apt-get")
-        pytest.skip("no Chromium: install it with `sudo apt-get install chromium` to run the "
-                    "live room's browser tests")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=path, args=ARGS, timeout=30_000)
-        yield b
-        b.close()
 
 
 class People:

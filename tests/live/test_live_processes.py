@@ -38,13 +38,6 @@ from tests.live.conftest import (  # noqa: E402
     free_port,
 )
 
-try:  # the Chromium fixture; without Playwright only the browser test below skips
-    from tests.live.test_live_browser import browser  # noqa: F401
-except pytest.skip.Exception:
-    @pytest.fixture(scope="module")
-    def browser():  # noqa: F811
-        pytest.skip("Playwright is not installed: pip install -e '.[test,live]'")
-
 START_LIMIT = 30.0  # seconds for a server process to answer
 STOP_LIMIT = 15.0  # seconds for a server process to stop after SIGTERM
 # The coalition map to its end: consent at red-lines, then at-the-table "no" gives not-now.
@@ -374,7 +367,7 @@ def test_serve_with_two_workers_serves_a_room_to_its_end(postgres, tmp_path):
 
 @pytest.mark.browser
 def test_in_chromium_members_on_one_process_follow_a_facilitator_on_another(
-        pair, browser):  # noqa: F811  (the fixture imported from test_live_browser)
+        pair, browser):
     """The pages themselves: members' phones on A change without a reload when the
     facilitator on B opens and closes, and B's count follows the votes cast on A."""
     from tests.live.test_live_browser import People, expect, press, vote

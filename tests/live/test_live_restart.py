@@ -7,7 +7,6 @@ Every wait is bounded."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,27 +21,11 @@ expect = sync_api.expect
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 WAIT = 20_000  # ms: the longest any one wait may take (a restart included)
 ROOT = Path(__file__).resolve().parents[2]
 PICNIC = ROOT / "tests" / "fixtures" / "step" / "picnic.yaml"
 GROUP = ("Ana", "Ben", "Cy")
 
-
-@pytest.fixture(scope="module")
-def browser():
-    path = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is missing in CI: .ci/run installs it with apt-get")
-        pytest.skip("no Chromium: install it with `sudo apt-get install chromium` to run the "
-                    "live room's browser tests")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=path, args=ARGS, timeout=30_000)
-        yield b
-        b.close()
 
 
 def free_port() -> int:

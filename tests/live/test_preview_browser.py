@@ -28,27 +28,11 @@ MAPS = ROOT / "maps"
 # this interpreter's own console script first: another on PATH may be another checkout's
 EXE = next((str(p) for p in [Path(sys.executable).parent / "decision-map"] if p.exists()),
            shutil.which("decision-map") or "decision-map")
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 WAIT = 10_000  # ms: the longest any one wait may take (the spec's figure is 1 s: bench)
 START_S = 30.0  # seconds for the watch to print its preview address
 SHOTS = os.environ.get("DM_LIVE_SCREENSHOTS")  # a folder to save the screenshots in
 TYPO = ("      no: power-map\n", "      no: powr-map\n")  # at existing-coalition
 
-
-@pytest.fixture(scope="module")
-def browser():
-    path = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is missing in CI: .ci/run installs it with apt-get")
-        pytest.skip("no Chromium: install it with `sudo apt-get install chromium` to run the "
-                    "preview's browser test")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=path, args=ARGS, timeout=30_000)
-        yield b
-        b.close()
 
 
 def copy_maps(tmp_path: Path) -> Path:
