@@ -32,9 +32,9 @@ from starlette.staticfiles import StaticFiles
 from decision_map.errors import DecisionMapError
 from decision_map.io.loader import DecisionMap, load_map
 
+from . import names, sse
 from . import secret as secrets_
 from . import security as sec
-from . import sse
 from .ballots import VoteError, ballot_from_form, clean, form_for, said
 from .bus import LocalBus, bus_for
 from .limits import Limits, RateLimit
@@ -298,7 +298,7 @@ async def vote(request: Request) -> Response:
 
 
 def _cast(request: Request, room: str, member: str, data: dict[str, Any],
-          entered_by: str | None, back: str, token: str = "") -> Response:
+          entered_by: str | None, back: str, token: str = "", by: str = "") -> Response:
     from urllib.parse import quote
 
     lv = live(request)
@@ -319,7 +319,8 @@ def _cast(request: Request, room: str, member: str, data: dict[str, Any],
     if st.mode == "secret":  # who voted and what go to two tables that share no key
         receipt = secrets_.receipt(lv.secret, room, st.round, token) if token else None
         try:
-            secrets_.cast(lv.store, room, st.round, pos.key, member, ballot, receipt, st.seq)
+            secrets_.cast(lv.store, room, st.round, pos.key, member, ballot, receipt, st.seq,
+                          by)
         except Moved:  # the vote closed meanwhile through another process
             return go(f"{back}?error=The+vote+has+closed%3B+your+vote+was+not+counted.")
         except secrets_.SecretError as e:
@@ -329,6 +330,8 @@ def _cast(request: Request, room: str, member: str, data: dict[str, Any],
     payload = {"round": st.round, "member": member, "ballot": ballot.to_json()}
     if entered_by:
         payload["entered_by"] = entered_by
+    if by:  # the name of the facilitator who entered it (live/names.py)
+        payload["by"] = by
     try:  # the vote may have closed meanwhile through another process
         lv.store.append(room, "ballot_cast", payload, actor=entered_by or member,
                         unmoved_since=st.seq)
@@ -354,8 +357,17 @@ async def facilitate(request: Request) -> Response:
     chosen = secrets_.mode_for(pos.node, pos_defaults(st), st.default_mode) if pos else "named"
     return page(request, "facilitate.html", leads=leads, join_code=info["join_code"],
                 resume_command=resume_command(live(request).store, room),
-                can_be_secret=can, chosen_mode=chosen,
-                error=request.query_params.get("error", "")[:200], **ctx)
+                can_be_secret=can, chosen_mode=chosen, error=_error_of(request, room),
+                my_name=names.name_of(request, room), max_name=names.MAX_NAME, **ctx)
+
+
+def _error_of(request: Request, room: str) -> str:
+    """The line at the top of the facilitator's page: an error, or what beat their button
+    (`?moved=SEQ`: the line is read from the log, so a name never rides in a URL)."""
+    moved = request.query_params.get("moved", "")
+    if moved.isdigit() and len(moved) < 10:
+        return live(request).store.move_line(room, int(moved))
+    return request.query_params.get("error", "")[:200]
 
 
 def _leads_to(dm: DecisionMap, st: RoomState) -> str:
@@ -392,10 +404,11 @@ async def act(request: Request) -> Response:
     # below holds; across processes the store refuses the append if a move was written
     # after the seq this check read, in the same transaction as the append.
     if data.get("at") != at_key(st):
-        return go(f"{back}?error={quote_plus(lv.store.moved_line(room))}")
+        return go(f"{back}?moved={lv.store.last_move(room)}")
     expected = None
+    by = names.signed({}, request, room)  # the facilitator's name, when given
     if action in PAUSE_ACTIONS or st.paused:
-        problem = pause_or_resume(lv.store, room, st, action)
+        problem = pause_or_resume(lv.store, room, st, action, by)
         if problem:
             return go(f"{back}?error={quote_plus(problem)}")
         lv.publish(room)
@@ -404,7 +417,7 @@ async def act(request: Request) -> Response:
         if action == "open" and st.phase == "waiting" and st.position is not None:
             mode = secrets_.mode_for(st.position.node, pos_defaults(st),
                                      str(data.get("mode") or st.default_mode))
-            lv.store.append(room, "vote_opened", {"round": st.round + 1, "mode": mode},
+            lv.store.append(room, "vote_opened", {"round": st.round + 1, "mode": mode, **by},
                             "facilitator", expected, unmoved_since=st.seq)
         elif action == "close" and st.phase == "open":
             closing = {"round": st.round}
@@ -420,21 +433,23 @@ async def act(request: Request) -> Response:
                 return go(f"{back}?error={quote(str(e)[:200])}")
             # a secret tally is what was read above: a secret ballot landing after it (from
             # another process) refuses this close rather than being left out of it
-            lv.store.append(room, "vote_closed", closing, "facilitator", expected,
+            lv.store.append(room, "vote_closed", {**closing, **by}, "facilitator", expected,
                             unmoved_since=st.seq, also_moving=("secret_voted",)
                             if "tally" in closing else ())
         elif action == "revote" and st.phase == "closed":
-            lv.store.append(room, "revote", {"round": st.round + 1, "mode": st.mode},
+            lv.store.append(room, "revote", {"round": st.round + 1, "mode": st.mode, **by},
                             "facilitator", expected, unmoved_since=st.seq)
         elif action == "accept" and st.phase == "closed":
             lv.store.append(room, "step_submitted",
-                            {"ballots": [b.to_json() for b in st.ballots()]}, "facilitator",
-                            expected, unmoved_since=st.seq)
+                            {"ballots": [b.to_json() for b in st.ballots()], **by},
+                            "facilitator", expected, unmoved_since=st.seq)
         elif action == "back" and st.walk.submissions and st.phase in ("waiting", "finished"):
-            lv.store.append(room, "step_undone", {}, "facilitator", expected,
+            lv.store.append(room, "step_undone", by, "facilitator", expected,
                             unmoved_since=st.seq)
         else:
             return go(f"{back}?error=That+is+not+possible+now.")
+    except Moved as e:  # another facilitator's button, maybe in another process, came first
+        return go(f"{back}?moved={e.seq}")
     except StoreError as e:
         return go(f"{back}?error={quote_plus(str(e))}")
     lv.publish(room)
@@ -456,7 +471,8 @@ async def enter_for(request: Request) -> Response:
     member = data.get("member", "")
     if member not in st.group:
         return go(f"/r/{room}/facilitate?error=not+a+member")
-    return _cast(request, room, member, data, "facilitator", f"/r/{room}/facilitate")
+    return _cast(request, room, member, data, "facilitator", f"/r/{room}/facilitate",
+                 by=names.name_of(request, room))
 
 
 async def projector(request: Request) -> Response:
@@ -604,6 +620,7 @@ def create_app(store: Store, secret: bytes) -> Starlette:
         Route(f"{r}/act", act, methods=["POST"]),
         Route(f"{r}/enter", enter_for, methods=["POST"]),
         Route(f"{r}/roster", roster_action, methods=["POST"]),
+        Route(f"{r}/name", names.give_name, methods=["POST"]),
         Route(f"{r}/projector", projector),
         Route(f"{r}/state", state_json),
         Route(f"{r}/map.svg", map_svg),

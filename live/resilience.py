@@ -15,6 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from . import names
 from . import security as sec
 from .export import filename, session_of
 from .room import RoomState
@@ -30,15 +31,17 @@ def _web() -> ModuleType:
     return app
 
 
-def pause_or_resume(store: Store, room: str, st: RoomState, action: str) -> str | None:
+def pause_or_resume(store: Store, room: str, st: RoomState, action: str,
+                    by: dict[str, str] | None = None) -> str | None:
     """Pause or resume the room; None when done, else the line saying why not. While a room
-    is paused nothing else moves: resuming comes first."""
+    is paused nothing else moves: resuming comes first. `by` carries the facilitator's name
+    into the event (live/names.py)."""
     if action == "pause":
         if st.paused:
             return "The room is paused already."
         if st.phase == "finished":
             return "The walk has ended; there is nothing to continue."
-        store.append(room, "paused", {}, "facilitator")
+        store.append(room, "paused", {**(by or {})}, "facilitator")
         store.change_room(room, status="paused")
         return None
     if action == "resume":
@@ -46,7 +49,8 @@ def pause_or_resume(store: Store, room: str, st: RoomState, action: str) -> str 
             return "The room is not paused."
         store.change_room(room, status="open", fresh_code=True)
         info = store.room(room) or {}
-        store.append(room, "resumed", {"join_code": info.get("join_code")}, "facilitator")
+        store.append(room, "resumed", {"join_code": info.get("join_code"), **(by or {})},
+                     "facilitator")
         return None
     return "The room is paused: resume it first."
 
@@ -107,7 +111,9 @@ async def rotate(request: Request) -> Response:
     lv = web.live(request)
     key = sec.new_token()
     lv.store.change_room(room, facilitator_key_hash=sec.token_hash(key))
-    lv.store.append(room, "facilitator_key_rotated", {"by": "facilitator"}, "facilitator")
+    # `by` is the facilitator's name when given (live/names.py); the actor says the role
+    lv.store.append(room, "facilitator_key_rotated", names.signed({}, request, room),
+                    "facilitator")
     lv.publish(room)
     base = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
     resp = web.page(request, "rotated.html", room=room,

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .app import forbidden, go, live, posted, role_of
+from .names import signed
 
 ROSTER_ACTIONS = ("open", "close", "leave", "return")
 
@@ -29,13 +30,16 @@ async def roster_action(request: Request) -> Response:
     back = f"/r/{room}/facilitate"
     action, member = str(data.get("action") or ""), str(data.get("member") or "")
     if action in ("open", "close"):
-        lv.store.append(room, "roster_opened", {"open": action == "open"}, "facilitator")
+        lv.store.append(room, "roster_opened", signed({"open": action == "open"}, request, room),
+                        "facilitator")
     elif action == "leave" and member in st.roster:
         if len(st.roster) == 1:
             return go(f"{back}?error=" + quote("the last member cannot leave the group"))
-        lv.store.append(room, "member_left", {"member": member}, "facilitator")
+        lv.store.append(room, "member_left", signed({"member": member}, request, room),
+                        "facilitator")
     elif action == "return" and member in st.left:
-        lv.store.append(room, "member_joined", {"member": member}, "facilitator")
+        lv.store.append(room, "member_joined", signed({"member": member}, request, room),
+                        "facilitator")
     else:
         return go(f"{back}?error=" + quote("That is not possible now."))
     lv.publish(room)

@@ -76,12 +76,12 @@ def receipt(key: bytes, room: str, round_: int, member_token: str) -> str:
 
 
 def cast(store: Store, room: str, round_: int, question: str, member: str, ballot: Ballot,
-         ballot_id: str | None, seen_seq: int | None = None) -> int:
+         ballot_id: str | None, seen_seq: int | None = None, by: str = "") -> int:
     """Keep a secret ballot (replacing the member's earlier one in this round when
     `ballot_id` is their receipt; a random id when None, for a vote the facilitator
     enters) and who voted, with the log's `secret_voted`, in one transaction; refused
     (store.Moved) when the room moved after `seen_seq`, e.g. the vote closed in another
-    process."""
+    process. `by`: the name of the facilitator who entered it, if they gave one."""
     unnamed = json.dumps(Ballot(None, ballot.value, ballot.reason).to_json())
     with store._lock, store.engine.begin() as c:
         if c.dialect.name == "sqlite":  # a replaced ballot's bytes are zeroed, not left
@@ -103,8 +103,9 @@ def cast(store: Store, room: str, round_: int, question: str, member: str, ballo
         if not seen:
             c.execute(who_voted.insert().values(room_id=room, round=round_, member=member,
                                                 question=question))
-        return store.append_in(c, room, "secret_voted", {"round": round_, "member": member},
-                               actor="member", unmoved_since=seen_seq)
+        who = {"round": round_, "member": member, **({"by": by} if by else {})}
+        return store.append_in(c, room, "secret_voted", who, actor="member",
+                               unmoved_since=seen_seq)
 
 
 class SecretError(ValueError):

@@ -84,7 +84,12 @@ class StoreError(Exception):
 
 class Moved(StoreError):
     """The room moved on after the seq the writer saw (another facilitator, maybe in
-    another process, pressed a button first)."""
+    another process, pressed a button first). `seq` is the event that moved it, so the
+    refreshed page can say what it was and who did it without the line riding in a URL."""
+
+    def __init__(self, line: str, seq: int = 0) -> None:
+        super().__init__(line)
+        self.seq = seq
 
 
 @dataclass(frozen=True)
@@ -97,13 +102,24 @@ class Event:
     actor: str
 
 
-def moved_line(kind: str | None) -> str:
-    """The line for a facilitator whose page was out of date: what moved the room first."""
-    if kind is None:
+def moved_line(kind: str | None, by: str | None = None) -> str:
+    """The line for a facilitator whose page was out of date: what moved the room first,
+    and who did it when that facilitator gave a name (`by` in the event's payload)."""
+    if kind is None or (kind not in MOVES and kind != "secret_voted"):
         return "The room moved on meanwhile; look again."
     if kind == "secret_voted":  # a close whose tally was read before this ballot landed
         return "A secret vote came in meanwhile; this page shows the room as it is now."
-    return f"{MOVES[kind]} by another facilitator; this page shows the room as it is now."
+    who = by if isinstance(by, str) and by else "another facilitator"
+    return f"{MOVES[kind]} by {who}; this page shows the room as it is now."
+
+
+def _by(payload: str) -> str | None:
+    """The facilitator's name an event's payload carries (`by`), if any."""
+    try:
+        by = json.loads(payload).get("by")
+    except (ValueError, AttributeError):
+        return None
+    return by if isinstance(by, str) else None
 
 
 def new_code() -> str:
@@ -293,12 +309,13 @@ class Store:
         if expected_seq is not None and expected_seq != head:
             raise StoreError("the room moved on meanwhile; look again")
         if unmoved_since is not None and head > unmoved_since:
-            moved = c.execute(sa.select(room_events.c.kind).where(
+            moved = c.execute(sa.select(room_events.c.seq, room_events.c.kind,
+                                        room_events.c.payload).where(
                 room_events.c.room_id == room_id, room_events.c.seq > unmoved_since,
                 room_events.c.kind.in_([*MOVES, *also_moving])
-            ).order_by(room_events.c.seq).limit(1)).scalar()
+            ).order_by(room_events.c.seq).limit(1)).first()
             if moved is not None:
-                raise Moved(moved_line(moved))
+                raise Moved(moved_line(moved.kind, _by(moved.payload)), moved.seq)
         if head >= MAX_EVENTS_PER_ROOM:
             raise StoreError("this room's log is full")
         seq = head + 1
@@ -310,13 +327,23 @@ class Store:
             c.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, f"{room_id}:{seq}")))
         return seq
 
-    def moved_line(self, room_id: str) -> str:
-        """What a facilitator is told whose page was out of date: the room's last move."""
+    def last_move(self, room_id: str) -> int:
+        """The seq of the room's last move (0 when none): what a facilitator whose page was
+        out of date is told about (see `move_line`)."""
         with self.engine.connect() as c:
-            kind = c.execute(sa.select(room_events.c.kind).where(
+            return c.execute(sa.select(room_events.c.seq).where(
                 room_events.c.room_id == room_id, room_events.c.kind.in_(MOVES)
-            ).order_by(room_events.c.seq.desc()).limit(1)).scalar()
-        return moved_line(kind)
+            ).order_by(room_events.c.seq.desc()).limit(1)).scalar() or 0
+
+    def move_line(self, room_id: str, seq: int) -> str:
+        """The line for the move at `seq` (`Moved.seq`, `last_move`): what it was and which
+        facilitator made it. Any other seq gives the plain "look again" line."""
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(room_events.c.kind, room_events.c.payload).where(
+                room_events.c.room_id == room_id, room_events.c.seq == seq)).first()
+        if row is None:
+            return moved_line(None)
+        return moved_line(row.kind, _by(row.payload))
 
     def events(self, room_id: str, after: int = 0) -> list[Event]:
         with self.engine.connect() as c:

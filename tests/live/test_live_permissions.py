@@ -47,6 +47,7 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, str] | None, str]] = {
                                       "403 303 403 403 403"),
     ("/r/{room:str}/roster", "POST"): ("/r/{room}/roster", {"action": "none"},
                                        "403 303 403 403 403"),
+    ("/r/{room:str}/name", "POST"): ("/r/{room}/name", {"name": ""}, "403 303 403 403 403"),
     ("/r/{room:str}/projector", "GET"): ("/r/{room}/projector", None, "403 200 200 403 403"),
     ("/r/{room:str}/projector", "HEAD"): ("/r/{room}/projector", None,
                                           "403 200 200 403 403"),
