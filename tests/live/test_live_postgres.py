@@ -123,9 +123,11 @@ def test_a_write_after_a_move_the_writer_did_not_see_is_refused(pg_url):
     seen = store.append(room, "vote_opened", {"round": 1}, "facilitator")
     # ballots do not move the room: a close based on the page before them still goes
     store.append(room, "ballot_cast", {"round": 1}, "Ana", unmoved_since=seen)
-    store.append(room, "vote_closed", {"round": 1}, "facilitator", unmoved_since=seen)
-    with pytest.raises(Moved, match="already closed by another facilitator"):
+    closed = store.append(room, "vote_closed", {"round": 1, "by": "Ben"}, "facilitator",
+                          unmoved_since=seen)
+    with pytest.raises(Moved, match="already closed by Ben") as lost:  # who, from the log
         store.append(room, "vote_closed", {"round": 1}, "facilitator", unmoved_since=seen)
+    assert lost.value.seq == closed and store.move_line(room, closed) == str(lost.value)
     with pytest.raises(Moved):  # nor does a ballot count once the vote it was for closed
         store.append(room, "ballot_cast", {"round": 1}, "Ben", unmoved_since=seen)
     assert [e.kind for e in store.events(room)] == [
