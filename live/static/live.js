@@ -30,7 +30,9 @@
         var fresh = doc.getElementById("main");
         var main = document.getElementById("main");
         if (fresh && main) {
+          var typing = keepTyping();
           main.innerHTML = fresh.innerHTML;
+          typing();
           var key = doc.body.getAttribute("data-key");
           if (key) { body.setAttribute("data-key", key); }
           body.setAttribute("data-seq", doc.body.getAttribute("data-seq") || "0");
@@ -40,6 +42,21 @@
       })
       .catch(function () { /* the next frame or heartbeat tries again */ })
       .then(function () { fetching = false; });
+  }
+
+  // A facilitator halfway through typing their name keeps it (and the caret) when the
+  // page's main part is replaced because the room moved on.
+  function keepTyping() {
+    var field = document.activeElement;
+    if (!field || field.id !== "fac-name") { return function () {}; }
+    var value = field.value, start = field.selectionStart, end = field.selectionEnd;
+    return function () {
+      var again = document.getElementById("fac-name");
+      if (!again) { return; }
+      again.value = value;
+      again.focus();
+      again.setSelectionRange(start, end);
+    };
   }
 
   function onFrame(frame) {
