@@ -392,7 +392,7 @@ def run(rooms: int = 50, members: int = 15, questions: int = 5, database: str | 
             and 1 <= questions <= MAX_QUESTIONS):
         raise SystemExit(f"rooms 1-{MAX_ROOMS}, members 1-{MAX_MEMBERS}, questions "
                          f"1-{MAX_QUESTIONS}")
-    from decision_map_live.server import open_room, prepare
+    from decision_map_live.server import open_room, open_store
     from decision_map_live.store import upgrade
 
     from decision_map.io.loader import load_map as read_map
@@ -402,7 +402,7 @@ def run(rooms: int = 50, members: int = 15, questions: int = 5, database: str | 
         map_path.write_text(load_map(questions))
         url = database or f"sqlite:///{Path(tmp) / 'load.sqlite3'}"
         upgrade(url)
-        store, _ = prepare(url)
+        store = open_store(url)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         dm = read_map(map_path)

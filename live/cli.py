@@ -152,7 +152,7 @@ def open_room_cmd(
         import sqlalchemy as sa
 
         from .config import PUBLIC_URL
-        from .server import open_room, prepare
+        from .server import open_room, open_store
         from .store import StoreError
     except ModuleNotFoundError as e:
         raise fail(f"the live room needs its extra ({e.name} is missing): "
@@ -166,7 +166,7 @@ def open_room_cmd(
         raise fail(f"--group: {e}", 2) from None
     dm = load_map(map_arg(map_file))
     try:
-        store, _ = prepare(_database(database))
+        store = open_store(_database(database))  # no key needed: nothing is signed here
         links = open_room(store, dm, names, settings.public_url or "http://127.0.0.1:8000")
     except StoreError as e:
         raise fail(f"--database: {e}", 2) from None
@@ -228,7 +228,7 @@ def serve(
     except ModuleNotFoundError as e:
         raise fail(f"the live room needs its extra ({e.name} is missing): "
                    "pip install 'decision-map[live]'") from None
-    from .config import HTTPS, PUBLIC_URL, TRUSTED_PROXIES
+    from .config import HTTPS, PUBLIC_URL, TRUSTED_PROXIES, ConfigError
 
     settings = _settings(**{HTTPS: "1" if https else None, TRUSTED_PROXIES: trusted_proxies,
                             PUBLIC_URL: public_url})
@@ -268,6 +268,8 @@ def serve(
             raise StoreError("SQLite serves from one process; more --workers need "
                              "--database postgresql://...")
         store, secret = prepare(url)
+    except ConfigError as e:  # no DECISION_MAP_SECRET for a server on Postgres
+        raise fail(str(e), 2) from None
     except StoreError as e:
         raise fail(f"--database: {e}", 2) from None
     except sa.exc.OperationalError as e:

@@ -17,7 +17,7 @@ from decision_map.io.loader import DecisionMap
 
 from . import security as sec
 from .app import Live, create_app, guarded
-from .config import Settings
+from .config import ConfigError, Settings
 from .limits import Limits
 from .store import Store, StoreError, schema_problem, upgrade
 
@@ -39,16 +39,21 @@ class Links:
 
 
 def secret_for(url: str) -> bytes:
-    """The key the form tokens are signed with: DECISION_MAP_SECRET, else a file made once
-    beside the SQLite database (so tokens outlive a restart)."""
+    """The key the form tokens are signed with: DECISION_MAP_SECRET, else (SQLite, the
+    laptop) a file made once beside the database, so tokens outlive a restart.
+
+    A hosted server (Postgres) without DECISION_MAP_SECRET is refused: a key made per run
+    would make every open form stale and change every receipt at each restart, and a key
+    kept in the database would sit beside the receipts it is meant to protect.
+    """
     key = Settings.from_env().secret  # DECISION_MAP_SECRET (or DM_SECRET_KEY)
     if key is not None:
         return key
     if not url.startswith("sqlite"):
-        # No file to keep it in: a key for this run, in the environment so that the worker
-        # processes started from here share it. (Forms open across a restart go stale.)
-        os.environ[SECRET_ENV] = secrets.token_hex(32)
-        return os.environ[SECRET_ENV].encode()
+        raise ConfigError(f"{SECRET_ENV} is not set: a server on Postgres needs one key that "
+                          "every worker shares and every restart keeps; make one with "
+                          "`openssl rand -hex 32` and put it in the service's environment "
+                          "(docs/hosting.md, section 3)")
     db = Path(url.split("sqlite:///", 1)[1])
     path = db.with_name(db.name + ".secret")
     if not path.exists():
@@ -94,17 +99,24 @@ def reopen_room(store: Store, room: str, base: str) -> Links | None:
                  f"{base}/j/{code}", code)
 
 
-def prepare(url: str) -> tuple[Store, bytes]:
-    """The store and the signing key. A SQLite file (the laptop) is migrated to the newest
-    schema here; a Postgres database must already be at it (`decision-map db upgrade`), since
-    several processes start against it and none should change its schema on the way."""
+def open_store(url: str) -> Store:
+    """The store, at the newest schema. A SQLite file (the laptop) is migrated here; a
+    Postgres database must already be at it (`decision-map db upgrade`), since several
+    processes start against it and none should change its schema on the way."""
     if url.startswith("sqlite"):
         upgrade(url)
     else:
         problem = schema_problem(url)
         if problem is not None:
             raise StoreError(problem)
-    return Store(url), secret_for(url)
+    return Store(url)
+
+
+def prepare(url: str) -> tuple[Store, bytes]:
+    """The store and the signing key, for a server about to start (the key is checked
+    first: a missing one is a setting to fix before the database is touched)."""
+    secret = secret_for(url)
+    return open_store(url), secret
 
 
 class LiveServer(uvicorn.Server):
@@ -159,7 +171,7 @@ def run_workers(url: str, host: str, port: int, workers: int) -> None:
     if not 1 <= workers <= MAX_WORKERS:
         raise StoreError(f"--workers takes 1 to {MAX_WORKERS}")
     os.environ[DATABASE_ENV] = url
-    secret_for(url)  # one signing key for all workers
+    secret_for(url)  # refused here, before any worker starts, when there is none
     # Logs and proxy headers are the hosting layer's (live/ops.py), in each worker; the
     # supervisor's own lines go through the same JSON formatter.
     from .logs import configure

@@ -22,6 +22,7 @@ httpx = pytest.importorskip("httpx", reason="httpx is missing: pip install -e '.
 from decision_map_live.server import (  # noqa: E402
     Links,
     open_room,
+    open_store,
     prepare,
     serve_in_thread,
     server,
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COALITION = ROOT / "maps" / "coalition-formation.yaml"
 GROUP = ["Rosa", "Malik", "Priya", "Tom", "Dolores"]
 TIMEOUT = 10.0  # seconds for any one HTTP request in these tests
+PG_SECRET = "5" * 64  # a server on Postgres is given its key (DECISION_MAP_SECRET when hosted)
 # How the group answers the coalition map's choice questions on the way to red-lines (text
 # questions get words); at-the-table "no" ends the walk at not-now, after the question of
 # what would reopen it.
@@ -64,9 +66,11 @@ def start(url: str, map_path: Path = COALITION, group: list[str] | None = None,
           links: Links | None = None) -> Running:
     """Serve the database at `url` (opening a room unless `links` names one). A Postgres
     database is upgraded first, as an operator does with `decision-map db upgrade`."""
-    if url.startswith("postgresql"):
+    if url.startswith("postgresql"):  # hosted: upgraded by hand, and given its key
         upgrade(url)
-    store, secret = prepare(url)
+        store, secret = open_store(url), PG_SECRET.encode()
+    else:
+        store, secret = prepare(url)
     port = free_port()
     srv = server(store, secret, "127.0.0.1", port)
     base = f"http://127.0.0.1:{port}"

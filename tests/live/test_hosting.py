@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import COALITION, GROUP, Client, Room, Running, csrf_of
 from decision_map_live.logs import JsonFormatter
-from decision_map_live.server import Links, open_room, prepare
+from decision_map_live.server import Links, open_room, open_store
 
 from decision_map.io.loader import load_map
 
@@ -242,7 +242,7 @@ def test_rooms_expire_with_all_their_rows_and_a_finished_room_keeps_its_report(
     idle = Room(first)  # joins, one vote opened, never finished
     idle.act("open")
     idle.vote("Rosa", value="yes")
-    store, _ = prepare(db_url)
+    store = open_store(db_url)
     done_links = open_room(store, load_map(COALITION), GROUP, first.base)
     done = Room(Running(first.base, done_links, db_url, lambda: None))
     done.walk_to(None, {"shared-goal": "no"})  # shared-goal: no, on to the end (not now)

@@ -3,6 +3,7 @@ the sequence number, and the LISTEN/NOTIFY bus that wakes streams across process
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -62,9 +63,11 @@ def test_upgrade_from_an_empty_database_and_from_every_earlier_schema(postgres):
         store.engine.dispose()
 
 
-def test_the_server_refuses_a_schema_it_does_not_know(postgres, tmp_path):
+def test_the_server_refuses_a_schema_it_does_not_know(postgres, tmp_path, monkeypatch):
     from decision_map_live.server import prepare
     from decision_map_live.store import StoreError, upgrade
+
+    monkeypatch.setenv("DECISION_MAP_SECRET", "0" * 64)
 
     url = postgres.new_database()
     with pytest.raises(StoreError, match=r"run `decision-map db upgrade --database URL`"):
@@ -89,8 +92,13 @@ def test_db_upgrade_and_serve_on_the_command_line(postgres, tmp_path):
     url = postgres.new_database().replace("postgresql+psycopg://", "postgresql://")
     exe = [sys.executable, "-m", "decision_map"]
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*exe, *args], capture_output=True, text=True, timeout=60)
+    keyless = {k: v for k, v in os.environ.items()
+               if k not in ("DECISION_MAP_SECRET", "DM_SECRET_KEY")}
+
+    def run(*args: str, key: bool = True) -> subprocess.CompletedProcess[str]:
+        env = {**keyless, "DECISION_MAP_SECRET": "0" * 64} if key else keyless
+        return subprocess.run([*exe, *args], capture_output=True, text=True, timeout=60,
+                              env=env)
 
     serve = ["serve", "coalition-formation", "--group", "Ana, Ben", "--port", "1"]
     r = run(*serve, "--database", url)
@@ -98,6 +106,15 @@ def test_db_upgrade_and_serve_on_the_command_line(postgres, tmp_path):
     assert r.stderr.strip().count("\n") == 0 and "run `decision-map db upgrade" in r.stderr
     r = run("db", "upgrade", "--database", url)
     assert r.returncode == 0 and "upgraded" in r.stdout, r.stderr
+    # no signing key: a key made per run would make every open form stale at each restart
+    r = run(*serve, "--database", url, "--workers", "2", key=False)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.strip().count("\n") == 0, r.stderr
+    assert "DECISION_MAP_SECRET is not set" in r.stderr
+    assert "openssl rand -hex 32" in r.stderr and "docs/hosting.md" in r.stderr
+    r = run("open-room", "coalition-formation", "--group", "Ana, Ben", "--database", url,
+            key=False)  # opening a room signs nothing: no key needed
+    assert r.returncode == 0 and "Join: " in r.stdout, r.stderr
     r = run("db", "upgrade", "--database", url)
     assert r.returncode == 0 and "up to date" in r.stdout
     r = run(*serve, "--workers", "2", "--database", f"sqlite:///{tmp_path / 'x.sqlite3'}")
