@@ -117,7 +117,7 @@ def db_expire(
         sweeper = Sweeper(Store(url), settings.room_ttl, settings.report_ttl)
         total = rows = kept = 0
         for _ in range(100):  # at most 100 sweeps of MAX_ROOMS_PER_SWEEP rooms in one run
-            swept = sweeper.sweep(dry_run=dry_run)
+            swept = sweeper.sweep(dry_run=dry_run, wait=True)  # after a server's sweep
             total, rows, kept = total + swept.rooms, rows + swept.rows, swept.kept
             if dry_run or swept.rooms + swept.kept < MAX_ROOMS_PER_SWEEP:
                 break

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -23,6 +24,8 @@ from .store import Store
 MAX_ROOMS_PER_SWEEP = 1000  # rooms looked at in one sweep (the rest wait for the next)
 MAX_SWEEP_SECONDS = 30.0  # one sweep stops after this long, and goes on at the next
 MAX_VERDICTS = 100_000  # finished-or-not answers a sweeper remembers at most
+SWEEP_LOCK = 0x646D_5377  # Postgres: the advisory lock one sweep holds ("dmSw")
+MAX_LOCK_WAIT = 60  # seconds `db expire` waits for a server's sweep to end
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,27 @@ class Swept:
     rows: int = 0  # rows deleted across every table
     kept: int = 0  # finished rooms past the unfinished limit, kept for their report
     ids: tuple[str, ...] = ()  # the rooms deleted
+    skipped: bool = False  # another process was sweeping the same database: nothing done
+
+
+@contextmanager
+def sweeping_alone(engine: sa.Engine, wait: bool = False) -> Iterator[bool]:
+    """Whether this process may sweep now. On Postgres every worker runs a sweeper, so one
+    sweep holds a transaction-scoped advisory lock, on a connection of its own, for as long
+    as it runs: the others skip (or, with `wait`, wait at most MAX_LOCK_WAIT seconds). The
+    lock ends with the transaction, or with the connection if the process dies. SQLite is
+    served by one process: always yes."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    with engine.connect() as c, c.begin():
+        if wait:
+            c.execute(sa.text(f"SET LOCAL lock_timeout = '{MAX_LOCK_WAIT}s'"))
+            c.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": SWEEP_LOCK})
+            yield True
+        else:
+            yield bool(c.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"),
+                                 {"k": SWEEP_LOCK}).scalar())
 
 
 def room_tables(engine: sa.Engine) -> list[sa.Table]:
@@ -110,8 +134,16 @@ class Sweeper:
     finished: Callable[[Store, str], bool] = finished_by_replay
 
     def sweep(self, now: float | None = None, limit: int = MAX_ROOMS_PER_SWEEP,
-              dry_run: bool = False) -> Swept:
-        """One pass: judge the rooms idle past the shorter limit, delete the expired ones."""
+              dry_run: bool = False, wait: bool = False) -> Swept:
+        """One pass: judge the rooms idle past the shorter limit, delete the expired ones;
+        skipped while another process sweeps the same database (`wait`: wait for it)."""
+        if dry_run:  # deletes nothing: needs no lock
+            return self._sweep(now, limit, dry_run)
+        with sweeping_alone(self.store.engine, wait) as alone:
+            return self._sweep(now, limit, dry_run) if alone else Swept(skipped=True)
+
+    def _sweep(self, now: float | None, limit: int, dry_run: bool) -> Swept:
+        """The pass itself (see `sweep`)."""
         now = time.time() if now is None else now
         engine = self.store.engine
         shorter = min(self.room_ttl, self.report_ttl)

@@ -126,9 +126,14 @@ class Ops:
         """One sweep in a thread; the deleted rooms leave this process's caches too."""
         try:
             swept = await asyncio.to_thread(self.sweeper.sweep)
+            # rooms another process deleted leave this process's caches too
+            gone = await asyncio.to_thread(deleted_elsewhere, self.live)
         except Exception as e:  # a sweep that failed is tried again at the next period
             log(logging.ERROR, "expiry sweep failed", reason=type(e).__name__)
             return Swept()
+        if swept.skipped:
+            log(logging.DEBUG, "expiry sweep skipped: another process is sweeping")
+        forget(self.live, gone)
         if swept.rooms:
             forget(self.live, swept.ids)
             log(logging.INFO, "expired rooms deleted", rooms=swept.rooms, rows=swept.rows,
@@ -206,6 +211,22 @@ def _secure(cookie: bytes) -> bytes:
     """A Set-Cookie value with the Secure attribute (once)."""
     attrs = [a.strip().lower() for a in cookie.split(b";")[1:]]
     return cookie if b"secure" in attrs else cookie + b"; Secure"
+
+
+def deleted_elsewhere(live: Any) -> tuple[str, ...]:
+    """The rooms this process still holds in its caches that are gone from the database
+    (deleted by another process's sweep, or by `db expire`)."""
+    held = set(getattr(live, "rooms", {})) | {k[0] for k in getattr(live, "pictures", {})}
+    if not held:
+        return ()
+    ids = sorted(held)
+    found: set[str] = set()
+    with live.store.engine.connect() as c:
+        for i in range(0, len(ids), 500):  # bounded IN lists
+            q = sa.text("SELECT id FROM rooms WHERE id IN :ids").bindparams(
+                sa.bindparam("ids", expanding=True))
+            found |= {r[0] for r in c.execute(q, {"ids": ids[i:i + 500]})}
+    return tuple(held - found)
 
 
 def forget(live: Any, rooms: tuple[str, ...]) -> None:

@@ -233,3 +233,50 @@ def test_the_bus_wakes_a_room_on_notify_and_every_room_after_a_lost_connection(
 
     asyncio.run(main())
     assert bus_for("sqlite:///x.sqlite3").__class__.__name__ == "LocalBus"
+
+
+# ---------------------------------------------------------------- expiry across processes
+
+
+def test_one_sweep_at_a_time_across_processes_the_others_skip(pg_url):
+    """Every worker runs a sweeper; two stores (two processes' pools) on one database: while
+    one sweeps, the other's sweep is skipped, and the room is deleted once."""
+    import threading
+    import time
+
+    from decision_map_live.expiry import Sweeper
+    from decision_map_live.store import Store, upgrade
+
+    upgrade(pg_url)
+    a_store, b_store = Store(pg_url), Store(pg_url)
+    room = "e" * 32
+    a_store.create_room(room, "m.yaml", "0" * 64, "f" * 64, "p" * 64, {"group": []})
+    inside, go_on = threading.Event(), threading.Event()
+
+    def slow_judge(store: Store, room_id: str) -> bool:
+        """Whether the room finished (no), after the other sweep has been tried."""
+        inside.set()
+        assert go_on.wait(30)
+        return False
+
+    a = Sweeper(a_store, room_ttl=1, report_ttl=10**6, finished=slow_judge)
+    b = Sweeper(b_store, room_ttl=1, report_ttl=10**6, finished=lambda s, r: False)
+    later = time.time() + 100  # idle past the unfinished limit, not past the report limit
+    got = {}
+    t = threading.Thread(target=lambda: got.setdefault("a", a.sweep(now=later)))
+    t.start()
+    try:
+        assert inside.wait(30), "sweep A never judged the room"
+        skipped = b.sweep(now=later)
+        assert skipped.skipped and skipped.rooms == 0
+        assert b_store.room(room) is not None  # B deleted nothing
+    finally:
+        go_on.set()
+        t.join(30)
+    assert got["a"].rooms == 1 and not got["a"].skipped
+    assert a_store.room(room) is None
+    # with A done, the lock is free again: B's next sweep runs (and finds nothing)
+    again = b.sweep(now=later)
+    assert not again.skipped and again.rooms == 0
+    for s in (a_store, b_store):
+        s.engine.dispose()
