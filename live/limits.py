@@ -3,13 +3,17 @@ posts, rooms created and open event streams. Each is a named setting with a defa
 changed by an environment variable (docs/live.md, "Limits"); over a limit the answer is
 429 with one line and Retry-After.
 
-Token buckets live in this process's memory, and each table of buckets tracks at most
-MAX_KEYS keys (the least recently used are forgotten first), so a flood of addresses
-cannot grow memory without bound.
+On SQLite (one process) the token buckets live in this process's memory, and each table of
+buckets tracks at most MAX_KEYS keys (the least recently used are forgotten first), so a
+flood of addresses cannot grow memory without bound. On Postgres (several worker processes)
+they live in the database, shared by every process (live/shared_buckets.py), and the check
+runs in a thread, off the event loop; if the database cannot answer, this process's own
+buckets count instead. Open event streams are counted per process on either.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -18,6 +22,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
+
+from starlette.concurrency import run_in_threadpool
 
 MAX_KEYS = 10_000  # addresses or rooms one table of buckets remembers
 ENV_PREFIX = "DECISION_MAP_LIMIT_"
@@ -161,13 +167,20 @@ class RateLimit:
     """ASGI middleware: every limit checked before the app sees the request."""
 
     def __init__(self, app: Any, limits: Limits | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, store: Any = None) -> None:
+        """Around `app`; with a Postgres `store`, the buckets are shared through it."""
         self.app = app
         self.limits = lim = limits or Limits.from_env()
         self.buckets = {name: Buckets(getattr(lim, name), clock=clock) for name in (
             "code_tries_ip", "code_tries_ip_hour", "joins_ip",
             "joins_room", "posts_ip", "posts_room", "rooms_ip")}
         self.streams_ip, self.streams_room = Counts(lim.streams_ip), Counts(lim.streams_room)
+        self.shared = None
+        if store is not None and getattr(store, "postgres", False):
+            from .shared_buckets import SharedBuckets
+
+            self.shared = SharedBuckets(store.engine, {n: b.rate for n, b in
+                                                       self.buckets.items()})
 
     def classify(self, method: str, path: str) -> tuple[str | None, str | None]:
         """The request's kind (code, join, stream or None) and its room, if any."""
@@ -185,7 +198,7 @@ class RateLimit:
         method, path = scope["method"], scope["path"]
         ip = client_ip(scope)
         kind, room = self.classify(method, path)
-        wait = self.check(method, kind, ip, room)
+        wait = await self.checked(method, kind, ip, room)
         if wait is not None:
             await too_many(send, *wait)
             return
@@ -217,13 +230,52 @@ class RateLimit:
 
         await self.app(scope, receive, watch)
         if status != 404:
-            self.buckets["code_tries_ip"].give_back(ip)
-            self.buckets["code_tries_ip_hour"].give_back(ip)
+            await self.give_back(("code_tries_ip", "code_tries_ip_hour"), ip)
+
+    async def give_back(self, names: tuple[str, ...], key: str) -> None:
+        """Return the tokens taken from these buckets (a right join code)."""
+        if self.shared is not None:
+            try:
+                for name in names:
+                    await run_in_threadpool(self.shared.give_back, name, key)
+                return
+            except Exception as e:  # the database is away: this process's buckets count
+                unshared(e)
+        for name in names:
+            self.buckets[name].give_back(key)
+
+    async def checked(self, method: str, kind: str | None, ip: str,
+                      room: str | None) -> tuple[str, float] | None:
+        """`check`, on the buckets every process shares when there are such (in a thread:
+        it is a database statement), else on this process's own."""
+        if self.shared is None:
+            return self.check(method, kind, ip, room)
+        checks = self.checks(method, kind, ip, room)
+        if not checks:
+            return None
+        try:
+            hit = await run_in_threadpool(self.shared.take, [(n, k) for n, k, _ in checks])
+        except Exception as e:  # the database is away: this process's buckets count
+            unshared(e)
+            return self.check(method, kind, ip, room)
+        if hit is None:
+            return None
+        i, wait = hit
+        return f"{checks[i][2]}: wait {math.ceil(wait)} s and try again", wait
 
     def check(self, method: str, kind: str | None, ip: str,
               room: str | None) -> tuple[str, float] | None:
-        """None when the request may go on, else (the line to show, seconds to wait)."""
-        b = self.buckets
+        """None when the request may go on, else (the line to show, seconds to wait), on
+        this process's own buckets."""
+        for name, key, line in self.checks(method, kind, ip, room):
+            wait = self.buckets[name].take(key)
+            if wait:
+                return f"{line}: wait {math.ceil(wait)} s and try again", wait
+        return None
+
+    def checks(self, method: str, kind: str | None, ip: str,
+               room: str | None) -> list[tuple[str, str, str]]:
+        """The buckets a request takes from, in order: (limit, key, the line if empty)."""
         checks: list[tuple[str, str, str]] = []  # (bucket, key, line)
         if kind == "code":
             checks += [("code_tries_ip", ip, "too many join codes tried from here"),
@@ -235,12 +287,7 @@ class RateLimit:
             checks.append(("posts_ip", ip, "too many posts from here"))
             if room is not None:
                 checks.append(("posts_room", room, "too many posts in this room"))
-        for name, key, line in checks:
-            wait = b[name].take(key)
-            if wait:
-                return f"{line}: wait {math.ceil(wait)} s and try again", wait
-        return None
-
+        return checks
 
     def room_created(self, ip: str) -> tuple[str, float] | None:
         """Whether `ip` may create one more room (for whatever creates rooms over HTTP;
@@ -248,6 +295,14 @@ class RateLimit:
         wait = self.buckets["rooms_ip"].take(ip)
         return (f"too many rooms created from here: wait {math.ceil(wait)} s", wait
                 ) if wait else None
+
+
+def unshared(e: Exception) -> None:
+    """Say that a shared check failed (its type only) and this process counts alone."""
+    from .logs import log
+
+    log(logging.WARNING, "shared rate limit unavailable; counted in this process",
+        reason=type(e).__name__)
 
 
 def client_ip(scope: Any) -> str:

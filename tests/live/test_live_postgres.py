@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSIONS = ROOT / "live" / "migrations" / "versions"
@@ -60,6 +61,10 @@ def test_upgrade_from_an_empty_database_and_from_every_earlier_schema(postgres):
         store = Store(url)  # the tables take a room and its log
         store.create_room("r" * 32, "m.yaml", "0" * 64, "f" * 64, "p" * 64, {"group": []})
         assert store.append("r" * 32, "vote_opened", {"round": 1}, "facilitator") == 2
+        with store.engine.connect() as c:  # 0003: the shared rate buckets, not WAL-logged
+            kind = c.execute(sa.text("SELECT relpersistence FROM pg_class "
+                                     "WHERE relname = 'rate_buckets'")).scalar()
+        assert kind == "u", start
         store.engine.dispose()
 
 
@@ -279,4 +284,40 @@ def test_one_sweep_at_a_time_across_processes_the_others_skip(pg_url):
     again = b.sweep(now=later)
     assert not again.skipped and again.rooms == 0
     for s in (a_store, b_store):
+        s.engine.dispose()
+
+
+# ---------------------------------------------------------------- shared rate limits
+
+
+def test_shared_buckets_stop_at_the_first_empty_one_and_stay_bounded(pg_url):
+    """Two processes' buckets on one database are one set of buckets: a token taken by one
+    is gone for the other; a request refused by its address takes nothing from its room; the
+    table is pruned to its bound."""
+    from decision_map_live.limits import Rate
+    from decision_map_live.shared_buckets import SharedBuckets
+    from decision_map_live.store import Store, upgrade
+
+    upgrade(pg_url)
+    stores = [Store(pg_url), Store(pg_url)]
+    rates = {"posts_ip": Rate(3, 600), "posts_room": Rate(100, 600)}
+    a, b = (SharedBuckets(s.engine, rates, max_keys=50) for s in stores)
+    both = [("posts_ip", "198.51.100.1"), ("posts_room", "r1")]
+    results = [(a if i % 2 else b).take(both) for i in range(5)]
+    assert results[:3] == [None, None, None]  # three between the two, not three each
+    assert [r[0] for r in results[3:]] == [0, 0]  # refused by the address's bucket
+    assert all(190 < r[1] <= 200 for r in results[3:])  # one token of 3/600 s: 200 s
+    with stores[0].engine.connect() as c:
+        room_left = c.execute(sa.text("SELECT tokens FROM rate_buckets WHERE "
+                                      "name = 'posts_room'")).scalar()
+    assert room_left == pytest.approx(97, abs=0.01)  # the refused two took nothing from it
+    a.give_back("posts_ip", "198.51.100.1")
+    assert b.take(both) is None  # the token given back in A is there for B
+    # a flood of addresses: the table keeps at most max_keys rows a limit after a prune
+    for i in range(200):
+        a.take([("posts_ip", f"10.0.{i // 250}.{i % 250}")])
+    assert a.rows() > 150
+    a.prune()
+    assert a.rows() <= 50 + 1  # posts_ip at its bound, and the room's one row
+    for s in stores:
         s.engine.dispose()

@@ -89,13 +89,15 @@ class Spawner:
     def __init__(self, folder: Path) -> None:
         self.folder, self.started = folder, []
 
-    def __call__(self, url: str, workers: int = 1) -> Process:
+    def __call__(self, url: str, workers: int = 1, env: dict[str, str] | None = None
+                 ) -> Process:
         port = free_port()
         log = self.folder / f"server-{port}.log"
         with log.open("wb") as out:
             popen = subprocess.Popen([sys.executable, "-c", SERVE, url, str(port),
                                       str(workers)], stdout=out, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "DECISION_MAP_SECRET": SECRET})
+                                     env={**os.environ, "DECISION_MAP_SECRET": SECRET,
+                                          **(env or {})})
         p = Process(popen, f"http://127.0.0.1:{port}", log)
         self.started.append(p)
         wait_until_up(p.base, popen, log)
@@ -331,6 +333,26 @@ def test_two_facilitators_in_two_processes_close_once_and_the_other_is_told(
     kinds = [e.kind for e in store.events(room.id)]
     store.engine.dispose()
     assert kinds.count("vote_closed") == 1
+
+
+def test_a_client_alternating_between_two_processes_is_refused_at_the_stated_limit(
+        pg_room, processes):
+    """DECISION_MAP_LIMIT_POSTS_IP is the address's limit on the whole service, not per
+    process: posts alternating between A and B get 10 through, not 20."""
+    url, links = pg_room
+    limit = {"DECISION_MAP_LIMIT_POSTS_IP": "10/600"}  # one token back a minute: none here
+    a, b = processes(url, env=limit), processes(url, env=limit)
+    statuses = []
+    with httpx.Client(timeout=TIMEOUT) as http:
+        for i in range(20):
+            base = (a, b)[i % 2].base
+            r = http.post(f"{base}/r/{links.room}/vote", data={"value": "yes"})
+            statuses.append((i % 2, r.status_code))
+            if r.status_code == 429:
+                assert "too many posts from here" in r.text
+    through = [s for s in statuses if s[1] != 429]
+    assert len(through) == 10, statuses
+    assert statuses[10:] == [(i % 2, 429) for i in range(10, 20)]  # both processes refuse
 
 
 def test_serve_with_two_workers_serves_a_room_to_its_end(postgres, tmp_path):
