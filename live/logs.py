@@ -27,10 +27,39 @@ HANDLER = "decision-map-json"  # the name our handler goes by (so a second call 
 MAX_FIELD = 200  # characters of one field's value at most
 
 
+# uvicorn's messages whose text arguments are the operator's own (scheme, bind address,
+# socket path), not a request's: these keep them. Any other message keeps only its numeric
+# arguments (a process id, a count); a text argument, which in uvicorn's other lines can be
+# a client's path and query string or an error's message, is written as "-".
+OPERATORS_TEXT = frozenset({
+    "Uvicorn running on %s://%s:%d (Press CTRL+C to quit)",
+    "Uvicorn running on unix socket %s (Press CTRL+C to quit)",
+})
+
+
+def message(record: logging.LogRecord) -> str:
+    """The record's message with its %-arguments put in, as far as they may be logged (see
+    OPERATORS_TEXT); never more than MAX_FIELD characters."""
+    template = str(record.msg)
+    args = record.args
+    if not args:
+        return template[:MAX_FIELD]
+    if not isinstance(args, tuple):  # a mapping: named arguments, never ours or uvicorn's
+        return template[:MAX_FIELD]
+    keep = template in OPERATORS_TEXT
+    safe = tuple(a if keep or (isinstance(a, (int, float)) and not isinstance(a, bool))
+                 else "-" for a in args)
+    try:
+        text = template % safe
+    except (TypeError, ValueError):  # "%d" given "-": the template alone
+        text = template
+    return text[:MAX_FIELD]
+
+
 class JsonFormatter(logging.Formatter):
     """A record as one JSON line: `t`, `level`, `logger`, `event`, then allowed fields. The
-    event is the record's fixed message without its %-arguments: uvicorn's arguments can hold
-    request text, and ours are passed as fields."""
+    event is the record's message with only the arguments that may be logged put in
+    (`message`): uvicorn's text arguments can hold request text, and ours are fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         """The record's one line."""
@@ -39,7 +68,7 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
-            "event": str(record.msg)[:MAX_FIELD],  # never its arguments (see below)
+            "event": message(record),
         }
         for k, v in (getattr(record, "fields", None) or {}).items():
             if k in FIELDS:

@@ -343,3 +343,18 @@ def test_open_room_adds_a_room_that_the_running_server_serves(live_server, tmp_p
     page = c.get(join)
     assert page.status_code == 200 and "Ana" in page.text and "Cy" in page.text
     c.close()
+
+
+def test_uvicorn_lines_keep_their_numbers_and_the_operators_address_but_no_request_text():
+    def line(msg: str, *args: object) -> str:
+        record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, msg, args, None)
+        return json.loads(JsonFormatter().format(record))["event"]
+
+    assert line("Started server process [%d]", 4242) == "Started server process [4242]"
+    assert line("Uvicorn running on %s://%s:%d (Press CTRL+C to quit)", "http", "127.0.0.1",
+                8000) == "Uvicorn running on http://127.0.0.1:8000 (Press CTRL+C to quit)"
+    # a text argument elsewhere can be a client's path with a key in its query string
+    assert line('%s - "WebSocket %s" %d', "203.0.113.7:5000", "/r/x/f/go?k=KEY", 403) == \
+        '- - "WebSocket -" 403'
+    assert line("Error loading ASGI app factory: %s", ValueError("Rosa's words")) == \
+        "Error loading ASGI app factory: -"

@@ -5,6 +5,7 @@ processes pressing the same button get one close, and the other is told who clos
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -355,7 +356,11 @@ def test_a_client_alternating_between_two_processes_is_refused_at_the_stated_lim
     assert statuses[10:] == [(i % 2, 429) for i in range(10, 20)]  # both processes refuse
 
 
-def test_serve_with_two_workers_serves_a_room_to_its_end(postgres, tmp_path):
+def test_serve_with_two_workers_serves_a_room_to_its_end_and_logs_json_only(
+        postgres, tmp_path):
+    """`serve --workers 2` on Postgres, walked to an outcome at log level info: every line
+    on stderr, the supervisor's and both workers', is one JSON object; uvicorn's lines keep
+    their numbers; no member's name, words or key is in any of them."""
     url = postgres.new_database().replace("postgresql+psycopg://", "postgresql://")
     exe = [sys.executable, "-m", "decision_map"]
     r = subprocess.run([*exe, "db", "upgrade", "--database", url], capture_output=True,
@@ -367,7 +372,8 @@ def test_serve_with_two_workers_serves_a_room_to_its_end(postgres, tmp_path):
         popen = subprocess.Popen(
             [*exe, "serve", str(COALITION), "--group", ", ".join(GROUP), "--port", str(port),
              "--database", url, "--workers", "2"], stdout=subprocess.PIPE, stderr=err,
-            text=True, env={**os.environ, "DECISION_MAP_SECRET": SECRET})
+            text=True, env={**os.environ, "DECISION_MAP_SECRET": SECRET,
+                            "DECISION_MAP_LOG_LEVEL": "info"})
     proc = Process(popen, f"http://127.0.0.1:{port}", log)  # type: ignore[arg-type]
     try:
         lines = [popen.stdout.readline() for _ in range(3)]
@@ -390,6 +396,24 @@ def test_serve_with_two_workers_serves_a_room_to_its_end(postgres, tmp_path):
             c.close()
     finally:
         proc.stop()
+    text = log.read_text()
+    # every line is one JSON object, but for what a C library writes to stderr itself
+    # (Graphviz's fontconfig warns about this machine's font set-up while drawing)
+    lines = [x for x in text.splitlines() if not x.startswith("Fontconfig ")]
+    for x in lines:
+        try:
+            json.loads(x)
+        except ValueError:
+            raise AssertionError(f"not a JSON line: {x!r}") from None
+    events = [json.loads(x)["event"] for x in lines]
+    assert sum(e == "request" for e in events) > 50
+    workers = [e for e in events if re.fullmatch(r"Started server process \[\d+\]", e)]
+    assert len(workers) == 2, events[:20]  # both workers, each with its process id
+    assert any(re.fullmatch(r"Started parent process \[\d+\]", e) for e in events)
+    assert any(re.fullmatch(r"Finished server process \[\d+\]", e) for e in events)
+    assert "%d" not in text and "%s" not in text
+    for word in [*GROUP, "words at", fac.split("k=")[1], proj.split("k=")[1], code]:
+        assert not re.search(rf"\b{re.escape(word)}\b", text), f"{word!r} is in the log"
 
 
 @pytest.mark.browser
