@@ -642,4 +642,5 @@ def guarded(app: Starlette, limits: Limits | None = None) -> Any:
     logs, expiry; ops.py): what uvicorn serves."""
     from .ops import wrap
 
-    return wrap(sec.Guard(RateLimit(app, limits, store=app.state.live.store)), app.state.live)
+    limiter = RateLimit(app, limits, store=app.state.live.store)
+    return wrap(sec.Guard(limiter), app.state.live, limiter=limiter)

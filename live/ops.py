@@ -67,6 +67,7 @@ class Ops:
     live: Any  # the app's Live: its store, and its caches to forget deleted rooms in
     settings: Settings
     task: asyncio.Task[None] | None = None
+    limiter: Any = None  # the RateLimit inside, whose shared buckets each round prunes
 
     def __post_init__(self) -> None:
         """The sweeper for the app's database, with the configured limits."""
@@ -133,6 +134,12 @@ class Ops:
             return Swept()
         if swept.skipped:
             log(logging.DEBUG, "expiry sweep skipped: another process is sweeping")
+        shared = getattr(self.limiter, "shared", None)
+        if shared is not None:  # idle rate buckets (client addresses) go on a quiet day too
+            try:
+                await asyncio.to_thread(shared.prune)
+            except Exception as e:
+                log(logging.ERROR, "rate bucket prune failed", reason=type(e).__name__)
         forget(self.live, gone)
         if swept.rooms:
             forget(self.live, swept.ids)
@@ -239,13 +246,14 @@ def forget(live: Any, rooms: tuple[str, ...]) -> None:
         pictures.pop(key, None)
 
 
-def wrap(app: Any, live: Any, settings: Settings | None = None) -> Any:
+def wrap(app: Any, live: Any, settings: Settings | None = None, limiter: Any = None) -> Any:
     """`app` (already guarded) with the hosting layer, set up from the environment. Proxy
     headers are read outermost, so the access line has the member's address, and HTTPS, when
-    told, holds whatever a proxy says."""
+    told, holds whatever a proxy says. `limiter` is the app's RateLimit (its shared buckets
+    are pruned at each sweep round)."""
     settings = Settings.from_env() if settings is None else settings
     configure(settings.log_level)
-    ops = Ops(Health(app, live.store.engine), live, settings)
+    ops = Ops(Health(app, live.store.engine), live, settings, limiter=limiter)
     if not settings.trusted_proxies:
         return ops
     from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware

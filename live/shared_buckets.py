@@ -9,11 +9,12 @@ chained in a WITH so that each runs only when the one before it had a token.
 
 The table stays small: a bucket idle for its whole period is full again, the same as no row,
 so such rows are deleted; and past MAX_KEYS rows per limit the least recently used go (as in
-memory). A prune runs after PRUNE_AFTER new rows or PRUNE_EVERY seconds in a process, one
-process at a time (an advisory lock), and skips rows a request holds (SKIP LOCKED), so it
-never waits for a request and cannot deadlock with one. The table therefore holds at most
-MAX_KEYS rows per limit plus what the processes add between two prunes. Being UNLOGGED, it is
-emptied after a database crash: every bucket is full again, which is harmless.
+memory). A prune runs in a request's thread after PRUNE_AFTER new rows or PRUNE_EVERY
+seconds in a process, and at each expiry sweep round (live/ops.py, so an idle service prunes
+too); one process at a time (an advisory lock), skipping rows a request holds (SKIP LOCKED),
+so it never waits for a request and cannot deadlock with one. The table therefore holds at
+most MAX_KEYS rows per limit plus what the processes add between two prunes. Being UNLOGGED,
+it is emptied after a database crash: every bucket is full again, which is harmless.
 """
 
 from __future__ import annotations
@@ -115,8 +116,8 @@ class SharedBuckets:
         """Note new rows; prune when enough were added, or enough time went by."""
         with self._lock:
             self._fresh += fresh
-            due = self._fresh >= PRUNE_AFTER or (
-                self._fresh and time.monotonic() - self._pruned_at >= PRUNE_EVERY)
+            due = (self._fresh >= PRUNE_AFTER
+                   or time.monotonic() - self._pruned_at >= PRUNE_EVERY)
             if due:
                 self._fresh, self._pruned_at = 0, time.monotonic()
         if due:

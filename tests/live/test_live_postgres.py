@@ -294,6 +294,8 @@ def test_shared_buckets_stop_at_the_first_empty_one_and_stay_bounded(pg_url):
     """Two processes' buckets on one database are one set of buckets: a token taken by one
     is gone for the other; a request refused by its address takes nothing from its room; the
     table is pruned to its bound."""
+    import time
+
     from decision_map_live.limits import Rate
     from decision_map_live.shared_buckets import SharedBuckets
     from decision_map_live.store import Store, upgrade
@@ -319,5 +321,14 @@ def test_shared_buckets_stop_at_the_first_empty_one_and_stay_bounded(pg_url):
     assert a.rows() > 150
     a.prune()
     assert a.rows() <= 50 + 1  # posts_ip at its bound, and the room's one row
+    # a bucket idle for its whole period is full again: its row (an address) goes
+    quick = SharedBuckets(stores[0].engine, {"quick": Rate(5, 1)})
+    quick.take([("quick", "203.0.113.9")])
+    with stores[0].engine.connect() as c:
+        count = "SELECT count(*) FROM rate_buckets WHERE name = 'quick'"
+        assert c.execute(sa.text(count)).scalar() == 1
+        time.sleep(1.2)
+        quick.prune()
+        assert c.execute(sa.text(count)).scalar() == 0
     for s in stores:
         s.engine.dispose()

@@ -3,8 +3,8 @@
 On Postgres only (SQLite is served by one process, which keeps its buckets in memory): an
 UNLOGGED table, since a bucket is worth nothing after a crash (all full again) and its writes,
 one per limited request, should not go through the write-ahead log. It holds client
-addresses and room ids for at most an hour after their last request (pruned), and no column
-named room_id, so the expiry sweep leaves it alone.
+addresses and room ids until their buckets are full again (then pruned), and no column
+named room_id, so the expiry sweep's room deletion leaves it alone.
 
 Revision ID: 0003
 Revises: 0002
