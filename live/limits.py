@@ -236,8 +236,7 @@ class RateLimit:
         """Return the tokens taken from these buckets (a right join code)."""
         if self.shared is not None:
             try:
-                for name in names:
-                    await run_in_threadpool(self.shared.give_back, name, key)
+                await run_in_threadpool(self.shared.give_back, names, key)
                 return
             except Exception as e:  # the database is away: this process's buckets count
                 unshared(e)

@@ -62,10 +62,19 @@ def take_sql(n: int) -> str:
     return "WITH " + ", ".join(parts) + " " + rows
 
 
-GIVE_BACK = sa.text(
-    f"UPDATE {TABLE} AS b SET at = {NOW}, tokens = least(CAST(:c AS float8), b.tokens + "
-    f"greatest(0, {NOW} - b.at) * CAST(:c AS float8) / CAST(:p AS float8) + 1) "
-    "WHERE b.name = :n AND b.key = :k")
+
+
+def give_back_sql(n: int) -> str:
+    """The statement returning one token to each of `n` buckets of one key."""
+    if not 1 <= n <= MAX_CHAIN:
+        raise ValueError(f"1 to {MAX_CHAIN} buckets a request, not {n}")
+    values = ", ".join(f"(CAST(:n{i} AS varchar), CAST(:c{i} AS float8), "
+                       f"CAST(:p{i} AS float8))" for i in range(n))
+    return (f"UPDATE {TABLE} AS b SET at = {NOW}, tokens = least(v.c, b.tokens + "
+            f"greatest(0, {NOW} - b.at) * v.c / v.p + 1) FROM (VALUES {values}) "
+            "AS v(name, c, p) WHERE b.name = v.name AND b.key = :k")
+
+
 PRUNE_IDLE = (f"DELETE FROM {TABLE} WHERE ctid IN (SELECT b.ctid FROM {TABLE} b "
               "WHERE b.name = :n AND b.at < {now} - CAST(:p AS float8) "
               "FOR UPDATE SKIP LOCKED)").replace("{now}", NOW)
@@ -81,6 +90,7 @@ class SharedBuckets:
         """Buckets of these rates (by limit name) in `engine`'s database."""
         self.engine, self.rates, self.max_keys = engine, dict(rates), max_keys
         self._sql = {n: sa.text(take_sql(n)) for n in range(1, MAX_CHAIN + 1)}
+        self._back = {n: sa.text(give_back_sql(n)) for n in range(1, MAX_CHAIN + 1)}
         self._lock = threading.Lock()  # guards the counters below (takes run in threads)
         self._fresh, self._pruned_at = 0, time.monotonic()
 
@@ -105,12 +115,16 @@ class SharedBuckets:
         self._count(sum(1 for r in rows if r[3]))
         return refused
 
-    def give_back(self, name: str, key: str) -> None:
-        """Return a token taken for something that turned out not to count."""
-        rate = self.rates[name]
+    def give_back(self, names: Sequence[str], key: str) -> None:
+        """Return the tokens taken from these limits' buckets of `key`, for something that
+        turned out not to count (a right join code); one statement."""
+        params: dict[str, object] = {"k": key[:200]}
+        for i, name in enumerate(names):
+            rate = self.rates[name]
+            params.update({f"n{i}": name, f"c{i}": rate.count, f"p{i}": rate.per})
         with self.engine.connect() as c:
             c = c.execution_options(isolation_level="AUTOCOMMIT")
-            c.execute(GIVE_BACK, {"n": name, "k": key[:200], "c": rate.count, "p": rate.per})
+            c.execute(self._back[len(names)], params)
 
     def _count(self, fresh: int) -> None:
         """Note new rows; prune when enough were added, or enough time went by."""

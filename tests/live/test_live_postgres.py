@@ -313,7 +313,7 @@ def test_shared_buckets_stop_at_the_first_empty_one_and_stay_bounded(pg_url):
         room_left = c.execute(sa.text("SELECT tokens FROM rate_buckets WHERE "
                                       "name = 'posts_room'")).scalar()
     assert room_left == pytest.approx(97, abs=0.01)  # the refused two took nothing from it
-    a.give_back("posts_ip", "198.51.100.1")
+    a.give_back(["posts_ip"], "198.51.100.1")
     assert b.take(both) is None  # the token given back in A is there for B
     # a flood of addresses: the table keeps at most max_keys rows a limit after a prune
     for i in range(200):

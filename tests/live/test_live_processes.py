@@ -338,13 +338,20 @@ def test_two_facilitators_in_two_processes_close_once_and_the_other_is_told(
 
 def test_a_client_alternating_between_two_processes_is_refused_at_the_stated_limit(
         pg_room, processes):
-    """DECISION_MAP_LIMIT_POSTS_IP is the address's limit on the whole service, not per
-    process: posts alternating between A and B get 10 through, not 20."""
+    """DECISION_MAP_LIMIT_* are an address's limits on the whole service, not per process:
+    posts alternating between A and B get 10 through, not 20; wrong join codes 3, not 6."""
     url, links = pg_room
-    limit = {"DECISION_MAP_LIMIT_POSTS_IP": "10/600"}  # one token back a minute: none here
+    limit = {"DECISION_MAP_LIMIT_POSTS_IP": "10/600",  # one token back a minute: none here
+             "DECISION_MAP_LIMIT_CODE_TRIES_IP": "3/600"}
     a, b = processes(url, env=limit), processes(url, env=limit)
     statuses = []
     with httpx.Client(timeout=TIMEOUT) as http:
+        # a right join code never counts, on either process (its token is given back) ...
+        for i in range(6):
+            assert http.get(f"{(a, b)[i % 2].base}/j/{links.code}").status_code == 303
+        # ... and three wrong ones, between the two, are all an address gets
+        tries = [http.get(f"{(a, b)[i % 2].base}/j/AAAAAA").status_code for i in range(5)]
+        assert tries == [404, 404, 404, 429, 429], tries
         for i in range(20):
             base = (a, b)[i % 2].base
             r = http.post(f"{base}/r/{links.room}/vote", data={"value": "yes"})
