@@ -296,12 +296,20 @@ class RateLimit:
                 ) if wait else None
 
 
+UNSHARED_EVERY = 60.0  # seconds between two lines saying the shared limits are away
+_unshared_said = [-UNSHARED_EVERY]  # when it was last said (monotonic)
+
+
 def unshared(e: Exception) -> None:
-    """Say that a shared check failed (its type only) and this process counts alone."""
+    """Say that a shared check failed (its type only) and this process counts alone; at
+    most once a minute, however many requests find the database away."""
     from .logs import log
 
-    log(logging.WARNING, "shared rate limit unavailable; counted in this process",
-        reason=type(e).__name__)
+    now = time.monotonic()
+    if now - _unshared_said[0] >= UNSHARED_EVERY:
+        _unshared_said[0] = now
+        log(logging.WARNING, "shared rate limit unavailable; counted in this process",
+            reason=type(e).__name__)
 
 
 def client_ip(scope: Any) -> str:
