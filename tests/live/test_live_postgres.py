@@ -332,3 +332,41 @@ def test_shared_buckets_stop_at_the_first_empty_one_and_stay_bounded(pg_url):
         assert c.execute(sa.text(count)).scalar() == 0
     for s in stores:
         s.engine.dispose()
+
+
+def test_when_the_shared_buckets_cannot_answer_each_process_counts_alone(pg_url, monkeypatch):
+    """A database that fails the limit's statement (here its table is gone) does not open
+    the gates: the process falls back to its own buckets, and says so once."""
+    import io
+    import logging
+
+    import httpx
+    from decision_map_live import limits
+    from decision_map_live.limits import Limits, Rate
+    from decision_map_live.server import open_store, serve_in_thread, server, shutdown
+    from decision_map_live.store import upgrade
+
+    from tests.live.conftest import free_port
+
+    upgrade(pg_url)
+    store = open_store(pg_url)
+    with store.engine.begin() as c:
+        c.execute(sa.text("DROP TABLE rate_buckets"))
+    port = free_port()
+    srv = server(store, b"0" * 64, "127.0.0.1", port, Limits(posts_ip=Rate(3, 600)))
+    monkeypatch.setattr(limits, "_unshared_said", [-1e9])  # not said yet in this process
+    buf = io.StringIO()
+    handler = logging.StreamHandler(buf)
+    logger = logging.getLogger("decision_map_live")
+    thread = serve_in_thread(srv)
+    logger.addHandler(handler)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            got = [http.post("/r/x/vote", data={}).status_code for _ in range(5)]
+    finally:
+        logger.removeHandler(handler)
+        shutdown(srv)
+        thread.join(timeout=10)
+        store.engine.dispose()
+    assert [s == 429 for s in got] == [False, False, False, True, True], got
+    assert buf.getvalue().count("shared rate limit unavailable") == 1
