@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -34,6 +36,28 @@ def _database(database: Optional[str]) -> str:
     return database_url(database, Path(platformdirs.user_data_dir("decision-map")) / "live")
 
 
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Turn what can go wrong reaching a database (a bad URL, a server that does not answer,
+    a missing driver) into one located line and exit 2, the same for every command."""
+    import sqlalchemy as sa
+
+    from decision_map.cli.main import fail
+
+    from .store import StoreError
+
+    try:
+        yield
+    except StoreError as e:
+        raise fail(f"--database: {e}", 2) from None
+    except sa.exc.OperationalError as e:
+        raise fail(f"--database: cannot connect: {str(e.orig).strip().splitlines()[0]}",
+                   2) from None
+    except ModuleNotFoundError as e:  # the database's driver (psycopg for Postgres)
+        raise fail(f"--database: its driver is missing ({e.name}): "
+                   "pip install 'decision-map[live]'", 2) from None
+
+
 def db_upgrade(
     database: Optional[str] = typer.Option(
         None, "--database", help="sqlite:///PATH or postgresql://USER@HOST/NAME "
@@ -45,24 +69,15 @@ def db_upgrade(
     from decision_map.cli.main import fail
 
     try:
-        from .store import StoreError, schema_problem, upgrade
+        from .store import schema_problem, upgrade
     except ModuleNotFoundError as e:
         raise fail(f"the live room needs its extra ({e.name} is missing): "
                    "pip install 'decision-map[live]'") from None
-    import sqlalchemy as sa
 
-    try:
+    with database_errors():
         url = _database(database)
         before = schema_problem(url)
         upgrade(url)
-    except StoreError as e:
-        raise fail(f"--database: {e}", 2) from None
-    except sa.exc.OperationalError as e:
-        raise fail(f"--database: cannot connect: {str(e.orig).strip().splitlines()[0]}",
-                   2) from None
-    except ModuleNotFoundError as e:  # the database's driver (psycopg for Postgres)
-        raise fail(f"--database: its driver is missing ({e.name}): "
-                   "pip install 'decision-map[live]'", 2) from None
     typer.echo("the database's schema is up to date" if before is None
                else "the database's schema is upgraded to the newest migration")
 
@@ -149,11 +164,8 @@ def open_room_cmd(
     from decision_map.io.loader import load_map
 
     try:
-        import sqlalchemy as sa
-
         from .config import PUBLIC_URL
         from .server import open_room, open_store
-        from .store import StoreError
     except ModuleNotFoundError as e:
         raise fail(f"the live room needs its extra ({e.name} is missing): "
                    "pip install 'decision-map[live]'") from None
@@ -165,14 +177,9 @@ def open_room_cmd(
     except VoteInputError as e:
         raise fail(f"--group: {e}", 2) from None
     dm = load_map(map_arg(map_file))
-    try:
+    with database_errors():
         store = open_store(_database(database))  # no key needed: nothing is signed here
         links = open_room(store, dm, names, settings.public_url or "http://127.0.0.1:8000")
-    except StoreError as e:
-        raise fail(f"--database: {e}", 2) from None
-    except sa.exc.OperationalError as e:
-        raise fail(f"--database: cannot connect: {str(e.orig).strip().splitlines()[0]}",
-                   2) from None
     typer.echo(f"Facilitator: {links.facilitator}")
     typer.echo(f"Projector: {links.projector}")
     typer.echo(f"Join: {links.join} (code {links.code})")
@@ -263,21 +270,14 @@ def serve(
     except LimitError as e:
         raise fail(str(e), 2) from None
     try:
-        url = _database(database)
-        if workers > 1 and url.startswith("sqlite"):
-            raise StoreError("SQLite serves from one process; more --workers need "
-                             "--database postgresql://...")
-        store, secret = prepare(url)
+        with database_errors():
+            url = _database(database)
+            if workers > 1 and url.startswith("sqlite"):
+                raise StoreError("SQLite serves from one process; more --workers need "
+                                 "--database postgresql://...")
+            store, secret = prepare(url)
     except ConfigError as e:  # no DECISION_MAP_SECRET for a server on Postgres
         raise fail(str(e), 2) from None
-    except StoreError as e:
-        raise fail(f"--database: {e}", 2) from None
-    except sa.exc.OperationalError as e:
-        raise fail(f"--database: cannot connect: {str(e.orig).strip().splitlines()[0]}",
-                   2) from None
-    except ModuleNotFoundError as e:  # the database's driver (psycopg for Postgres)
-        raise fail(f"--database: its driver is missing ({e.name}): "
-                   "pip install 'decision-map[live]'", 2) from None
     bind = "0.0.0.0" if lan and host == "127.0.0.1" else host
     srv = server(store, secret, bind, port, limits)
     shown = lan_address() if bind == "0.0.0.0" else host
