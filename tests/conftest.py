@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from decision_map.io.answers import answers_from_data
@@ -121,6 +122,25 @@ def step_env(tmp_path: Path) -> dict[str, str]:
     folder inside this test's tmp_path."""
     return {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "LINES": "40", "TERM": "xterm",
             "PROMPT_TOOLKIT_NO_CPR": "1", "XDG_DATA_HOME": str(tmp_path / "data")}
+
+
+@pytest.fixture
+def pty_columns() -> int:
+    """How wide `spawn`'s pseudo-terminal is; a test module overrides it to test another."""
+    return 120
+
+
+@pytest.fixture
+def spawn(exe: str, step_env: dict[str, str], root: Path,
+          pty_columns: int) -> Callable[..., pexpect.spawn]:
+    """Start `decision-map step ARGS...` in a real pseudo-terminal of 40 lines by
+    `pty_columns`, in the repository's folder, as a person at a terminal would."""
+
+    def start(*args: str) -> pexpect.spawn:
+        return pexpect.spawn(exe, ["step", *args], env=step_env, encoding="utf-8",
+                             timeout=20, dimensions=(40, pty_columns), cwd=str(root))
+
+    return start
 
 
 # ---------------------------------------------------------------- the picnic walk

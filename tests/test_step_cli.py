@@ -24,14 +24,10 @@ ANSI = re.compile(r"\x1b")
 
 
 @pytest.fixture
-def spawn(exe: str, step_env: dict[str, str], root: Path) -> Callable[..., pexpect.spawn]:
-    """Start `decision-map step ARGS...` in a pseudo-terminal of 40 x 100."""
+def pty_columns() -> int:
+    """This file's terminal is 100 columns wide (the conftest's `spawn` reads it)."""
+    return 100
 
-    def start(*args: str) -> pexpect.spawn:
-        return pexpect.spawn(exe, ["step", *args], env=step_env, encoding="utf-8",
-                             timeout=20, dimensions=(40, 100), cwd=str(root))
-
-    return start
 
 
 def member(name: str) -> str:

@@ -5,7 +5,6 @@ typed words survive a re-vote."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
@@ -22,16 +21,6 @@ READY = "Enter when the room is ready"
 def room_path(root: Path) -> Path:
     return root / "tests" / "fixtures" / "step" / "room.yaml"
 
-
-@pytest.fixture
-def spawn(exe: str, step_env: dict[str, str], root: Path) -> Callable[..., pexpect.spawn]:
-    """Start `decision-map step ARGS...` in a pseudo-terminal of 40 x 120."""
-
-    def start(*args: str) -> pexpect.spawn:
-        return pexpect.spawn(exe, ["step", *args], env=step_env, encoding="utf-8",
-                             timeout=20, dimensions=(40, 120), cwd=str(root))
-
-    return start
 
 
 def say(child: pexpect.spawn, pattern: str, reply: str) -> None:

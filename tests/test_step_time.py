@@ -9,7 +9,6 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
@@ -24,16 +23,6 @@ ACCEPT = "accept and go on"
 def meeting(root: Path) -> Path:
     return root / "tests" / "fixtures" / "time" / "meeting.yaml"
 
-
-@pytest.fixture
-def spawn(exe: str, step_env: dict[str, str], root: Path) -> Callable[..., pexpect.spawn]:
-    """Start `decision-map step ARGS...` in a pseudo-terminal of 40 x 120."""
-
-    def start(*args: str) -> pexpect.spawn:
-        return pexpect.spawn(exe, ["step", *args], env=step_env, encoding="utf-8",
-                             timeout=20, dimensions=(40, 120), cwd=str(root))
-
-    return start
 
 
 def say(child: pexpect.spawn, pattern: str, reply: str) -> None:
