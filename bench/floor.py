@@ -13,6 +13,7 @@ import csv
 import math
 import os
 import re
+from collections.abc import Callable
 from fractions import Fraction
 
 import yaml
@@ -230,8 +231,10 @@ def _holds(cond: dict, decisions: dict) -> bool:
     return _compare(cond, d[1] if d else None, d[0] if d else None)
 
 
-def walk(top: dict, cells_of, n_members: int) -> tuple:
-    """One group's walk: (outcome, verdict, steps, decided_at, stopped)."""
+def walk(top: dict, decision_of: Callable[[str, dict], tuple | None]) -> tuple:
+    """One group's walk: (outcome, verdict, steps, decided_at, stopped). `decision_of(key,
+    node)` is the group's (status, value) at a question, or None where it gave no answers
+    (the walk stops): `run` decides from the cells, floor_vec looks its decisions up."""
     # a frame: [map, node id, visits, decisions]
     stack = [[top, top["start"], {top["start"]: 1}, {}]]
     steps = 0
@@ -259,11 +262,10 @@ def walk(top: dict, cells_of, n_members: int) -> tuple:
         steps += 1
         if "ask" in node:
             key = nid if m is top else f"{m['id']}/{nid}"
-            cells = cells_of(key)
-            if not cells:
+            d = decision_of(key, node)
+            if d is None:
                 return None, None, steps - 1, decided_at, True
-            status, value = decide(node, cells, n_members)
-            f[3][nid] = (status, value)
+            status, value = f[3][nid] = d
             decided_at = nid
             if status == "decided":
                 if "choices" in node:
@@ -315,24 +317,27 @@ def run(map_path: str, csv_path: str, group_col: str = "group") -> dict[str, tup
             groups.setdefault(row[gi], []).append(row)
     out = {}
     for g, rows in groups.items():
-        def cells_of(key, rows=rows):
+        def decision_of(key: str, node: dict, rows: list[list[str]] = rows) -> tuple | None:
             i = col.get(key)
-            if i is None:
-                return None
-            return [c for r in rows if (c := r[i]) != ""]
-        out[g] = walk(top, cells_of, len(rows))
+            cells = [c for r in rows if (c := r[i]) != ""] if i is not None else None
+            return decide(node, cells, len(rows)) if cells else None
+        out[g] = walk(top, decision_of)
     return out
 
 
-def main(argv: list[str]) -> None:
-    """As a process: python -m bench.floor MAP CSV OUT.csv writes the result rows."""
-    map_path, csv_path, out_path = argv
-    res = run(map_path, csv_path)
+def write_rows(res: dict[str, tuple], out_path: str) -> None:
+    """The result rows the batch command writes (stopped as yes or empty), for comparing."""
     with open(out_path, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["group", "outcome", "verdict", "steps", "decided_at", "stopped"])
         for g, (o, v, s, d, stop) in res.items():
             w.writerow([g, o or "", v or "", s, d or "", "yes" if stop else ""])
+
+
+def main(argv: list[str]) -> None:
+    """As a process: python -m bench.floor MAP CSV OUT.csv writes the result rows."""
+    map_path, csv_path, out_path = argv
+    write_rows(run(map_path, csv_path), out_path)
     os._exit(0)
 
 

@@ -2,7 +2,7 @@
 
 The CSV is read by polars; each question's column is factorised, tallied per group with
 `np.bincount`, and each distinct (group size, tally) is decided once by bench/floor.py's
-plain `decide`; each group is then walked over plain dicts looking its decisions up.
+plain `decide`; each group is then walked by floor.py's `walk`, its decisions looked up.
 No models, no sentences, no outcome texts, valid input assumed, as floor.py. It writes
 the result rows the batch writes (outcome, verdict, steps, decided_at, stopped as yes/no).
 
@@ -11,7 +11,6 @@ Run as a process: python -m bench.floor_vec MAP CSV OUT.csv
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 
@@ -63,10 +62,8 @@ def run(map_path: str, csv_path: str, group_col: str = "group") -> dict[str, tup
             got = cache[key] = _decide_column(df, key, node, group_of, sizes, n_groups)
         return got
 
-    out = {}
-    for g in range(n_groups):
-        out[names[g]] = _walk(top, decisions, g)
-    return out
+    return {names[g]: floor.walk(top, lambda key, node, g=g: decisions(key, node)[g])
+            for g in range(n_groups)}
 
 
 def _decide_column(df, key, node, group_of, sizes, n_groups) -> list:
@@ -85,86 +82,10 @@ def _decide_column(df, key, node, group_of, sizes, n_groups) -> list:
     return [decided[i] for i in inverse.tolist()]
 
 
-def _walk(top: dict, decisions, g: int) -> tuple:
-    """floor.walk with each decision looked up instead of computed."""
-    stack = [[top, top["start"], {top["start"]: 1}, {}]]
-    steps = 0
-    decided_at = None
-
-    def go(f, target, from_node) -> bool:
-        if target is None:
-            return False
-        limit = f[0]["_limit"]
-        visits = f[2]
-        if visits.get(target, 0) > limit:
-            fb = from_node.get("otherwise")
-            if fb and fb != target and visits.get(fb, 0) <= limit:
-                target = fb
-            else:
-                return False
-        f[1] = target
-        visits[target] = visits.get(target, 0) + 1
-        return True
-
-    for _ in range(100_000):
-        f = stack[-1]
-        m, nid = f[0], f[1]
-        node = m["nodes"][nid]
-        steps += 1
-        if "ask" in node:
-            key = nid if m is top else f"{m['id']}/{nid}"
-            d = decisions(key, node)[g]
-            if d is None:
-                return None, None, steps - 1, decided_at, True
-            status, value = d
-            f[3][nid] = d
-            decided_at = nid
-            if status == "decided":
-                if "choices" in node:
-                    target = node["_choices"][str(value)]
-                elif "text" in node:
-                    target = node["next"]
-                else:
-                    target = next((b["next"] for b in node.get("branches", ())
-                                   if floor._compare(b["when"], value, status)),
-                                  node.get("otherwise"))
-            else:
-                target = node.get(floor.ROUTE[status]) or node.get("otherwise")
-            if not go(f, target, node):
-                return None, None, steps, decided_at, True
-        elif "say" in node:
-            if not go(f, node["next"], node):
-                return None, None, steps, decided_at, True
-        elif "check" in node:
-            target = next((r["next"] for r in node["check"] if floor._holds(r["when"], f[3])),
-                          node.get("otherwise"))
-            if not go(f, target, node):
-                return None, None, steps, decided_at, True
-        elif "map" in node:
-            sub = m["_maps"][nid]
-            stack.append([sub, sub["start"], {sub["start"]: 1}, {}])
-        else:
-            if len(stack) == 1:
-                return nid, node.get("verdict"), steps, decided_at, False
-            stack.pop()
-            p = stack[-1]
-            hand = p[0]["nodes"][p[1]]
-            target = (hand.get("returns") or {}).get(nid) or hand.get("otherwise")
-            steps += 1
-            if not go(p, target, hand):
-                return None, None, steps, decided_at, True
-    raise RuntimeError("the walk did not end")
-
-
 def main(argv: list[str]) -> None:
     """Decide, write the result rows, and exit as the batch command does (no teardown)."""
     map_path, csv_path, out_path = argv
-    res = run(map_path, csv_path)
-    with open(out_path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["group", "outcome", "verdict", "steps", "decided_at", "stopped"])
-        for g, (o, v, s, d, stop) in res.items():
-            w.writerow([g, o or "", v or "", s, d or "", "yes" if stop else ""])
+    floor.write_rows(run(map_path, csv_path), out_path)
     sys.stdout.flush()
     os._exit(0)
 
