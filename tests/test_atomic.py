@@ -98,6 +98,23 @@ def test_a_replaced_file_keeps_its_permissions(tmp_path):
     assert stat.S_IMODE(os.stat(f).st_mode) == 0o640 and f.read_text() == "new"
 
 
+def test_a_private_file_is_its_owners_alone_whatever_the_umask(tmp_path):
+    """A session holds a group's names, votes and reasons: 0600 even under umask 022, and an
+    older 0644 file, with the backup made of it, loses the group and other bits."""
+    f = tmp_path / "s.json"
+    old = os.umask(0o022)
+    try:
+        write_atomic(str(f), "new", private=True)
+        assert stat.S_IMODE(os.stat(f).st_mode) == 0o600
+        os.chmod(f, 0o644)
+        write_atomic(str(f), "newer", backup=True, private=True)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(f).st_mode) == 0o600 and f.read_text() == "newer"
+    bak = Path(str(f) + ".bak")
+    assert stat.S_IMODE(os.stat(bak).st_mode) == 0o600 and bak.read_text() == "new"
+
+
 def test_the_file_is_never_missing_while_its_backup_is_made(tmp_path):
     """Watch every rename and link the write makes (an audit hook, Python's own): at each
     one the file must be there, whole, old or new. Before, the file was renamed to .bak

@@ -296,6 +296,26 @@ def test_plain_pipe_has_no_escape_codes_and_eof_quits_cleanly(tmp_path, pipe, pi
     assert "A big picnic" in r.stdout and "Done." in r.stdout
 
 
+def test_session_files_and_traces_hold_votes_so_only_their_owner_can_read_them(
+        tmp_path, pipe, picnic_path, cli):
+    sess = tmp_path / "p.json"
+    old = os.umask(0o022)  # the usual umask: other files come out 0644
+    try:
+        r = pipe([str(picnic_path), "--group", GROUP, "--session", str(sess)],
+                 "\n".join(["", "yes", "yes", "no", "", "park", "b", "Too far", "park", ""]))
+        answers = tmp_path / "a.yaml"
+        answers.write_text('group: [Ana, Ben, Cy]\nanswers:\n  want: "no"\n')
+        t = cli("run", str(picnic_path), str(answers), "--trace", str(tmp_path / "t.json"))
+    finally:
+        os.umask(old)
+    assert r.returncode == 0, r.stderr
+    assert t.returncode == 0, t.stderr
+    modes = {p.name: oct(p.stat().st_mode & 0o777) for p in tmp_path.iterdir()
+             if p.is_file() and p.suffix != ".lock"}  # the lock holds a process id only
+    assert modes == {"p.json": "0o600", "p.json.bak": "0o600", "t.json": "0o600",
+                     "a.yaml": "0o644"}
+
+
 def test_group_asked_for_and_group_file(tmp_path, pipe, picnic_path):
     r = pipe([str(picnic_path), "--session", str(tmp_path / "g.json")],
              "Ana, ana\nAna, Ben\nquit\n")

@@ -26,16 +26,17 @@ def _load(path: Path, allow_outside: bool = False):
     return load_map(resolve_map(path), LoadOptions(allow_outside=allow_outside))
 
 
-def _write_atomic(path: Path, data: str | bytes) -> None:
-    """Write `path` whole or not at all; a folder, or a place that cannot be written, is
-    one line naming `path` (not the temporary file beside it)."""
+def _write_atomic(path: Path, data: str | bytes, *, private: bool = False) -> None:
+    """Write `path` whole or not at all (with `private`, readable by its owner only); a
+    folder, or a place that cannot be written, is one line naming `path` (not the
+    temporary file beside it)."""
     from ..errors import InputError
     from ..io.atomic import write_atomic
 
     if path.is_dir():
         raise InputError("is a folder, not a file: name the file to write", str(path))
     try:
-        write_atomic(str(path), data)
+        write_atomic(str(path), data, private=private)
     except OSError as e:
         raise InputError(f"cannot write it ({e.strerror or e})", str(path)) from None
 
@@ -78,7 +79,7 @@ def run_cmd(
     answers = load_answers(str(answers_file), dm)
     trace = run_answers(dm, answers, str(answers_file), stop_at_missing=stop_at_missing)
     if trace_out is not None:
-        _write_atomic(trace_out, trace.dumps() + "\n")
+        _write_atomic(trace_out, trace.dumps() + "\n", private=True)  # every ballot
     if as_json:
         typer.echo(trace.dumps())
     else:

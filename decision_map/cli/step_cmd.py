@@ -241,7 +241,7 @@ def _offer_backup(term: Terminal, path: Path, err: Exception, bak):
 
     try:
         if missing:
-            write_atomic(str(path), Path(str(path) + ".bak").read_bytes())
+            write_atomic(str(path), Path(str(path) + ".bak").read_bytes(), private=True)
         else:
             os.replace(path, str(path) + ".broken")
     except OSError as e:

@@ -5,7 +5,9 @@ Only regular files (or names not there yet) are replaced that way. Anything else
 (`/dev/null`, `/dev/stdout`, a FIFO, a terminal) is written through, never replaced: as
 root, replacing `/dev/null` with a regular file would break the whole system. A symlink
 stays a symlink: the file it points at is the one replaced. A new file gets the usual
-permissions from the umask; a replaced file keeps its own.
+permissions from the umask; a replaced file keeps its own. A `private` file (a session: a
+group's names, votes and reasons) is its owner's alone, 0600, whatever the umask, and a
+replaced one loses any group and other bits it had.
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ import os
 import stat
 import tempfile
 
+PRIVATE = 0o600  # a private file's mode: read and written by its owner only
 
-def write_atomic(path: str, data: str | bytes, *, backup: bool = False) -> None:
+
+def write_atomic(path: str, data: str | bytes, *, backup: bool = False,
+                 private: bool = False) -> None:
     """Replace `path` with `data` atomically; with `backup`, keep the previous file as
     `path + '.bak'`. There is never a moment when `path` is missing or partly written:
-    the backup is a second link to the old file, made before the new one is renamed in."""
+    the backup is a second link to the old file, made before the new one is renamed in.
+    With `private`, the file (and its backup) can be read by its owner only."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
         st: os.stat_result | None = os.stat(path)
@@ -31,6 +37,10 @@ def write_atomic(path: str, data: str | bytes, *, backup: bool = False) -> None:
     folder = os.path.dirname(target) or "."
     os.makedirs(folder, exist_ok=True)
     mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
+    if private:
+        mode = mode & PRIVATE if st is not None else PRIVATE
+        if st is not None and backup and mode != stat.S_IMODE(st.st_mode):
+            os.chmod(target, mode)  # the old file becomes the backup: private too
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:

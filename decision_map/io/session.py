@@ -290,8 +290,9 @@ def new_session_path(map_id: str, folder: Path | None = None,
 
 
 def save(session: Session, path: str | os.PathLike[str]) -> None:
-    """Write atomically; the previous good file stays as FILE.bak."""
-    write_atomic(os.fspath(path), session.dumps(), backup=True)
+    """Write atomically, readable by its owner only (it holds the group's votes); the
+    previous good file stays as FILE.bak."""
+    write_atomic(os.fspath(path), session.dumps(), backup=True, private=True)
 
 
 def load(path: str | os.PathLike[str]) -> Session:
