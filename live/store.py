@@ -8,6 +8,7 @@ so an existing database file is upgraded the same way a new one is created.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import threading
 import time
@@ -133,8 +134,10 @@ def database_url(value: str | None, data_dir: Path) -> str:
     outlive the process, so an in-memory database is refused. Postgres goes through psycopg 3:
     `postgresql://` (and `postgres://`) mean `postgresql+psycopg://`."""
     if not value:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{data_dir / 'live.sqlite3'}"
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = data_dir / "live.sqlite3"
+        _private_file(path)
+        return f"sqlite:///{path}"
     if value.startswith(("postgresql://", "postgres://")):
         value = "postgresql+psycopg://" + value.split("://", 1)[1]
     try:
@@ -152,7 +155,19 @@ def database_url(value: str | None, data_dir: Path) -> str:
     if backend not in ("sqlite", "postgresql"):
         raise StoreError(f"{backend} databases are not supported; give sqlite:///PATH or "
                          "postgresql://USER@HOST/NAME")
+    if backend == "sqlite":
+        _private_file(Path(url.database))
     return value
+
+
+def _private_file(path: Path) -> None:
+    """Make a new SQLite file readable by its owner only (0600) before SQLite opens it: it
+    holds the rooms' names, votes and reasons, and SQLite gives its -wal and -shm files the
+    same mode. An existing file keeps its mode; a missing folder is left for SQLite to name."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:  # there already, or a folder that is not there: SQLite says which
+        pass
 
 
 def _alembic_config(url: str) -> Any:

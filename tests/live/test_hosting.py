@@ -358,3 +358,24 @@ def test_uvicorn_lines_keep_their_numbers_and_the_operators_address_but_no_reque
         '- - "WebSocket -" 403'
     assert line("Error loading ASGI app factory: %s", ValueError("Rosa's words")) == \
         "Error loading ASGI app factory: -"
+
+
+def test_a_laptops_sqlite_database_is_readable_by_its_owner_only(tmp_path):
+    """The rooms' database holds names, votes and reasons: under umask 022 its file (and
+    SQLite's -wal and -shm beside it) is 0600, and the default data folder is 0700."""
+    given = tmp_path / "meeting.sqlite3"
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
+    old = os.umask(0o022)
+    try:
+        for db in ([f"--database=sqlite:///{given}"], []):
+            r = subprocess.run([*EXE, "open-room", "coalition-formation", "--group", "Ana, Ben",
+                                *db], capture_output=True, text=True, timeout=60, env=env)
+            assert r.returncode == 0, r.stderr
+    finally:
+        os.umask(old)
+    folder = tmp_path / "data" / "decision-map" / "live"
+    files = [*tmp_path.glob("meeting.sqlite3*"), *folder.glob("live.sqlite3*")]
+    assert {p.name for p in files} >= {"meeting.sqlite3", "live.sqlite3"}
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in files} == {
+        p.name: "0o600" for p in files}
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
