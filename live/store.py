@@ -132,8 +132,13 @@ def new_code() -> str:
 def database_url(value: str | None, data_dir: Path) -> str:
     """The database to use: `value`, or a SQLite file in the user's data folder. A room must
     outlive the process, so an in-memory database is refused. Postgres goes through psycopg 3:
-    `postgresql://` (and `postgres://`) mean `postgresql+psycopg://`."""
-    if not value:
+    `postgresql://` (and `postgres://`) mean `postgresql+psycopg://`. An empty value is
+    refused, not taken for the default: it is a variable that was not set
+    (`--database "$DECISION_MAP_DATABASE"`), and the laptop's file is not what was meant."""
+    if value is not None and not value.strip():
+        raise StoreError("empty: give sqlite:///PATH or postgresql://USER@HOST/NAME (is the "
+                         "variable that should hold it set in this shell?)")
+    if value is None:
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = data_dir / "live.sqlite3"
         _private_file(path)

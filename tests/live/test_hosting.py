@@ -379,3 +379,16 @@ def test_a_laptops_sqlite_database_is_readable_by_its_owner_only(tmp_path):
     assert {p.name: oct(p.stat().st_mode & 0o777) for p in files} == {
         p.name: "0o600" for p in files}
     assert oct(folder.stat().st_mode & 0o777) == "0o700"
+
+
+def test_an_empty_database_url_is_refused_not_taken_for_the_laptops_file(tmp_path):
+    """`--database "$DECISION_MAP_DATABASE"` in a shell that did not read the environment
+    file: before, `db upgrade` upgraded a SQLite file in the data folder and said so."""
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
+    for cmd in (["db", "upgrade"], ["db", "expire", "--dry-run"],
+                ["open-room", "coalition-formation", "--group", "Ana, Ben"]):
+        r = subprocess.run([*EXE, *cmd, "--database", ""], capture_output=True, text=True,
+                           timeout=60, env=env)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert r.stderr.count("\n") == 1 and "--database: empty" in r.stderr, r.stderr
+    assert not (tmp_path / "data").exists()
