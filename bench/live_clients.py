@@ -1,0 +1,400 @@
+"""The load test's client processes (`bench/live_load.py` starts them): each one is many
+browsers on one asyncio loop. It joins its share of the rooms, opens every person's event
+stream, says it is ready, waits for the parent's start signal (bounded), walks its rooms and
+sends back its raw figures and the CPU it spent on the walk.
+
+Every person is their own HTTP client with its own few connections (a browser's), holding a
+real event stream and refetching their page when the room's phase, round or step changes,
+as live.js does. Every wait is bounded in time, every loop in count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import resource
+import ssl
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+WAIT = 30.0  # seconds any one wait for the room (votes in, close seen) may take
+REQUEST_TIMEOUT = 30.0  # seconds for one request
+STREAM_READ_TIMEOUT = 60.0  # seconds between two lines of a stream (heartbeats every 15)
+KEEPALIVE = 2.0  # seconds a client keeps an idle connection (uvicorn keeps it 5)
+PERSON_CONNECTIONS = 4  # a person's connections at most: the stream, a page, a post
+SETUP_CONCURRENCY = 32  # people joining at once, over all client processes
+SETUP_SECONDS = 300.0  # every room's people must have joined within this
+CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+AT = re.compile(r'name="at" value="([\w-]+)"')
+
+
+@dataclass
+class Figures:
+    """What one client process saw (raw lists, so the parent's percentiles cover all)."""
+
+    close_seen_ms: list[float] = field(default_factory=list)  # per question per room
+    close_page_ms: list[float] = field(default_factory=list)
+    post_ms: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    lost_votes: int = 0  # votes the server said it took, missing from the closed count
+    unacknowledged: int = 0  # votes counted whose post ended in an error on the client
+    votes: int = 0
+    questions_done: int = 0
+    streams_open: int = 0
+    streams_max: int = 0
+
+    def add(self, other: Figures) -> None:
+        """Another process's figures into these (lists joined, counts summed; every
+        process's streams were open at once, before the walk, so their maxima add)."""
+        self.close_seen_ms += other.close_seen_ms
+        self.close_page_ms += other.close_page_ms
+        self.post_ms += other.post_ms
+        self.errors.update(other.errors)
+        self.lost_votes += other.lost_votes
+        self.unacknowledged += other.unacknowledged
+        self.votes += other.votes
+        self.questions_done += other.questions_done
+        self.streams_open += other.streams_open
+        self.streams_max += other.streams_max
+
+
+@dataclass(frozen=True)
+class RoomLinks:
+    """A room as the parent opened it: what a client process needs to join it."""
+
+    id: str
+    code: str
+    fac_link: str
+    proj_link: str
+
+
+@dataclass
+class LoadRoom:
+    """A room in a client process: its links, its people once joined, and the one event
+    every stream of the room sets on a frame (the walk's waits wake on it)."""
+
+    links: RoomLinks
+    moved: asyncio.Event = field(default_factory=asyncio.Event)
+    fac: Person | None = None
+    members: list[Person] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        """The room's id, as in its paths."""
+        return self.links.id
+
+
+@dataclass
+class Person:
+    """One browser: its own cookies and connections; its stream's view."""
+
+    http: httpx.AsyncClient
+    name: str
+    page: str = ""  # the page live.js would refetch (/me, /facilitate, /projector)
+    csrf: str = ""
+    seen: dict[tuple[str, int], float] = field(default_factory=dict)  # (phase, round) -> t
+    paged: dict[tuple[str, int], float] = field(default_factory=dict)
+    voted: set[int] = field(default_factory=set)  # rounds whose vote the server took
+    last: dict[str, Any] = field(default_factory=dict)
+
+
+async def timed_post(p: Person, fig: Figures, path: str, data: dict[str, str]) -> bool:
+    """Post a form as a browser does; whether the server took it (its latency noted)."""
+    what = path.rsplit("/", 1)[-1]
+    t0 = time.perf_counter()
+    try:
+        r = await p.http.post(path, data=data)
+    except httpx.HTTPError as e:
+        fig.errors[f"post {what} {type(e).__name__}"] += 1
+        return False
+    fig.post_ms.append((time.perf_counter() - t0) * 1e3)
+    if r.status_code != 303 or "error=" in r.headers.get("location", ""):
+        fig.errors[f"post {what} {r.status_code}"] += 1
+        return False
+    return True
+
+
+async def get(p: Person, path: str, fig: Figures) -> str:
+    """A page's text ("" after an error, which is counted)."""
+    try:
+        r = await p.http.get(path)
+    except httpx.HTTPError as e:
+        fig.errors[f"get {type(e).__name__}"] += 1
+        return ""
+    if r.status_code not in (200, 303):
+        fig.errors[f"get {r.status_code}"] += 1
+    return r.text
+
+
+async def follow(p: Person, room: LoadRoom, fig: Figures, opened: asyncio.Event) -> None:
+    """The person's event stream, until cancelled: note when each phase was first seen,
+    and refetch the page when the phase, round or step changes (as live.js)."""
+    key = None
+    event = ""
+    timeout = httpx.Timeout(REQUEST_TIMEOUT, read=STREAM_READ_TIMEOUT)
+    try:
+        async with p.http.stream("GET", f"/r/{room.id}/events", timeout=timeout) as s:
+            if s.status_code != 200:
+                fig.errors[f"stream refused {s.status_code}"] += 1
+                return
+            fig.streams_open += 1
+            fig.streams_max = max(fig.streams_max, fig.streams_open)
+            opened.set()
+            try:
+                async for line in s.aiter_lines():
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data: ") and event != "heartbeat":
+                        f = json.loads(line[6:])
+                        now = time.perf_counter()
+                        p.seen.setdefault((f["phase"], f["round"]), now)
+                        p.last = f
+                        room.moved.set()
+                        k = (f["phase"], f["round"], f["step"])
+                        if k != key:
+                            key = k
+                            await refetch(p, fig, (f["phase"], f["round"]))
+                            room.moved.set()  # the page is what the walk waits for
+                    elif not line:
+                        event = ""
+            finally:
+                fig.streams_open -= 1
+    except asyncio.CancelledError:
+        raise
+    except httpx.HTTPError as e:
+        fig.errors[f"stream {type(e).__name__}"] += 1
+    finally:
+        opened.set()
+
+
+async def refetch(p: Person, fig: Figures, seen: tuple[str, int]) -> None:
+    """Fetch the person's page again, as live.js does when the room moved on."""
+    try:
+        r = await p.http.get(p.page)
+        if r.status_code != 200:
+            fig.errors[f"page {r.status_code}"] += 1
+        else:
+            token = CSRF.search(r.text)  # a member's page has a form only while a vote is open
+            if token:
+                p.csrf = token.group(1)
+            p.paged.setdefault(seen, time.perf_counter())
+    except httpx.HTTPError as e:
+        fig.errors[f"page {type(e).__name__}"] += 1
+
+
+async def until(cond: Callable[[], bool], moved: asyncio.Event, wait: float) -> bool:
+    """Wait (at most `wait` seconds) until `cond()` holds, checking it again whenever
+    `moved` is set (one event per room, no task per wait)."""
+    loop = asyncio.get_running_loop()
+    deadline = time.monotonic() + wait
+    while True:
+        moved.clear()
+        if cond():
+            return True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        timer = loop.call_later(left, moved.set)
+        try:
+            await moved.wait()
+        finally:
+            timer.cancel()
+
+
+async def act(fac: Person, room: str, action: str, fig: Figures) -> float:
+    """The facilitator presses a button on a fresh page; when the post was sent."""
+    at = AT.search(await get(fac, f"/r/{room}/facilitate", fig))
+    if at is None:
+        fig.errors[f"act {action}: no button"] += 1
+        return time.perf_counter()
+    t0 = time.perf_counter()
+    await timed_post(fac, fig, f"/r/{room}/act", {"action": action, "at": at.group(1),
+                                                  "csrf": fac.csrf})
+    return t0
+
+
+async def vote(m: Person, room: str, rnd: int, fig: Figures) -> None:
+    """The member votes yes, if their page has shown them the open vote (else they cannot)."""
+    if ("open", rnd) not in m.paged or not m.csrf:
+        fig.errors["no vote: the page never showed it open"] += 1
+        return
+    if await timed_post(m, fig, f"/r/{room}/vote", {"value": "yes", "round": str(rnd),
+                                                   "csrf": m.csrf}):
+        fig.votes += 1
+        m.voted.add(rnd)
+
+
+async def walk(room: LoadRoom, questions: int, fig: Figures) -> None:
+    """The room's questions, one after another (each wait bounded by WAIT)."""
+    fac, members = room.fac, room.members
+    assert fac is not None
+    everyone = len(members)
+
+    def all_have(what: str, rnd: int) -> Callable[[], bool]:
+        return lambda: all((what, rnd) in m.paged for m in members)
+
+    def votes_in(rnd: int) -> Callable[[], bool]:
+        return lambda: fac.last.get("round") == rnd and fac.last.get("voted", 0) >= everyone
+
+    for rnd in range(1, questions + 1):  # one round per question: no vote is taken again
+        await act(fac, room.id, "open", fig)
+        if not await until(all_have("open", rnd), room.moved, WAIT):
+            fig.errors["open not on every page in time"] += 1
+        await asyncio.gather(*(vote(m, room.id, rnd, fig) for m in members))
+        if not await until(votes_in(rnd), room.moved, WAIT):
+            fig.errors["votes not all in before close"] += 1
+        t0 = await act(fac, room.id, "close", fig)
+        state = json.loads(await get(fac, f"/r/{room.id}/state", fig) or "{}")
+        counted, taken = int(state.get("voted", 0)), sum(rnd in m.voted for m in members)
+        fig.lost_votes += max(0, taken - counted)
+        fig.unacknowledged += max(0, counted - taken)  # taken, but its answer was lost
+        if not await until(all_have("closed", rnd), room.moved, WAIT):
+            fig.errors["close not seen in time"] += 1
+        seen = [m.seen[("closed", rnd)] for m in members if ("closed", rnd) in m.seen]
+        paged = [m.paged[("closed", rnd)] for m in members if ("closed", rnd) in m.paged]
+        if seen:
+            fig.close_seen_ms.append((max(seen) - t0) * 1e3)
+        if paged:
+            fig.close_page_ms.append((max(paged) - t0) * 1e3)
+        await act(fac, room.id, "accept", fig)
+        fig.questions_done += 1
+
+
+class Browsers:
+    """Makes the people of one client process: each its own client and connections (a
+    shared pool of hundreds of connections costs every request a scan of them all)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.tls = ssl.create_default_context()  # made once: loopback is plain HTTP
+        self.limits = httpx.Limits(max_connections=PERSON_CONNECTIONS,
+                                   max_keepalive_connections=PERSON_CONNECTIONS,
+                                   keepalive_expiry=KEEPALIVE)
+        self.made: list[httpx.AsyncClient] = []
+
+    def person(self, name: str) -> Person:
+        """A new browser with no cookies yet."""
+        # idle connections are dropped well before uvicorn's 5 s keep-alive would drop them
+        # under a request (which a browser retries, and httpx does not)
+        transport = httpx.AsyncHTTPTransport(verify=self.tls, limits=self.limits,
+                                             trust_env=False)
+        http = httpx.AsyncClient(base_url=self.base, transport=transport,
+                                 timeout=REQUEST_TIMEOUT, trust_env=False)
+        self.made.append(http)
+        return Person(http, name)
+
+    async def close(self) -> None:
+        """Every client's connections closed (bounded by the caller's time limit)."""
+        await asyncio.gather(*(h.aclose() for h in self.made), return_exceptions=True)
+
+
+async def setup(room: LoadRoom, browsers: Browsers, names: list[str], fig: Figures,
+                gate: asyncio.Semaphore) -> list[Person]:
+    """Facilitator, projector and members in; the people of the room."""
+    async with gate:
+        fac, proj = browsers.person("facilitator"), browsers.person("projector")
+        for p, link, page in ((fac, room.links.fac_link, "facilitate"),
+                              (proj, room.links.proj_link, "projector")):
+            await get(p, link, fig)
+            p.page = f"/r/{room.id}/{page}"
+            m = CSRF.search(await get(p, p.page, fig))
+            p.csrf = m.group(1) if m else ""
+        room.fac = fac
+    for n in names:
+        async with gate:
+            m = browsers.person(n)
+            join = f"/r/{room.id}/join"
+            token = CSRF.search(await get(m, join, fig))
+            await timed_post(m, fig, join, {"name": n, "csrf": token.group(1) if token else ""})
+            m.page = f"/r/{room.id}/me"
+            await get(m, m.page, fig)
+            room.members.append(m)
+    return [fac, proj, *room.members]
+
+
+def cpu_seconds() -> float:
+    """This process's CPU seconds so far (user + system)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return me.ru_utime + me.ru_stime
+
+
+async def join_and_walk(links: list[RoomLinks], base: str, names: list[str], questions: int,
+                        max_seconds: float, gate_size: int, send: Callable[[str, Any], None],
+                        start: Callable[[float], bool], start_wait: float) -> None:
+    """Join the rooms, open every stream, send "ready", wait for `start` (at most
+    `start_wait` s), walk every room at once, send "done" with this process's figures
+    (before the streams are closed, so the parent's window ends with the walk)."""
+    fig = Figures()
+    browsers = Browsers(base)
+    gate = asyncio.Semaphore(gate_size)
+    t_setup = time.perf_counter()
+    made = [LoadRoom(r) for r in links]
+    joining = [asyncio.create_task(setup(r, browsers, names, fig, gate)) for r in made]
+    await asyncio.wait(joining, timeout=SETUP_SECONDS)
+    for t in joining:
+        if not t.done():
+            t.cancel()
+            fig.errors["room not joined at the time limit"] += 1
+    await asyncio.gather(*joining, return_exceptions=True)
+    joined = [(r, t.result()) for r, t in zip(made, joining, strict=True)
+              if not t.cancelled() and t.exception() is None]
+    for t in joining:
+        if not t.cancelled() and t.exception() is not None:
+            fig.errors[f"room not joined: {type(t.exception()).__name__}"] += 1
+    setup_s = time.perf_counter() - t_setup
+    opened = asyncio.Event()
+    streams = [asyncio.create_task(follow(p, r, fig, opened)) for r, group in joined
+               for p in group]
+    everyone = len(streams)
+    await until(lambda: sum(t.done() for t in streams) + fig.streams_open >= everyone,
+                opened, WAIT)
+    send("ready", {"setup_s": setup_s, "streams": everyone})
+    out: dict[str, Any] = {"streams": everyone, "setup_s": setup_s, "walk_s": 0.0,
+                           "cpu_s": 0.0, "rooms_walked": 0, "figures": fig}
+    try:
+        if not await asyncio.to_thread(start, start_wait):
+            fig.errors["client process: no start signal in time"] += 1
+        elif joined:
+            cpu0, t0 = cpu_seconds(), time.perf_counter()
+            walks = [asyncio.create_task(walk(r, questions, fig)) for r, _ in joined]
+            done, pending = await asyncio.wait(walks, timeout=max_seconds)
+            out["walk_s"] = time.perf_counter() - t0
+            out["cpu_s"] = cpu_seconds() - cpu0
+            out["rooms_walked"] = len(done)
+            for t in pending:
+                t.cancel()
+                fig.errors["room still walking at the time limit"] += 1
+            for t in done:
+                if t.exception() is not None:
+                    fig.errors[f"room failed: {type(t.exception()).__name__}"] += 1
+        out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        send("done", out)
+    finally:
+        for t in streams:
+            t.cancel()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*streams, return_exceptions=True), WAIT)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(browsers.close(), WAIT)
+
+
+def client_process(index: int, links: list[RoomLinks], base: str, names: list[str],
+                   questions: int, max_seconds: float, gate_size: int, inbox: Any, go: Any,
+                   start_wait: float) -> None:
+    """A client process's entry point (multiprocessing, spawned): its rooms' walk, its
+    figures put on `inbox` as ("ready", i, ...), then ("done", i, ...) or ("failed", i,
+    why). `go` is the parent's start signal (a multiprocessing Event)."""
+    try:
+        asyncio.run(join_and_walk(links, base, names, questions, max_seconds, gate_size,
+                                  lambda kind, what: inbox.put((kind, index, what)), go.wait,
+                                  start_wait))
+    except BaseException as e:  # reported to the parent, which counts the rooms as not done
+        inbox.put(("failed", index, f"{type(e).__name__}: {e}"[:300]))
+        raise SystemExit(1) from None
