@@ -3,9 +3,9 @@ browsers on one asyncio loop. It joins its share of the rooms, opens every perso
 stream, says it is ready, waits for the parent's start signal (bounded), walks its rooms and
 sends back its raw figures and the CPU it spent on the walk.
 
-Every person is their own HTTP client with its own few connections (a browser's), holding a
-real event stream and refetching their page when the room's phase, round or step changes,
-as live.js does. Every wait is bounded in time, every loop in count.
+Every person is their own browser (bench/loopback_http.py: cookies, a few kept-alive
+connections), holding a real event stream and refetching their page when the room's phase,
+round or step changes, as live.js does. Every wait is bounded in time, every loop in count.
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ import contextlib
 import json
 import re
 import resource
-import ssl
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+from bench.loopback_http import Browser, HTTPError
 
 WAIT = 30.0  # seconds any one wait for the room (votes in, close seen) may take
 REQUEST_TIMEOUT = 30.0  # seconds for one request
@@ -95,7 +94,7 @@ class LoadRoom:
 class Person:
     """One browser: its own cookies and connections; its stream's view."""
 
-    http: httpx.AsyncClient
+    http: Browser
     name: str
     page: str = ""  # the page live.js would refetch (/me, /facilitate, /projector)
     csrf: str = ""
@@ -110,13 +109,13 @@ async def timed_post(p: Person, fig: Figures, path: str, data: dict[str, str]) -
     what = path.rsplit("/", 1)[-1]
     t0 = time.perf_counter()
     try:
-        r = await p.http.post(path, data=data)
-    except httpx.HTTPError as e:
-        fig.errors[f"post {what} {type(e).__name__}"] += 1
+        r = await p.http.post(path, data)
+    except HTTPError as e:
+        fig.errors[f"post {what} {e.kind}"] += 1
         return False
     fig.post_ms.append((time.perf_counter() - t0) * 1e3)
-    if r.status_code != 303 or "error=" in r.headers.get("location", ""):
-        fig.errors[f"post {what} {r.status_code}"] += 1
+    if r.status != 303 or "error=" in r.headers.get("location", ""):
+        fig.errors[f"post {what} {r.status}"] += 1
         return False
     return True
 
@@ -125,11 +124,11 @@ async def get(p: Person, path: str, fig: Figures) -> str:
     """A page's text ("" after an error, which is counted)."""
     try:
         r = await p.http.get(path)
-    except httpx.HTTPError as e:
-        fig.errors[f"get {type(e).__name__}"] += 1
+    except HTTPError as e:
+        fig.errors[f"get {e.kind}"] += 1
         return ""
-    if r.status_code not in (200, 303):
-        fig.errors[f"get {r.status_code}"] += 1
+    if r.status not in (200, 303):
+        fig.errors[f"get {r.status}"] += 1
     return r.text
 
 
@@ -137,39 +136,36 @@ async def follow(p: Person, room: LoadRoom, fig: Figures, opened: asyncio.Event)
     """The person's event stream, until cancelled: note when each phase was first seen,
     and refetch the page when the phase, round or step changes (as live.js)."""
     key = None
-    event = ""
-    timeout = httpx.Timeout(REQUEST_TIMEOUT, read=STREAM_READ_TIMEOUT)
     try:
-        async with p.http.stream("GET", f"/r/{room.id}/events", timeout=timeout) as s:
-            if s.status_code != 200:
-                fig.errors[f"stream refused {s.status_code}"] += 1
+        async with p.http.stream(f"/r/{room.id}/events", STREAM_READ_TIMEOUT) as s:
+            if s.status != 200:
+                fig.errors[f"stream refused {s.status}"] += 1
                 return
             fig.streams_open += 1
             fig.streams_max = max(fig.streams_max, fig.streams_open)
             opened.set()
             try:
-                async for line in s.aiter_lines():
-                    if line.startswith("event:"):
-                        event = line[6:].strip()
-                    elif line.startswith("data: ") and event != "heartbeat":
-                        f = json.loads(line[6:])
-                        now = time.perf_counter()
-                        p.seen.setdefault((f["phase"], f["round"]), now)
-                        p.last = f
-                        room.moved.set()
-                        k = (f["phase"], f["round"], f["step"])
-                        if k != key:
-                            key = k
-                            await refetch(p, fig, (f["phase"], f["round"]))
-                            room.moved.set()  # the page is what the walk waits for
-                    elif not line:
-                        event = ""
+                async for event, data in s.events():
+                    if event != "message":  # a heartbeat: the room has not moved
+                        continue
+                    f = json.loads(data)
+                    now = time.perf_counter()
+                    p.seen.setdefault((f["phase"], f["round"]), now)
+                    p.last = f
+                    room.moved.set()
+                    k = (f["phase"], f["round"], f["step"])
+                    if k != key:
+                        key = k
+                        await refetch(p, fig, (f["phase"], f["round"]))
+                        room.moved.set()  # the page is what the walk waits for
             finally:
                 fig.streams_open -= 1
     except asyncio.CancelledError:
         raise
-    except httpx.HTTPError as e:
-        fig.errors[f"stream {type(e).__name__}"] += 1
+    except HTTPError as e:
+        fig.errors[f"stream {e.kind}"] += 1
+    except Exception as e:  # counted, not lost in a task nobody awaits
+        fig.errors[f"stream failed: {type(e).__name__}"] += 1
     finally:
         opened.set()
 
@@ -178,15 +174,15 @@ async def refetch(p: Person, fig: Figures, seen: tuple[str, int]) -> None:
     """Fetch the person's page again, as live.js does when the room moved on."""
     try:
         r = await p.http.get(p.page)
-        if r.status_code != 200:
-            fig.errors[f"page {r.status_code}"] += 1
+        if r.status != 200:
+            fig.errors[f"page {r.status}"] += 1
         else:
             token = CSRF.search(r.text)  # a member's page has a form only while a vote is open
             if token:
                 p.csrf = token.group(1)
             p.paged.setdefault(seen, time.perf_counter())
-    except httpx.HTTPError as e:
-        fig.errors[f"page {type(e).__name__}"] += 1
+    except HTTPError as e:
+        fig.errors[f"page {e.kind}"] += 1
 
 
 async def until(cond: Callable[[], bool], moved: asyncio.Event, wait: float) -> bool:
@@ -268,31 +264,25 @@ async def walk(room: LoadRoom, questions: int, fig: Figures) -> None:
 
 
 class Browsers:
-    """Makes the people of one client process: each its own client and connections (a
-    shared pool of hundreds of connections costs every request a scan of them all)."""
+    """Makes the people of one client process, each a browser of their own."""
 
     def __init__(self, base: str) -> None:
-        self.base = base
-        self.tls = ssl.create_default_context()  # made once: loopback is plain HTTP
-        self.limits = httpx.Limits(max_connections=PERSON_CONNECTIONS,
-                                   max_keepalive_connections=PERSON_CONNECTIONS,
-                                   keepalive_expiry=KEEPALIVE)
-        self.made: list[httpx.AsyncClient] = []
+        host, _, port = base.split("://", 1)[1].partition(":")
+        self.host, self.port = host, int(port or 80)
+        self.made: list[Browser] = []
 
     def person(self, name: str) -> Person:
         """A new browser with no cookies yet."""
         # idle connections are dropped well before uvicorn's 5 s keep-alive would drop them
-        # under a request (which a browser retries, and httpx does not)
-        transport = httpx.AsyncHTTPTransport(verify=self.tls, limits=self.limits,
-                                             trust_env=False)
-        http = httpx.AsyncClient(base_url=self.base, transport=transport,
-                                 timeout=REQUEST_TIMEOUT, trust_env=False)
+        # under a request
+        http = Browser(self.host, self.port, REQUEST_TIMEOUT, KEEPALIVE, PERSON_CONNECTIONS)
         self.made.append(http)
         return Person(http, name)
 
-    async def close(self) -> None:
-        """Every client's connections closed (bounded by the caller's time limit)."""
-        await asyncio.gather(*(h.aclose() for h in self.made), return_exceptions=True)
+    def close(self) -> None:
+        """Every browser's connections dropped."""
+        for b in self.made:
+            b.close()
 
 
 async def setup(room: LoadRoom, browsers: Browsers, names: list[str], fig: Figures,
@@ -381,8 +371,7 @@ async def join_and_walk(links: list[RoomLinks], base: str, names: list[str], que
             t.cancel()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.gather(*streams, return_exceptions=True), WAIT)
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(browsers.close(), WAIT)
+        browsers.close()
 
 
 def client_process(index: int, links: list[RoomLinks], base: str, names: list[str],
