@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -206,13 +207,14 @@ class Clients:
     messages received with a deadline, and ended whatever state they are in."""
 
     def __init__(self, shares: list[list[RoomLinks]], base: str, names: list[str],
-                 questions: int, max_seconds: float, start_wait: float) -> None:
+                 questions: int, max_seconds: float, start_wait: float,
+                 target: Callable[..., None] = client_process) -> None:
         ctx = multiprocessing.get_context("spawn")  # no copy of the parent's state or loop
         self.shares = shares
         self.inbox: Any = ctx.Queue()
         self.go: Any = ctx.Event()
         gate = max(1, SETUP_CONCURRENCY // len(shares))  # the same joins at once in all
-        self.procs = [ctx.Process(target=client_process, name=f"live-load-client-{i}",
+        self.procs = [ctx.Process(target=target, name=f"live-load-client-{i}",
                                   daemon=True, args=(i, share, base, names, questions,
                                                      max_seconds, gate, self.inbox, self.go,
                                                      start_wait))
@@ -249,10 +251,10 @@ class Clients:
             if what in (kind, "failed"):
                 waiting.discard(i)
 
-    def stop(self) -> None:
-        """Every process ended: given STOP_SECONDS to close its streams, then terminated,
+    def stop(self, seconds: float = STOP_SECONDS) -> None:
+        """Every process ended: given `seconds` to close its streams, then terminated,
         then killed (the queue drained meanwhile, so none blocks on a full pipe)."""
-        deadline = time.monotonic() + STOP_SECONDS
+        deadline = time.monotonic() + seconds
         while any(p.is_alive() for p in self.procs) and time.monotonic() < deadline:
             with contextlib.suppress(queue.Empty, OSError, EOFError):
                 while True:

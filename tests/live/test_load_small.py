@@ -7,11 +7,15 @@ figures of both processes are merged. No timing is asserted: the machine is shar
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 pytest.importorskip("starlette", reason="the live room's extra is not installed")
 
-from bench.live_load import run  # noqa: E402
+from bench.live_clients import RoomLinks  # noqa: E402
+from bench.live_load import Clients, run  # noqa: E402
 
 
 def test_five_rooms_of_five_on_two_client_processes_lose_no_vote_and_see_no_error(pg_url):
@@ -26,3 +30,26 @@ def test_five_rooms_of_five_on_two_client_processes_lose_no_vote_and_see_no_erro
     assert sorted(c["rooms"] for c in out["client_processes"]) == [2, 3]
     assert all(c["cpu_s"] > 0 for c in out["client_processes"])
     assert out["client_cpu_s_per_question"] > 0 and out["server_cpu_s_per_question"] > 0
+
+
+def dies_or_hangs(index: int, *_: object) -> None:
+    """A client process's entry point that fails: the first dies, the others hang."""
+    if index == 0:
+        os._exit(3)
+    time.sleep(600)
+
+
+def test_a_client_process_that_dies_or_hangs_is_reported_and_ended_in_bounded_time():
+    links = RoomLinks("r", "c", "/f", "/p")
+    cl = Clients([[links], [links]], "http://127.0.0.1:9", ["M00"], 1, 1.0, 5.0,
+                 target=dies_or_hangs)
+    t0 = time.monotonic()
+    try:
+        cl.start()
+        cl.receive("ready", {0, 1}, 10.0)
+    finally:
+        cl.stop(seconds=1.0)
+    assert cl.failed == {0: "exited with code 3"}  # the hung one is the caller's to name
+    assert not cl.got["ready"]
+    assert not any(p.is_alive() for p in cl.procs)
+    assert time.monotonic() - t0 < 30
