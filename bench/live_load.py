@@ -126,6 +126,20 @@ def usage(pid: int) -> tuple[float, float]:
         return 0.0, 0.0
 
 
+def tree_cpu(root: int) -> float:
+    """CPU seconds of a process tree, its exited members included: each living process's
+    own time and its reaped children's (a database's backends come and go during a run;
+    counting only the living ones made the difference negative)."""
+    total = 0.0
+    for pid in processes(root):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(x) for x in stat[11:15]) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def start_server(url: str, port: int, workers: int, map_path: Path, secret: str
                  ) -> subprocess.Popen[str]:
     """`decision-map serve` as users run it, on the database the rooms were opened in."""
@@ -292,7 +306,7 @@ def drive(made: list[RoomLinks], base: str, names: list[str], questions: int,
         walking = set(cl.got["ready"]) - set(cl.failed)
         pids = processes(server_pid)
         before = {pid: usage(pid)[0] for pid in pids}
-        db_before = sum(usage(pid)[0] for pid in processes(db_pid)) if db_pid else 0.0
+        db_before = tree_cpu(db_pid) if db_pid else 0.0
         t0 = time.perf_counter()
         cl.go.set()
         cl.receive("done", walking, max_seconds + 2 * WAIT)
@@ -303,10 +317,7 @@ def drive(made: list[RoomLinks], base: str, names: list[str], questions: int,
             per_process.append({"pid": pid, "cpu_s": round(cpu - before.get(pid, 0.0), 2),
                                 "cpu_pct": round(100 * (cpu - before.get(pid, 0.0)) / wall, 1),
                                 "peak_rss_mib": round(peak, 1)})
-        # the database's processes (its backends come and go: those alive now, from their
-        # start)
-        db_cpu = (sum(usage(pid)[0] for pid in processes(db_pid)) - db_before
-                  if db_pid else None)
+        db_cpu = tree_cpu(db_pid) - db_before if db_pid else None
         for i in sorted(walking - set(cl.got["done"]) - set(cl.failed)):
             cl.failed[i] = "no figures in time"
     finally:
@@ -334,6 +345,8 @@ def drive(made: list[RoomLinks], base: str, names: list[str], questions: int,
         "counted_unacknowledged": fig.unacknowledged,
         "server_cpu_s_per_question": round(server_cpu / questions_done, 3),
         "client_cpu_s_per_question": round(client_cpu / questions_done, 3),
+        "database_cpu_s_per_question": round(db_cpu / questions_done, 3)
+        if db_cpu is not None else None,
         "errors": dict(fig.errors), "error_count": sum(fig.errors.values()),
         "close_seen_ms": {f"p{p}": pct(fig.close_seen_ms, p) for p in (50, 95, 99)}
         | {"max": pct(fig.close_seen_ms, 100)},
@@ -374,7 +387,9 @@ def report(out: dict[str, Any]) -> str:
            is not None else ""),
         f"clients: {clients} (CPU as a share of one core over the walk)",
         f"CPU seconds per question: server {out['server_cpu_s_per_question']}, client "
-        f"{out['client_cpu_s_per_question']}",
+        f"{out['client_cpu_s_per_question']}"
+        + (f", PostgreSQL {out['database_cpu_s_per_question']}"
+           if out.get("database_cpu_s_per_question") is not None else ""),
         f"questions done {out['questions_done']}/{out['rooms'] * out['questions']}, "
         f"votes {out['votes']}, lost votes {out['lost_votes']}, errors {out['error_count']} "
         f"{out['errors'] or ''}; walk {out['walk_s']} s after {out['setup_s']} s of joining",
