@@ -212,11 +212,14 @@ class Browser:
         self.idle: list[Connection] = []
         self.streams: set[Connection] = set()
 
-    def _cookie_header(self, path: str) -> str:
+    def cookie_header(self, path: str) -> str:
+        """The Cookie header for a request to `path` (the cookies whose path matches)."""
         return "; ".join(f"{n}={v}" for n, (v, p) in self.cookies.items()
                          if path == p or path.startswith(p.rstrip("/") + "/"))
 
-    def _keep_cookies(self, values: list[str]) -> None:
+    def keep_cookies(self, values: list[str]) -> None:
+        """A response's Set-Cookie values kept (by name; Max-Age 0 or an empty value
+        drops one)."""
         for value in values:
             first, *attrs = value.split(";")
             name, _, val = first.strip().partition("=")
@@ -253,7 +256,7 @@ class Browser:
                        accept: str) -> bytes:
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
                  f"Accept: {accept}", "User-Agent: decision-map-load"]
-        cookie = self._cookie_header(path)
+        cookie = self.cookie_header(path)
         if cookie:
             lines.append(f"Cookie: {cookie}")
         if method == "POST":
@@ -285,7 +288,7 @@ class Browser:
                 raise HTTPError("closed" if not got_head else "cut off", str(e)) from None
             finally:
                 watch.cancel()
-            self._keep_cookies(cookies)
+            self.keep_cookies(cookies)
             if keep and len(self.idle) < self.max_idle:
                 conn.idle_since = time.monotonic()
                 self.idle.append(conn)
@@ -319,7 +322,7 @@ class Browser:
                 raise HTTPError("timeout" if watch.fired else "closed", str(e)) from None
             finally:
                 watch.cancel()
-            self._keep_cookies(cookies)
+            self.keep_cookies(cookies)
             yield EventStream(conn, status, headers, read_timeout)
         finally:
             self.streams.discard(conn)

@@ -16,6 +16,7 @@ pytest.importorskip("starlette", reason="the live room's extra is not installed"
 
 from bench.live_clients import RoomLinks  # noqa: E402
 from bench.live_load import Clients, run  # noqa: E402
+from bench.loopback_http import Browser, parse_event  # noqa: E402
 
 
 def test_five_rooms_of_five_on_two_client_processes_lose_no_vote_and_see_no_error(pg_url):
@@ -53,3 +54,21 @@ def test_a_client_process_that_dies_or_hangs_is_reported_and_ended_in_bounded_ti
     assert not cl.got["ready"]
     assert not any(p.is_alive() for p in cl.procs)
     assert time.monotonic() - t0 < 30
+
+
+def test_the_load_clients_read_events_andkeep_cookies_as_a_browser_does():
+    # EventSource: one leading space dropped, data lines joined, a named event keeps its
+    # name, a block with no data (a retry, a comment) dispatches nothing
+    assert parse_event('id: 7\ndata: {"phase": "open"}') == ("message", '{"phase": "open"}')
+    assert parse_event("event: heartbeat\ndata:{}") == ("heartbeat", "{}")
+    assert parse_event("data: a\ndata: b") == ("message", "a\nb")
+    assert parse_event("retry: 2000") is None and parse_event(": comment") is None
+    # cookies go where their path matches, and a cookie set to expire is dropped
+    b = Browser("127.0.0.1", 9, 1.0, 1.0, 1)
+    b.keep_cookies(["dm_m_ab=tok; Path=/r/ab; HttpOnly; SameSite=lax; Max-Age=60",
+                     "site=1"])
+    assert b.cookie_header("/r/ab/me") == "dm_m_ab=tok; site=1"
+    assert b.cookie_header("/r/abc/me") == "site=1"
+    assert b.cookie_header("/r/ab") == "dm_m_ab=tok; site=1"
+    b.keep_cookies(["dm_m_ab=; Path=/r/ab; Max-Age=0"])
+    assert b.cookie_header("/r/ab/me") == "site=1"
