@@ -142,8 +142,13 @@ async def read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> tu
             raise HTTPError("malformed", "content-length")
         body = await reader.readexactly(n)
     else:  # the body runs to the connection's end
-        body = await reader.read(MAX_BODY)
-        return body, False
+        parts, total = [], 0
+        while chunk := await reader.read(65536):
+            total += len(chunk)
+            if total > MAX_BODY:
+                raise HTTPError("malformed", "body too large")
+            parts.append(chunk)
+        return b"".join(parts), False
     return body, "close" not in headers.get("connection", "").lower()
 
 
