@@ -39,7 +39,8 @@ bench-live: $(STAMP)
 	$(BIN)/python -m bench.live $(ARGS)
 
 # The load test: 50 rooms x 15 members + facilitator and projector (850 event streams), five
-# questions each; LOAD_ARGS="--database postgresql://... --workers 2" for the hosted set-up.
+# questions each; LOAD_ARGS="--database postgresql://... --workers 2" for the hosted set-up
+# (or "--temp-postgres --workers 2"); "--clients N" spreads the browsers over N processes.
 bench-live-load: $(STAMP)
 	$(BIN)/python -m bench.live_load $(LOAD_ARGS)
 
