@@ -27,6 +27,9 @@ WAIT = 30.0  # seconds any one wait for the room (votes in, close seen) may take
 REQUEST_TIMEOUT = 30.0  # seconds for one request
 STREAM_READ_TIMEOUT = 60.0  # seconds between two lines of a stream (heartbeats every 15)
 KEEPALIVE = 2.0  # seconds a client keeps an idle connection (uvicorn keeps it 5)
+STREAM_TRIES = 5  # times one person's stream is opened at most (the first and reconnects)
+REFUSED_RETRY = 3.0  # seconds live.js waits before it opens a refused stream again
+DROPPED_RETRY = 2.0  # seconds EventSource waits to reconnect a dropped stream (retry: 2000)
 PERSON_CONNECTIONS = 4  # a person's connections at most: the stream, a page, a post
 SETUP_CONCURRENCY = 32  # people joining at once, over all client processes
 SETUP_SECONDS = 300.0  # every room's people must have joined within this
@@ -41,6 +44,7 @@ class Figures:
     close_seen_ms: list[float] = field(default_factory=list)  # per question per room
     close_page_ms: list[float] = field(default_factory=list)
     post_ms: list[float] = field(default_factory=list)
+    room_walk_s: list[float] = field(default_factory=list)  # per room that finished
     errors: Counter[str] = field(default_factory=Counter)
     lost_votes: int = 0  # votes the server said it took, missing from the closed count
     unacknowledged: int = 0  # votes counted whose post ended in an error on the client
@@ -55,6 +59,7 @@ class Figures:
         self.close_seen_ms += other.close_seen_ms
         self.close_page_ms += other.close_page_ms
         self.post_ms += other.post_ms
+        self.room_walk_s += other.room_walk_s
         self.errors.update(other.errors)
         self.lost_votes += other.lost_votes
         self.unacknowledged += other.unacknowledged
@@ -134,36 +139,49 @@ async def get(p: Person, path: str, fig: Figures) -> str:
 
 async def follow(p: Person, room: LoadRoom, fig: Figures, opened: asyncio.Event) -> None:
     """The person's event stream, until cancelled: note when each phase was first seen,
-    and refetch the page when the phase, round or step changes (as live.js)."""
+    and refetch the page when the phase, round or step changes (as live.js). A stream
+    refused or dropped is counted and opened again as the browser would (live.js after
+    3 s, EventSource after the server's retry time, with the last event id), at most
+    STREAM_TRIES times."""
     key = None
+    last_id: str | None = None
+    pause = 0.0
     try:
-        async with p.http.stream(f"/r/{room.id}/events", STREAM_READ_TIMEOUT) as s:
-            if s.status != 200:
-                fig.errors[f"stream refused {s.status}"] += 1
-                return
-            fig.streams_open += 1
-            fig.streams_max = max(fig.streams_max, fig.streams_open)
-            opened.set()
+        for _ in range(STREAM_TRIES):
+            await asyncio.sleep(pause)
+            pause = DROPPED_RETRY
             try:
-                async for event, data in s.events():
-                    if event != "message":  # a heartbeat: the room has not moved
+                async with p.http.stream(f"/r/{room.id}/events", STREAM_READ_TIMEOUT,
+                                         last_id) as s:
+                    if s.status != 200:
+                        fig.errors[f"stream refused {s.status}"] += 1
+                        pause = REFUSED_RETRY
                         continue
-                    f = json.loads(data)
-                    now = time.perf_counter()
-                    p.seen.setdefault((f["phase"], f["round"]), now)
-                    p.last = f
-                    room.moved.set()
-                    k = (f["phase"], f["round"], f["step"])
-                    if k != key:
-                        key = k
-                        await refetch(p, fig, (f["phase"], f["round"]))
-                        room.moved.set()  # the page is what the walk waits for
-            finally:
-                fig.streams_open -= 1
+                    fig.streams_open += 1
+                    fig.streams_max = max(fig.streams_max, fig.streams_open)
+                    opened.set()
+                    try:
+                        async for event, data in s.events():
+                            last_id = s.last_id
+                            if event != "message":  # a heartbeat: the room has not moved
+                                continue
+                            f = json.loads(data)
+                            now = time.perf_counter()
+                            p.seen.setdefault((f["phase"], f["round"]), now)
+                            p.last = f
+                            room.moved.set()
+                            k = (f["phase"], f["round"], f["step"])
+                            if k != key:
+                                key = k
+                                await refetch(p, fig, (f["phase"], f["round"]))
+                                room.moved.set()  # the page is what the walk waits for
+                        fig.errors["stream ended by the server"] += 1
+                    finally:
+                        fig.streams_open -= 1
+            except HTTPError as e:
+                fig.errors[f"stream {e.kind}"] += 1
     except asyncio.CancelledError:
         raise
-    except HTTPError as e:
-        fig.errors[f"stream {e.kind}"] += 1
     except Exception as e:  # counted, not lost in a task nobody awaits
         fig.errors[f"stream failed: {type(e).__name__}"] += 1
     finally:
@@ -232,6 +250,7 @@ async def walk(room: LoadRoom, questions: int, fig: Figures) -> None:
     fac, members = room.fac, room.members
     assert fac is not None
     everyone = len(members)
+    t_walk = time.perf_counter()
 
     def all_have(what: str, rnd: int) -> Callable[[], bool]:
         return lambda: all((what, rnd) in m.paged for m in members)
@@ -261,6 +280,7 @@ async def walk(room: LoadRoom, questions: int, fig: Figures) -> None:
             fig.close_page_ms.append((max(paged) - t0) * 1e3)
         await act(fac, room.id, "accept", fig)
         fig.questions_done += 1
+    fig.room_walk_s.append(time.perf_counter() - t_walk)
 
 
 class Browsers:

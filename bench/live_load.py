@@ -354,6 +354,8 @@ def drive(made: list[RoomLinks], base: str, names: list[str], questions: int,
         | {"max": pct(fig.close_page_ms, 100)},
         "post_ms": {f"p{p}": pct(fig.post_ms, p) for p in (50, 95, 99)}
         | {"n": len(fig.post_ms)},
+        "room_walk_s": {"p50": pct(fig.room_walk_s, 50), "max": pct(fig.room_walk_s, 100),
+                        "n": len(fig.room_walk_s)},
         "server_processes": per_process,
         "database_cpu_pct": round(100 * db_cpu / wall, 1) if db_cpu is not None else None,
         "clients": len(shares),
@@ -371,7 +373,8 @@ def report(out: dict[str, Any]) -> str:
                       for p in out["server_processes"])
     clients = "; ".join(f"{c['rooms']} rooms: {c['cpu_pct']}% CPU, peak {c['peak_rss_mib']} "
                         f"MiB" for c in out["client_processes"])
-    s, pg, po = out["close_seen_ms"], out["close_page_ms"], out["post_ms"]
+    s, pg, po, rw = (out["close_seen_ms"], out["close_page_ms"], out["post_ms"],
+                     out["room_walk_s"])
     return "\n".join([
         f"live load: {out['rooms']} rooms x {out['members']} members + facilitator and "
         f"projector ({out['streams']} streams, {out['streams_max_open']} open at most), "
@@ -382,6 +385,7 @@ def report(out: dict[str, Any]) -> str:
         f"close -> last member's page: p50 {pg['p50']} ms, p95 {pg['p95']} ms, "
         f"p99 {pg['p99']} ms, max {pg['max']} ms",
         f"posts: p50 {po['p50']} ms, p95 {po['p95']} ms, p99 {po['p99']} ms ({po['n']})",
+        f"a room's walk: p50 {rw['p50']} s, max {rw['max']} s ({rw['n']} rooms finished)",
         f"server: {procs}"
         + (f"; PostgreSQL: {out['database_cpu_pct']}% CPU" if out.get("database_cpu_pct")
            is not None else ""),

@@ -159,6 +159,7 @@ class EventStream:
                  read_timeout: float) -> None:
         self.conn, self.status, self.headers = conn, status, headers
         self.read_timeout = read_timeout
+        self.last_id: str | None = None  # what a reconnect sends as Last-Event-ID
 
     async def events(self) -> AsyncIterator[tuple[str, str]]:
         """Each event as EventSource dispatches it (type "message" unless named), until the
@@ -181,17 +182,20 @@ class EventStream:
                     raise HTTPError("malformed", "event too large")
                 *blocks, buf = buf.split(b"\n\n")
                 for block in blocks:
-                    event = parse_event(block.decode("utf-8", "replace"))
-                    if event is not None:
-                        yield event
+                    kind, text, ident = parse_event(block.decode("utf-8", "replace"))
+                    if ident is not None:
+                        self.last_id = ident
+                    if text is not None:
+                        yield kind, text
         finally:
             watch.cancel()
 
 
-def parse_event(block: str) -> tuple[str, str] | None:
-    """One event's lines as EventSource reads them; None when it has no data (a comment,
-    a retry or an id alone)."""
-    kind, data = "message", []
+def parse_event(block: str) -> tuple[str, str | None, str | None]:
+    """One event's lines as EventSource reads them: its type ("message" unless named), its
+    data (None when it has none: a comment, a retry or an id alone dispatch nothing) and
+    its id (None when it sets none)."""
+    kind, data, ident = "message", [], None
     for line in block.split("\n"):
         name, sep, value = line.partition(":")
         if sep and value.startswith(" "):
@@ -200,7 +204,9 @@ def parse_event(block: str) -> tuple[str, str] | None:
             kind = value
         elif name == "data":
             data.append(value)
-    return (kind, "\n".join(data)) if data else None
+        elif name == "id" and "\0" not in value:
+            ident = value
+    return kind, ("\n".join(data) if data else None), ident
 
 
 class Browser:
@@ -258,9 +264,9 @@ class Browser:
         return Connection(reader, writer), False
 
     def _request_bytes(self, method: str, path: str, body: bytes, ctype: str,
-                       accept: str) -> bytes:
+                       accept: str, extra: tuple[str, ...] = ()) -> bytes:
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
-                 f"Accept: {accept}", "User-Agent: decision-map-load"]
+                 f"Accept: {accept}", "User-Agent: decision-map-load", *extra]
         cookie = self.cookie_header(path)
         if cookie:
             lines.append(f"Cookie: {cookie}")
@@ -312,16 +318,19 @@ class Browser:
                                   "application/x-www-form-urlencoded")
 
     @contextlib.asynccontextmanager
-    async def stream(self, url: str, read_timeout: float) -> AsyncIterator[EventStream]:
-        """An event stream on a connection of its own, closed when the block ends."""
+    async def stream(self, url: str, read_timeout: float,
+                     last_id: str | None = None) -> AsyncIterator[EventStream]:
+        """An event stream on a connection of its own, closed when the block ends (a
+        reconnect passes the last event id seen, as EventSource does)."""
         path = target(url)
+        extra = (f"Last-Event-ID: {last_id}",) if last_id is not None else ()
         conn, _ = await self._connection()
         self.streams.add(conn)
         watch = Deadline(conn, self.timeout)
         try:
             try:
                 conn.writer.write(self._request_bytes("GET", path, b"", "",
-                                                      "text/event-stream"))
+                                                      "text/event-stream", extra))
                 status, headers, cookies = await read_head(conn.reader)
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as e:
                 raise HTTPError("timeout" if watch.fired else "closed", str(e)) from None

@@ -59,10 +59,12 @@ def test_a_client_process_that_dies_or_hangs_is_reported_and_ended_in_bounded_ti
 def test_the_load_clients_read_events_andkeep_cookies_as_a_browser_does():
     # EventSource: one leading space dropped, data lines joined, a named event keeps its
     # name, a block with no data (a retry, a comment) dispatches nothing
-    assert parse_event('id: 7\ndata: {"phase": "open"}') == ("message", '{"phase": "open"}')
-    assert parse_event("event: heartbeat\ndata:{}") == ("heartbeat", "{}")
-    assert parse_event("data: a\ndata: b") == ("message", "a\nb")
-    assert parse_event("retry: 2000") is None and parse_event(": comment") is None
+    # (its id is what a reconnect sends as Last-Event-ID)
+    assert parse_event('id: 7\ndata: {"phase": "open"}') == ("message", '{"phase": "open"}',
+                                                              "7")
+    assert parse_event("event: heartbeat\ndata:{}") == ("heartbeat", "{}", None)
+    assert parse_event("data: a\ndata: b") == ("message", "a\nb", None)
+    assert parse_event("retry: 2000")[1] is None and parse_event(": comment")[1] is None
     # cookies go where their path matches, and a cookie set to expire is dropped
     b = Browser("127.0.0.1", 9, 1.0, 1.0, 1)
     b.keep_cookies(["dm_m_ab=tok; Path=/r/ab; HttpOnly; SameSite=lax; Max-Age=60",
