@@ -7,6 +7,7 @@ figures of both processes are merged. No timing is asserted: the machine is shar
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 
@@ -14,7 +15,7 @@ import pytest
 
 pytest.importorskip("starlette", reason="the live room's extra is not installed")
 
-from bench.live_clients import RoomLinks  # noqa: E402
+from bench.live_clients import Figures, LoadRoom, Person, RoomLinks, follow  # noqa: E402
 from bench.live_load import Clients, run  # noqa: E402
 from bench.loopback_http import Browser, parse_event  # noqa: E402
 
@@ -74,3 +75,49 @@ def test_the_load_clients_read_events_andkeep_cookies_as_a_browser_does():
     assert b.cookie_header("/r/ab") == "dm_m_ab=tok; site=1"
     b.keep_cookies(["dm_m_ab=; Path=/r/ab; Max-Age=0"])
     assert b.cookie_header("/r/ab/me") == "site=1"
+
+
+def test_a_refused_or_dropped_stream_is_opened_again_as_a_browser_would():
+    # a loopback server that refuses the first stream (503, as a full process does), then
+    # sends one frame with id 4 and drops the connection mid-stream, then holds the third
+    heads: list[str] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        heads.append(head)
+        if " /r/x/me " in head:
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\npage")
+        elif len([h for h in heads if "/events" in h]) == 1:
+            writer.write(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")
+        else:
+            frame = b'id: 4\ndata: {"phase": "open", "round": 1, "step": "q1"}\n\n'
+            writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+                         + f"{len(frame):x}\r\n".encode() + frame + b"\r\n")
+            if len([h for h in heads if "/events" in h]) == 3:
+                await writer.drain()
+                await reader.read()  # held open until the client leaves
+        await writer.drain()
+        writer.close()
+
+    async def go() -> tuple[Figures, Person]:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        p = Person(Browser("127.0.0.1", port, 5.0, 2.0, 4), "M00", page="/r/x/me")
+        fig, room, opened = Figures(), LoadRoom(RoomLinks("x", "c", "/f", "/p")), asyncio.Event()
+        task = asyncio.create_task(follow(p, room, fig, opened))
+        for _ in range(200):  # 10 s at most
+            if len([h for h in heads if "/events" in h]) == 3:
+                break
+            await asyncio.sleep(0.05)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        server.close()
+        return fig, p
+
+    fig, p = asyncio.run(go())
+    streams = [h for h in heads if "/events" in h]
+    assert len(streams) == 3
+    assert "last-event-id" not in streams[1].lower()
+    assert "Last-Event-ID: 4" in streams[2]  # the reconnect says what it last had
+    assert fig.errors == {"stream refused 503": 1, "stream closed": 1}
+    assert ("open", 1) in p.seen and ("open", 1) in p.paged  # the frame, then the page
