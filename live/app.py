@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import functools
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote_plus
 
+import anyio
+import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -45,12 +49,22 @@ from .store import Moved, Store, StoreError
 HERE = Path(__file__).parent
 HEARTBEAT = 15.0  # seconds between SSE heartbeats (each carries the current seq)
 MAX_STREAMS = 500  # open SSE streams per process
+# Database calls run on worker threads, at most as many at once per process as the store's
+# connection pool holds (Store.threads: POOL_SIZE + POOL_OVERFLOW = 15), so a call on its
+# thread never waits for a connection; the calls beyond wait on the event loop for a turn.
+# (Drawing, the report and static files use anyio's own default limiter, 40 threads.)
+MAX_CACHED_ROOMS = 10_000  # rooms whose rows (key hashes, members' names) a process keeps
+T = TypeVar("T")
 
 
 @dataclass
 class Live:
     """What the app shares between requests: the store, the rooms' states, the wake-ups
-    (the bus: in-process with SQLite, LISTEN/NOTIFY across processes with Postgres)."""
+    (the bus: in-process with SQLite, LISTEN/NOTIFY across processes with Postgres).
+
+    The states live on the event loop: only the database calls go to threads (`db`), and a
+    room's catch-up runs under the room's lock, so it never runs twice at once nor applies
+    an event twice."""
 
     store: Store
     secret: bytes
@@ -59,25 +73,93 @@ class Live:
     pictures: dict[tuple[Any, ...], bytes] = field(default_factory=dict)
     stopping: asyncio.Event | None = None
     streams: int = 0
-    read_at: dict[str, tuple[int, int]] = field(default_factory=dict)  # bus version read
+    # each room's last read of its log: the bus version before it, and when it began
+    read_at: dict[str, tuple[tuple[int, int], float]] = field(default_factory=dict)
+    locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    # each room's row (its key hashes) as last read: the bus version then, when the read
+    # began; and the members' names by token hash (a claimed name never changes hands)
+    keys: dict[str, tuple[tuple[int, int], float, dict[str, Any]]] = field(
+        default_factory=dict)
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def state(self, room: str, fresh: bool = True) -> tuple[DecisionMap, RoomState]:
-        """The room's map and state, caught up with its log. A stream woken by the bus asks
-        with `fresh=False`: when another stream already read the room since that wake-up,
-        the cached state is that read, and one query serves all the room's streams."""
-        if room not in self.rooms:
-            events = self.store.events(room)
-            if not events:
-                raise KeyError(room)
-            dm = load_map(events[0].payload["map_path"])
-            self.rooms[room] = (dm, replay(dm, events))
-        dm, st = self.rooms[room]
-        version = self.bus.version(room)
-        if fresh or self.read_at.get(room) != version:
-            for e in self.store.events(room, after=st.seq):
-                st.apply(e)
-            self.read_at[room] = version
-        return dm, st
+    async def db(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+        """`fn(*args, **kw)` on a worker thread (at most Store.threads at once): a query
+        that waits (a lock held elsewhere, a slow disk) must not hold up every stream."""
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kw),
+                                              limiter=self.store.threads)
+
+    def vouched(self, began: float, now: float) -> bool:
+        """Whether a read begun at `began` still holds at `now` unless the bus said
+        otherwise: it is younger than a heartbeat, and the bus has listened without a break
+        since before it (bus.py: no hint can have been lost since)."""
+        trusted = self.bus.trusted_since()
+        return trusted is not None and trusted <= began and now - began < HEARTBEAT
+
+    async def room_keys(self, room: str, member_hash: str | None, keys: bool = True
+                        ) -> tuple[dict[str, Any] | None, str | None]:
+        """The room's row (None: no such room) and the name of the member whose token has
+        `member_hash`. The row read last serves while the bus vouches for it (`vouched`) and
+        the room has not moved since: a new key is written with an event, which wakes the
+        bus. A member's name never changes hands, so when the caller needs no key hashes
+        (`keys` false) a name seen here serves while the row is vouched for, moved or not;
+        a room deleted meanwhile is noticed within a heartbeat."""
+        now, version = time.monotonic(), self.bus.version(room)
+        held = self.keys.get(room)
+        if held is not None and self.vouched(held[1], now):
+            name = self.names.get(room, {}).get(member_hash) if member_hash else None
+            if (name is not None and not keys) or (
+                    held[0] == version and (name is not None or member_hash is None)):
+                return held[2], name
+        began = time.monotonic()
+        row = await self.db(self.store.room_with_member, room, member_hash)
+        if row is None:
+            self.keys.pop(room, None)
+            return None, None
+        name = row.pop("member")
+        if len(self.keys) >= MAX_CACHED_ROOMS:
+            self.keys.clear()
+            self.names.clear()
+        self.keys[room] = (version, began, row)
+        if name is not None and member_hash is not None:
+            self.names.setdefault(room, {})[member_hash] = name
+        return row, name
+
+    async def state(self, room: str, *, woken: bool = False,
+                    beat: bool = False) -> tuple[DecisionMap, RoomState]:
+        """The room's map and state, caught up with its log by a read that began after this
+        call did, so concurrent callers share one read. A stream woken by the bus (`woken`)
+        takes any read begun since the wake-up; a heartbeat (`beat`), or a caller whose
+        write is checked by the store anyway, takes one the bus vouches for (`vouched`)."""
+        asked, version = time.monotonic(), self.bus.version(room)
+        lock = self.locks.get(room)
+        if lock is None:
+            lock = self.locks[room] = asyncio.Lock()
+        async with lock:
+            if room not in self.rooms:
+                began = time.monotonic()
+                self.rooms[room] = await self.db(self._replayed, room)
+                self.read_at[room] = (version, began)
+                return self.rooms[room]
+            dm, st = self.rooms[room]
+            read_version, began = self.read_at.get(room, ((-1, -1), -1.0))
+            if (began >= asked or (woken and read_version >= version)
+                    or (beat and self.vouched(began, asked))):
+                return dm, st
+            version, began = self.bus.version(room), time.monotonic()
+            for e in await self.db(self.store.events, room, after=st.seq):
+                if e.seq > st.seq:
+                    st.apply(e)
+            self.read_at[room] = (version, began)
+            return dm, st
+
+    def _replayed(self, room: str) -> tuple[DecisionMap, RoomState]:
+        """The room's map and its state replayed from the whole log (on a worker thread:
+        it reads the database and the map file)."""
+        events = self.store.events(room)
+        if not events:
+            raise KeyError(room)
+        dm = load_map(events[0].payload["map_path"])
+        return dm, replay(dm, events)
 
     def publish(self, room: str) -> None:
         """Wake every stream of the room (they reread the state themselves)."""
@@ -104,20 +186,19 @@ def cookie_name(role: str, room: str) -> str:
     return f"dm_{role}_{room[:8]}"
 
 
-def role_of(request: Request, room: str) -> tuple[str, str | None]:
-    """Who is asking: ("facilitator"|"projector"|"member"|"stranger", member name)."""
+async def role_of(request: Request, room: str) -> tuple[str, str | None]:
+    """Who is asking: ("facilitator"|"projector"|"member"|"stranger", member name), from
+    one query at most (the room's keys and the member cookie's name; Live.room_keys)."""
     lv = live(request)
-    info = lv.store.room(room)
+    m = request.cookies.get(cookie_name("m", room))
+    f = request.cookies.get(cookie_name("f", room))
+    info, member = await lv.room_keys(room, sec.token_hash(m) if m else None, keys=bool(f))
     if info is None:
         return "stranger", None
-    f = request.cookies.get(cookie_name("f", room))
     if f and sec.token_hash(f) == info["facilitator_key_hash"]:
         return "facilitator", None
-    m = request.cookies.get(cookie_name("m", room))
-    if m:
-        name = lv.store.member_for(room, sec.token_hash(m))
-        if name:
-            return "member", name
+    if member:
+        return "member", member
     p = request.cookies.get(cookie_name("p", room))
     if p and sec.token_hash(p) == info["projector_key_hash"]:
         return "projector", None
@@ -172,14 +253,16 @@ async def home(request: Request) -> Response:
 async def join_code(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=5)
     code = str(form.get("code") or "")[:12]
-    room = live(request).store.room_by_code(code)
+    lv = live(request)
+    room = await lv.db(lv.store.room_by_code, code)
     if room is None:
         return page(request, "home.html", 404, error="No open room has that code.")
     return go(f"/r/{room}/join")
 
 
 async def join_link(request: Request) -> Response:
-    room = live(request).store.room_by_code(request.path_params["code"])
+    lv = live(request)
+    room = await lv.db(lv.store.room_by_code, request.path_params["code"])
     return go(f"/r/{room}/join") if room else page(request, "home.html", 404,
                                                      error="That join link is not open.")
 
@@ -187,12 +270,12 @@ async def join_link(request: Request) -> Response:
 async def join(request: Request) -> Response:
     room = request.path_params["room"]
     lv = live(request)
-    role, name = role_of(request, room)
-    if lv.store.room(room) is None:
+    role, name = await role_of(request, room)
+    if await lv.db(lv.store.room, room) is None:
         return PlainTextResponse("no such room", status_code=404)
     if role == "member":
         return go(f"/r/{room}/me")
-    dm, st = lv.state(room)
+    dm, st = await lv.state(room)
     if request.method == "POST":
         data = await posted(request, room, "stranger")
         if isinstance(data, Response):
@@ -207,15 +290,16 @@ async def join(request: Request) -> Response:
             return page(request, "join.html", 400, dm=dm, st=st, room=room,
                         csrf=csrf(request, room, "stranger"), error=late)
         token = sec.new_token()
-        if not lv.store.add_member(room, wanted, sec.token_hash(token)):
+        if not await lv.db(lv.store.add_member, room, wanted, sec.token_hash(token)):
             return page(request, "join.html", 409, dm=dm, st=st, room=room,
                         csrf=csrf(request, room, "stranger"),
                         error=f"{wanted} has already joined. Ask the facilitator if that's wrong.")
         if wanted in st.roster:
-            lv.store.append(room, "member_claimed", {"member": wanted}, actor=wanted)
+            await lv.db(lv.store.append, room, "member_claimed", {"member": wanted},
+                        actor=wanted)
         else:  # a latecomer: in the group from the next question on
-            lv.store.append(room, "member_joined", {"member": wanted, "claimed": True},
-                            actor=wanted)
+            await lv.db(lv.store.append, room, "member_joined",
+                        {"member": wanted, "claimed": True}, actor=wanted)
         lv.publish(room)
         resp = go(f"/r/{room}/me")
         _set_cookie(resp, cookie_name("m", room), token, room)
@@ -242,7 +326,8 @@ def latecomer_problem(st: RoomState, name: str) -> str:
 async def key_link(request: Request) -> Response:
     """The one-time facilitator or projector link: the key becomes an HttpOnly cookie."""
     room, who = request.path_params["room"], request.path_params["who"]
-    info = live(request).store.room(room)
+    lv = live(request)
+    info = await lv.db(lv.store.room, room)
     key = request.query_params.get("k", "")
     column = {"f": "facilitator_key_hash", "p": "projector_key_hash"}.get(who)
     if info is None or column is None or sec.token_hash(key) != info[column]:
@@ -255,8 +340,9 @@ async def key_link(request: Request) -> Response:
 # ---------------------------------------------------------------- pages
 
 
-def _common(request: Request, room: str, role: str) -> dict[str, Any]:
-    dm, st = live(request).state(room)
+async def _common(request: Request, room: str, role: str) -> dict[str, Any]:
+    """What every role's page shows: the room caught up, its question's form, the token."""
+    dm, st = await live(request).state(room)
     pos = st.position
     form = form_for(pos.node, pos_defaults(st)) if pos else None
     return {"dm": dm, "st": st, "pos": pos, "form": form, "room": room, "role": role,
@@ -276,10 +362,11 @@ def pos_defaults(st: RoomState) -> Any:
 
 async def member_page(request: Request) -> Response:
     room = request.path_params["room"]
-    role, name = role_of(request, room)
+    role, name = await role_of(request, room)
     if role != "member":
-        return go(f"/r/{room}/join") if live(request).store.room(room) else forbidden()
-    ctx = _common(request, room, role)
+        lv = live(request)
+        return go(f"/r/{room}/join") if await lv.db(lv.store.room, room) else forbidden()
+    ctx = await _common(request, room, role)
     cast = ctx["st"].casts.get(name)  # never a secret vote: those are not kept by name
     return page(request, "member.html", me=name, cast=cast,
                 error=request.query_params.get("error", "")[:200], **ctx)
@@ -287,22 +374,34 @@ async def member_page(request: Request) -> Response:
 
 async def vote(request: Request) -> Response:
     room = request.path_params["room"]
-    role, name = role_of(request, room)
+    role, name = await role_of(request, room)
     if role != "member" or name is None:
         return forbidden()
     data = await posted(request, room, role)
     if isinstance(data, Response):
         return data
     token = request.cookies.get(cookie_name("m", room), "")
-    return _cast(request, room, name, data, None, f"/r/{room}/me", token)
+    return await _cast(request, room, name, data, None, f"/r/{room}/me", token)
 
 
-def _cast(request: Request, room: str, member: str, data: dict[str, Any],
-          entered_by: str | None, back: str, token: str = "", by: str = "") -> Response:
+def _takes(st: RoomState, member: str, data: dict[str, Any]) -> bool:
+    """Whether the room, as `st` has it, takes `member`'s vote for the posted round."""
+    return (not st.paused and st.phase == "open" and st.position is not None
+            and str(st.round) == str(data.get("round")) and member in st.group)
+
+
+async def _cast(request: Request, room: str, member: str, data: dict[str, Any],
+                entered_by: str | None, back: str, token: str = "", by: str = "") -> Response:
+    """Take a member's ballot (or one the facilitator enters for them). What it checks is
+    read before the write's await: the write itself refuses it if the room moved since."""
     from urllib.parse import quote
 
     lv = live(request)
-    _, st = lv.state(room)
+    # The state the bus vouches for will do when it takes the vote: the store refuses the
+    # write if the room moved since that state's seq. One that refuses it is read again.
+    _, st = await lv.state(room, beat=True)
+    if not _takes(st, member, data):
+        _, st = await lv.state(room)
     pos = st.position
     if st.paused:
         return go(f"{back}?error=The+room+is+paused%3B+your+vote+was+not+counted.")
@@ -319,8 +418,8 @@ def _cast(request: Request, room: str, member: str, data: dict[str, Any],
     if st.mode == "secret":  # who voted and what go to two tables that share no key
         receipt = secrets_.receipt(lv.secret, room, st.round, token) if token else None
         try:
-            secrets_.cast(lv.store, room, st.round, pos.key, member, ballot, receipt, st.seq,
-                          by)
+            await lv.db(secrets_.cast, lv.store, room, st.round, pos.key, member, ballot,
+                        receipt, st.seq, by)
         except Moved:  # the vote closed meanwhile through another process
             return go(f"{back}?error=The+vote+has+closed%3B+your+vote+was+not+counted.")
         except secrets_.SecretError as e:
@@ -333,8 +432,8 @@ def _cast(request: Request, room: str, member: str, data: dict[str, Any],
     if by:  # the name of the facilitator who entered it (live/names.py)
         payload["by"] = by
     try:  # the vote may have closed meanwhile through another process
-        lv.store.append(room, "ballot_cast", payload, actor=entered_by or member,
-                        unmoved_since=st.seq)
+        await lv.db(lv.store.append, room, "ballot_cast", payload, actor=entered_by or member,
+                    unmoved_since=st.seq)
     except Moved:
         return go(f"{back}?error=The+vote+has+closed%3B+your+vote+was+not+counted.")
     lv.publish(room)
@@ -343,30 +442,32 @@ def _cast(request: Request, room: str, member: str, data: dict[str, Any],
 
 async def facilitate(request: Request) -> Response:
     room = request.path_params["room"]
-    role, _ = role_of(request, room)
+    role, _ = await role_of(request, room)
     if role != "facilitator":
         return forbidden()
-    ctx = _common(request, room, role)
+    ctx = await _common(request, room, role)
     st: RoomState = ctx["st"]
     leads = None
     if st.phase == "closed" and st.decision is not None:
         leads = await run_in_threadpool(_leads_to, ctx["dm"], st)
-    info = live(request).store.room(room)
+    lv = live(request)
+    info = await lv.db(lv.store.room, room)
     pos = st.position
     can = pos is not None and secrets_.can_be_secret(pos.node, pos_defaults(st))
     chosen = secrets_.mode_for(pos.node, pos_defaults(st), st.default_mode) if pos else "named"
     return page(request, "facilitate.html", leads=leads, join_code=info["join_code"],
                 resume_command=resume_command(live(request).store, room),
-                can_be_secret=can, chosen_mode=chosen, error=_error_of(request, room),
+                can_be_secret=can, chosen_mode=chosen, error=await _error_of(request, room),
                 my_name=names.name_of(request, room), max_name=names.MAX_NAME, **ctx)
 
 
-def _error_of(request: Request, room: str) -> str:
+async def _error_of(request: Request, room: str) -> str:
     """The line at the top of the facilitator's page: an error, or what beat their button
     (`?moved=SEQ`: the line is read from the log, so a name never rides in a URL)."""
     moved = request.query_params.get("moved", "")
     if moved.isdigit() and len(moved) < 10:
-        return live(request).store.move_line(room, int(moved))
+        lv = live(request)
+        return await lv.db(lv.store.move_line, room, int(moved))
     return request.query_params.get("error", "")[:200]
 
 
@@ -387,14 +488,14 @@ def resume_command(store: Store, room: str) -> str:
 
 async def act(request: Request) -> Response:
     room = request.path_params["room"]
-    role, _ = role_of(request, room)
+    role, _ = await role_of(request, room)
     if role != "facilitator":
         return forbidden()
     data = await posted(request, room, role)
     if isinstance(data, Response):
         return data
     lv = live(request)
-    _, st = lv.state(room)
+    _, st = await lv.state(room)
     action = data.get("action", "")
     back = f"/r/{room}/facilitate"
     if action not in ACTIONS:
@@ -404,11 +505,11 @@ async def act(request: Request) -> Response:
     # below holds; across processes the store refuses the append if a move was written
     # after the seq this check read, in the same transaction as the append.
     if data.get("at") != at_key(st):
-        return go(f"{back}?moved={lv.store.last_move(room)}")
+        return go(f"{back}?moved={await lv.db(lv.store.last_move, room)}")
     expected = None
     by = names.signed({}, request, room)  # the facilitator's name, when given
     if action in PAUSE_ACTIONS or st.paused:
-        problem = pause_or_resume(lv.store, room, st, action, by)
+        problem = await lv.db(pause_or_resume, lv.store, room, st, action, by)
         if problem:
             return go(f"{back}?error={quote_plus(problem)}")
         lv.publish(room)
@@ -417,13 +518,14 @@ async def act(request: Request) -> Response:
         if action == "open" and st.phase == "waiting" and st.position is not None:
             mode = secrets_.mode_for(st.position.node, pos_defaults(st),
                                      str(data.get("mode") or st.default_mode))
-            lv.store.append(room, "vote_opened", {"round": st.round + 1, "mode": mode, **by},
-                            "facilitator", expected, unmoved_since=st.seq)
+            await lv.db(lv.store.append, room, "vote_opened",
+                        {"round": st.round + 1, "mode": mode, **by}, "facilitator", expected,
+                        unmoved_since=st.seq)
         elif action == "close" and st.phase == "open":
-            closing = {"round": st.round}
+            closing, seen = {"round": st.round}, st.seq  # st may move on at an await
             ballots = st.ballots()
             if st.mode == "secret":  # the round's ballots, unnamed, in a fixed order
-                ballots = secrets_.tally(lv.store, room, st.round)
+                ballots = await lv.db(secrets_.tally, lv.store, room, st.round)
                 closing["tally"] = [b.to_json() for b in ballots]
             try:
                 st.walk.preview(ballots)
@@ -433,19 +535,20 @@ async def act(request: Request) -> Response:
                 return go(f"{back}?error={quote(str(e)[:200])}")
             # a secret tally is what was read above: a secret ballot landing after it (from
             # another process) refuses this close rather than being left out of it
-            lv.store.append(room, "vote_closed", {**closing, **by}, "facilitator", expected,
-                            unmoved_since=st.seq, also_moving=("secret_voted",)
-                            if "tally" in closing else ())
+            await lv.db(lv.store.append, room, "vote_closed", {**closing, **by}, "facilitator",
+                        expected, unmoved_since=seen, also_moving=("secret_voted",)
+                        if "tally" in closing else ())
         elif action == "revote" and st.phase == "closed":
-            lv.store.append(room, "revote", {"round": st.round + 1, "mode": st.mode, **by},
-                            "facilitator", expected, unmoved_since=st.seq)
+            await lv.db(lv.store.append, room, "revote",
+                        {"round": st.round + 1, "mode": st.mode, **by}, "facilitator", expected,
+                        unmoved_since=st.seq)
         elif action == "accept" and st.phase == "closed":
-            lv.store.append(room, "step_submitted",
-                            {"ballots": [b.to_json() for b in st.ballots()], **by},
-                            "facilitator", expected, unmoved_since=st.seq)
+            await lv.db(lv.store.append, room, "step_submitted",
+                        {"ballots": [b.to_json() for b in st.ballots()], **by},
+                        "facilitator", expected, unmoved_since=st.seq)
         elif action == "back" and st.walk.submissions and st.phase in ("waiting", "finished"):
-            lv.store.append(room, "step_undone", by, "facilitator", expected,
-                            unmoved_since=st.seq)
+            await lv.db(lv.store.append, room, "step_undone", by, "facilitator", expected,
+                        unmoved_since=st.seq)
         else:
             return go(f"{back}?error=That+is+not+possible+now.")
     except Moved as e:  # another facilitator's button, maybe in another process, came first
@@ -461,26 +564,26 @@ async def act(request: Request) -> Response:
 async def enter_for(request: Request) -> Response:
     """The facilitator enters a vote for a member without a phone (marked as such)."""
     room = request.path_params["room"]
-    role, _ = role_of(request, room)
+    role, _ = await role_of(request, room)
     if role != "facilitator":
         return forbidden()
     data = await posted(request, room, role)
     if isinstance(data, Response):
         return data
-    _, st = live(request).state(room)
+    _, st = await live(request).state(room)
     member = data.get("member", "")
     if member not in st.group:
         return go(f"/r/{room}/facilitate?error=not+a+member")
-    return _cast(request, room, member, data, "facilitator", f"/r/{room}/facilitate",
-                 by=names.name_of(request, room))
+    return await _cast(request, room, member, data, "facilitator", f"/r/{room}/facilitate",
+                       by=names.name_of(request, room))
 
 
 async def projector(request: Request) -> Response:
     room = request.path_params["room"]
-    role, _ = role_of(request, room)
+    role, _ = await role_of(request, room)
     if role not in ("projector", "facilitator"):
         return forbidden()
-    return page(request, "projector.html", **_common(request, room, role))
+    return page(request, "projector.html", **await _common(request, room, role))
 
 
 # ---------------------------------------------------------------- data for any role
@@ -488,10 +591,10 @@ async def projector(request: Request) -> Response:
 
 async def state_json(request: Request) -> Response:
     room = request.path_params["room"]
-    role, _ = role_of(request, room)
+    role, _ = await role_of(request, room)
     if role == "stranger":
         return forbidden()
-    _, st = live(request).state(room)
+    _, st = await live(request).state(room)
     frame = dict(st.public())  # a copy: the cached frame goes to every page
     if role == "facilitator":  # who has voted, in every mode; how, in a named one
         frame["voters"] = st.who_voted()
@@ -502,11 +605,11 @@ async def state_json(request: Request) -> Response:
 
 async def map_svg(request: Request) -> Response:
     room = request.path_params["room"]
-    role, _ = role_of(request, room)
+    role, _ = await role_of(request, room)
     if role == "stranger":
         return forbidden()
     lv = live(request)
-    dm, st = lv.state(room)
+    dm, st = await lv.state(room)
     # the path taken so far (a step undone and answered otherwise draws anew) and where
     pos = st.position
     key = (room, tuple((s.node, s.route_value, s.superseded) for s in st.walk.trace.steps),
@@ -541,10 +644,10 @@ def _around_now(dm: DecisionMap, st: RoomState) -> bytes:
 
 async def report(request: Request) -> Response:
     room = request.path_params["room"]
-    role, _ = role_of(request, room)
+    role, _ = await role_of(request, room)
     if role == "stranger":
         return forbidden()
-    dm, st = live(request).state(room)
+    dm, st = await live(request).state(room)
     if not st.walk.finished:
         return PlainTextResponse("the walk has not ended yet", status_code=409)
     from decision_map_render.report import report_html
@@ -557,22 +660,23 @@ async def events(request: Request) -> Response:
     """Server-Sent Events (sse.py): the public frame with `id: seq` whenever the room
     moves, and a heartbeat carrying the seq; a reconnect gets the frame it missed."""
     room = request.path_params["room"]
-    role, _ = role_of(request, room)
+    role, _ = await role_of(request, room)
     if role == "stranger":
         return forbidden()
     lv = live(request)
 
     seen: list[tuple[int, int] | None] = [None]
 
-    def read() -> tuple[int, dict[str, Any]]:
+    async def read() -> tuple[int, str]:
         # Woken by the bus (its count moved since this stream's last read): a read another
-        # stream of the room made since then serves this one too. Otherwise (the first
-        # read, a heartbeat) read the database itself.
+        # stream of the room began since then serves this one too. A heartbeat (no wake-up
+        # since): a read younger than a heartbeat, if the bus vouches for it. The first
+        # read: one begun now. The frame's text is the room's, made once per seq.
         version = lv.bus.version(room)
-        fresh = version == seen[0] or seen[0] is None
+        first, woken = seen[0] is None, version != seen[0]
         seen[0] = version
-        _, st = lv.state(room, fresh)
-        return st.seq, st.public()
+        _, st = await lv.state(room, woken=woken and not first, beat=not woken)
+        return st.seq, st.public_json()
 
     return sse.event_stream(request, lv, room, read, heartbeat=HEARTBEAT,
                             max_streams=MAX_STREAMS)

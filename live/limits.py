@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
+import anyio.to_thread
 
 MAX_KEYS = 10_000  # addresses or rooms one table of buckets remembers
 ENV_PREFIX = "DECISION_MAP_LIMIT_"
@@ -176,6 +176,9 @@ class RateLimit:
             "joins_room", "posts_ip", "posts_room", "rooms_ip")}
         self.streams_ip, self.streams_room = Counts(lim.streams_ip), Counts(lim.streams_room)
         self.shared = None
+        # the shared buckets' statements take pooled connections: they count against the
+        # store's threads (store.py), with the app's own database calls
+        self.threads = getattr(store, "threads", None)
         if store is not None and getattr(store, "postgres", False):
             from .shared_buckets import SharedBuckets
 
@@ -236,7 +239,8 @@ class RateLimit:
         """Return the tokens taken from these buckets (a right join code)."""
         if self.shared is not None:
             try:
-                await run_in_threadpool(self.shared.give_back, names, key)
+                await anyio.to_thread.run_sync(self.shared.give_back, names, key,
+                                               limiter=self.threads)
                 return
             except Exception as e:  # the database is away: this process's buckets count
                 unshared(e)
@@ -253,7 +257,8 @@ class RateLimit:
         if not checks:
             return None
         try:
-            hit = await run_in_threadpool(self.shared.take, [(n, k) for n, k, _ in checks])
+            hit = await anyio.to_thread.run_sync(
+                self.shared.take, [(n, k) for n, k, _ in checks], limiter=self.threads)
         except Exception as e:  # the database is away: this process's buckets count
             unshared(e)
             return self.check(method, kind, ip, room)

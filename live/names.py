@@ -54,7 +54,7 @@ async def give_name(request: Request) -> Response:
     back to the facilitator page."""
     web = _web()
     room = request.path_params["room"]
-    role, _ = web.role_of(request, room)
+    role, _ = await web.role_of(request, room)
     if role != "facilitator":
         return web.forbidden()
     data = await web.posted(request, room, role)

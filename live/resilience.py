@@ -19,7 +19,7 @@ from . import names
 from . import security as sec
 from .export import filename, session_of
 from .room import RoomState
-from .store import Store
+from .store import Store, rooms
 
 PAUSE_ACTIONS = frozenset({"pause", "resume"})
 
@@ -83,13 +83,13 @@ async def session_json(request: Request) -> Response:
     """The room as a session file, for `decision-map step --resume` (facilitator only)."""
     web = _web()
     room = request.path_params["room"]
-    role, _ = web.role_of(request, room)
+    role, _ = await web.role_of(request, room)
     if role != "facilitator":
         return web.forbidden()
     lv = web.live(request)
-    dm, st = lv.state(room)
-    info = lv.store.room(room) or {}
-    first = lv.store.events(room)[0].payload
+    dm, st = await lv.state(room)
+    info = await lv.db(lv.store.room, room) or {}
+    first = (await lv.db(lv.store.events, room))[0].payload
     session = session_of(st.walk, float(info.get("created") or 0.0),
                          list(first.get("set_aside", [])))
     return JSONResponse(session.to_json(), headers={
@@ -97,12 +97,20 @@ async def session_json(request: Request) -> Response:
         "content-disposition": f'attachment; filename="{filename(dm)}"'})
 
 
+def _rotated(store: Store, room: str, key_hash: str, payload: dict[str, Any]) -> None:
+    """The new facilitator key and its event in the log, in one transaction (on a worker
+    thread): the event wakes every process, which then rereads the key (app.Live.room_keys)."""
+    with store._lock, store.engine.begin() as c:
+        c.execute(rooms.update().where(rooms.c.id == room).values(facilitator_key_hash=key_hash))
+        store.append_in(c, room, "facilitator_key_rotated", payload, "facilitator")
+
+
 async def rotate(request: Request) -> Response:
     """A new facilitator link: this device keeps facilitating, every other device that
     held the old link or cookie is shut out."""
     web = _web()
     room = request.path_params["room"]
-    role, _ = web.role_of(request, room)
+    role, _ = await web.role_of(request, room)
     if role != "facilitator":
         return web.forbidden()
     data: dict[str, Any] | Response = await web.posted(request, room, role)
@@ -110,10 +118,8 @@ async def rotate(request: Request) -> Response:
         return data
     lv = web.live(request)
     key = sec.new_token()
-    lv.store.change_room(room, facilitator_key_hash=sec.token_hash(key))
     # `by` is the facilitator's name when given (live/names.py); the actor says the role
-    lv.store.append(room, "facilitator_key_rotated", names.signed({}, request, room),
-                    "facilitator")
+    await lv.db(_rotated, lv.store, room, sec.token_hash(key), names.signed({}, request, room))
     lv.publish(room)
     base = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
     resp = web.page(request, "rotated.html", room=room,

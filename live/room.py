@@ -12,6 +12,7 @@ roster, and hands it to the core's `Walk.regroup` whenever no vote is open or cl
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,10 @@ class RoomState:
     # building it walks to the current question (about 1 ms on the coalition map)
     _public: tuple[int, dict[str, Any]] | None = field(default=None, repr=False,
                                                        compare=False)
+    _position: tuple[int, Position | None] | None = field(default=None, repr=False,
+                                                          compare=False)
+    # the same frame as JSON text, made once per seq rather than once per stream
+    _public_json: tuple[int, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def group(self) -> list[str]:
@@ -66,7 +71,12 @@ class RoomState:
 
     @property
     def position(self) -> Position | None:
-        return self.walk.current()
+        """The question in front of the room (None at the end): found once per seq, as the
+        walk moves only by `apply` (finding it counts the questions left, ~0.1 ms, and a
+        page asks several times)."""
+        if self._position is None or self._position[0] != self.seq:
+            self._position = (self.seq, self.walk.current())
+        return self._position[1]
 
     @property
     def ending(self) -> str:
@@ -160,6 +170,12 @@ class RoomState:
         }
         self._public = (self.seq, frame)
         return frame
+
+    def public_json(self) -> str:
+        """`public()` as JSON text, what every stream of the room sends: made once per seq."""
+        if self._public_json is None or self._public_json[0] != self.seq:
+            self._public_json = (self.seq, json.dumps(self.public()))
+        return self._public_json[1]
 
 
 def replay(dm: DecisionMap, events: list[Event]) -> RoomState:

@@ -6,8 +6,9 @@ Last-Event-ID gets the frame it missed. What a frame says is the caller's."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
 from starlette.requests import Request
@@ -16,8 +17,12 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 RETRY_MS = 2000  # how long a browser waits before it reconnects a dropped stream
 HEADERS = {"cache-control": "no-store", "x-accel-buffering": "no"}
 
-# (seq, frame): where the followed thing stands now, read again on every wake-up
-Reader = Callable[[], tuple[int, dict[str, Any]]]
+# (seq, frame): where the followed thing stands now, read again on every wake-up (and at
+# each heartbeat); the frame as a dict, or as its JSON text already made (a room's frame
+# goes to all its streams: it is serialized once, not once per stream). A reader that
+# reads a database is a coroutine function, so that its query waits off the event loop.
+Frame = tuple[int, dict[str, Any] | str]
+Reader = Callable[[], Frame | Awaitable[Frame]]
 
 
 class Streams(Protocol):
@@ -49,16 +54,19 @@ async def frames(request: Request, owner: Streams, key: str, read: Reader, last:
         yield f"retry: {RETRY_MS}\n\n"
         while owner.stopping is None or not owner.stopping.is_set():
             waiter = owner.waiter(key)
-            seq, frame = read()
+            got = read()
+            seq, frame = await got if inspect.isawaitable(got) else got
             if seq != last:
                 last = seq
-                yield f"id: {seq}\ndata: {json.dumps(frame)}\n\n"
+                text = frame if isinstance(frame, str) else json.dumps(frame)
+                yield f"id: {seq}\ndata: {text}\n\n"
             try:
                 await asyncio.wait_for(waiter.wait(), heartbeat)
             except asyncio.TimeoutError:
-                yield f"event: heartbeat\ndata: {json.dumps({'seq': last})}\n\n"
-            if await request.is_disconnected():
-                return
+                yield f'event: heartbeat\ndata: {{"seq": {int(last)}}}\n\n'
+            # (A browser that left ends the stream through StreamingResponse, which listens
+            # for the disconnect beside it and cancels it; asking here on every wake-up
+            # cost more than the frame.)
     finally:
         owner.streams -= 1
 

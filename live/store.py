@@ -7,6 +7,7 @@ so an existing database file is upgraded the same way a new one is created.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
@@ -77,6 +79,13 @@ MOVES = {"vote_opened": "The vote was already opened", "vote_closed": "The vote 
 NOTIFY_CHANNEL = "dm_rooms"  # Postgres: each write's NOTIFY (see live/bus.py)
 APPEND_TRIES = 5  # Postgres: appends retried after losing a race for the same seq
 POOL_SIZE, POOL_OVERFLOW, POOL_TIMEOUT = 5, 10, 10  # Postgres connections per process
+
+
+# The read every woken stream and every page makes: built once, not per call.
+EVENTS_AFTER = sa.select(room_events.c.seq, room_events.c.kind, room_events.c.payload,
+                         room_events.c.actor).where(
+    room_events.c.room_id == sa.bindparam("room"),
+    room_events.c.seq > sa.bindparam("after")).order_by(room_events.c.seq)
 
 
 class StoreError(Exception):
@@ -220,8 +229,9 @@ def schema_problem(url: str) -> str | None:
 
 class Store:
     """The rooms of one database. With SQLite one process writes and a lock orders the
-    appends; with Postgres many processes write, each append locks its room's row, and the
-    unique (room_id, seq) key is the last word on a race."""
+    appends; with Postgres many processes (and threads) write, each append locks its room's
+    row, and the unique (room_id, seq) key is the last word on a race. Its methods block:
+    the app calls them on worker threads (app.Live.db)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -240,7 +250,20 @@ class Store:
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute("PRAGMA busy_timeout=5000")
                 cur.close()
-        self._lock = threading.Lock()
+        # SQLite takes one writer at a time: this process's writers queue here rather than
+        # in its busy timeout. Postgres needs no lock of ours (each append locks its room's
+        # row, and the unique keys settle races, as across processes), and must not have
+        # one: a write waiting for one room's row would hold up every room's writes here.
+        self._lock: contextlib.AbstractContextManager[Any] = (
+            contextlib.nullcontext() if self.postgres else threading.Lock())
+        # Reads of one statement need no transaction: in autocommit they cost one round
+        # trip, not three (BEGIN, the query, ROLLBACK). The same pool as the writes.
+        self.reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # The server calls these methods on worker threads, at most this many at once: as
+        # many as the pool holds (POOL_SIZE + POOL_OVERFLOW; SQLAlchemy's default pool for a
+        # SQLite file is the same 5 + 10), so a thread never waits for a connection, and
+        # the calls beyond it wait their turn on the event loop (app.Live.db, limits.py).
+        self.threads = anyio.CapacityLimiter(POOL_SIZE + POOL_OVERFLOW)
 
     def create_room(self, room_id: str, map_path: str, map_sha256: str, facilitator_hash: str,
                     projector_hash: str, payload: dict[str, Any]) -> str:
@@ -261,13 +284,24 @@ class Store:
         raise StoreError("could not find a free join code")
 
     def room(self, room_id: str) -> dict[str, Any] | None:
-        with self.engine.connect() as c:
+        with self.reader.connect() as c:
             row = c.execute(sa.select(rooms).where(rooms.c.id == room_id)).mappings().first()
+        return dict(row) if row else None
+
+    def room_with_member(self, room_id: str, token_hash: str | None) -> dict[str, Any] | None:
+        """The room's row, plus `member`: the roster name that holds `token_hash` in it
+        (None: no such member). One round trip, as every request asks both."""
+        member = sa.select(members.c.roster_name).where(
+            members.c.room_id == rooms.c.id, members.c.token_hash == token_hash
+        ).limit(1).scalar_subquery()
+        with self.reader.connect() as c:
+            row = c.execute(sa.select(rooms, member.label("member")).where(
+                rooms.c.id == room_id)).mappings().first()
         return dict(row) if row else None
 
     def room_by_code(self, code: str) -> str | None:
         """The open room with this join code (a paused room's code no longer works)."""
-        with self.engine.connect() as c:
+        with self.reader.connect() as c:
             return c.execute(sa.select(rooms.c.id).where(
                 rooms.c.join_code == code.strip().upper()[:6], rooms.c.status == "open")
             ).scalar()
@@ -291,7 +325,7 @@ class Store:
             c.execute(rooms.update().where(rooms.c.id == room_id).values(**values))
 
     def head(self, room_id: str) -> int:
-        with self.engine.connect() as c:
+        with self.reader.connect() as c:
             return c.execute(sa.select(rooms.c.head_seq).where(rooms.c.id == room_id)
                              ).scalar() or 0
 
@@ -366,11 +400,11 @@ class Store:
         return moved_line(row.kind, _by(row.payload))
 
     def events(self, room_id: str, after: int = 0) -> list[Event]:
-        with self.engine.connect() as c:
-            rows = c.execute(sa.select(room_events).where(
-                room_events.c.room_id == room_id, room_events.c.seq > after
-            ).order_by(room_events.c.seq)).mappings().all()
-        return [Event(r["seq"], r["kind"], json.loads(r["payload"]), r["actor"]) for r in rows]
+        """The room's log after seq `after`, in order (the statement is built once)."""
+        with self.reader.connect() as c:
+            rows = c.execute(EVENTS_AFTER, {"room": room_id, "after": after}).all()
+        return [Event(seq, kind, json.loads(payload), actor)
+                for seq, kind, payload, actor in rows]
 
     def add_member(self, room_id: str, name: str, token_hash: str) -> bool:
         """Tie a roster name to a member token; False when the name is taken."""
@@ -388,11 +422,11 @@ class Store:
             return False
 
     def member_for(self, room_id: str, token_hash: str) -> str | None:
-        with self.engine.connect() as c:
+        with self.reader.connect() as c:
             return c.execute(sa.select(members.c.roster_name).where(
                 members.c.room_id == room_id, members.c.token_hash == token_hash)).scalar()
 
     def latest_room(self) -> str | None:
         """The room last opened (for reprinting links)."""
-        with self.engine.connect() as c:
+        with self.reader.connect() as c:
             return c.execute(sa.select(rooms.c.id).order_by(rooms.c.created.desc())).scalar()

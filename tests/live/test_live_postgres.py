@@ -226,13 +226,19 @@ def test_the_bus_wakes_a_room_on_notify_and_every_room_after_a_lost_connection(
                 await other.execute(f"NOTIFY {CHANNEL}, 'told:7'")
             await asyncio.wait_for(told.wait(), 5)  # the hint wakes its room only
             assert not untold.is_set()
-            told = bus.waiter("told")
+            told, epoch = bus.waiter("told"), bus.epoch
+            assert bus.trusted_since() is not None  # listening: heartbeats may trust it
             killed = postgres.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                   f"WHERE application_name = '{LISTEN_APP}' AND datname = '{db}'")
             assert killed == [(True,)]
-            # no notification is sent: the reconnect itself rereads every room
+            # no notification is sent: the loss itself wakes every room to reread...
             await asyncio.wait_for(asyncio.gather(told.wait(), untold.wait()), 10)
-            assert bus.connects == 2
+            for _ in range(100):  # ...and so does the reconnect
+                if bus.connects == 2:
+                    break
+                await asyncio.sleep(0.1)
+            assert bus.connects == 2 and bus.epoch == epoch + 2
+            assert bus.trusted_since() is not None
         finally:
             await bus.stop()
 
