@@ -34,21 +34,21 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from decision_map.errors import DecisionMapError
-from decision_map.io.loader import DecisionMap, load_map
+from decision_map.io.loader import DecisionMap
 
 from . import names, sse
 from . import secret as secrets_
 from . import security as sec
 from .ballots import VoteError, ballot_from_form, clean, form_for, said
 from .bus import LocalBus, bus_for
+from .config import STREAMS_DEFAULT, Settings
 from .limits import Limits, RateLimit
 from .resilience import PAUSE_ACTIONS, pause_or_resume, rotate, session_json
-from .room import RoomState, replay
+from .room import RoomState, replay, room_map
 from .store import Moved, Store, StoreError
 
 HERE = Path(__file__).parent
 HEARTBEAT = 15.0  # seconds between SSE heartbeats (each carries the current seq)
-MAX_STREAMS = 500  # open SSE streams per process
 # Database calls run on worker threads, at most as many at once per process as the store's
 # connection pool holds (Store.threads: POOL_SIZE + POOL_OVERFLOW = 15), so a call on its
 # thread never waits for a connection; the calls beyond wait on the event loop for a turn.
@@ -73,6 +73,7 @@ class Live:
     pictures: dict[tuple[Any, ...], bytes] = field(default_factory=dict)
     stopping: asyncio.Event | None = None
     streams: int = 0
+    max_streams: int = STREAMS_DEFAULT  # open SSE streams per process (config.MAX_STREAMS)
     # each room's last read of its log: the bus version before it, and when it began
     read_at: dict[str, tuple[tuple[int, int], float]] = field(default_factory=dict)
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
@@ -158,7 +159,7 @@ class Live:
         events = self.store.events(room)
         if not events:
             raise KeyError(room)
-        dm = load_map(events[0].payload["map_path"])
+        dm = room_map(events[0].payload)
         return dm, replay(dm, events)
 
     def publish(self, room: str) -> None:
@@ -679,7 +680,7 @@ async def events(request: Request) -> Response:
         return st.seq, st.public_json()
 
     return sse.event_stream(request, lv, room, read, heartbeat=HEARTBEAT,
-                            max_streams=MAX_STREAMS)
+                            max_streams=lv.max_streams)
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
@@ -707,8 +708,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await lv.bus.stop()
 
 
-def create_app(store: Store, secret: bytes) -> Starlette:
-    """The ASGI app for one database."""
+def create_app(store: Store, secret: bytes, max_streams: int | None = None) -> Starlette:
+    """The ASGI app for one database (`max_streams`: DECISION_MAP_MAX_STREAMS's)."""
     from .roster import roster_action  # it uses this module's helpers
 
     r = "/r/{room:str}"
@@ -736,7 +737,9 @@ def create_app(store: Store, secret: bytes) -> Starlette:
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
         KeyError: room_missing, DecisionMapError: map_failed})
-    app.state.live = Live(store, secret, bus=bus_for(store.url))
+    if max_streams is None:
+        max_streams = Settings.from_env().max_streams
+    app.state.live = Live(store, secret, bus=bus_for(store.url), max_streams=max_streams)
     return app
 
 

@@ -225,6 +225,7 @@ def serve(
     session file left off; --room serves a room of the database again."""
     from decision_map.cli.main import fail, map_arg
     from decision_map.cli.prompting import VoteInputError, parse_group
+    from decision_map.errors import DecisionMapError
     from decision_map.io.loader import load_map
 
     try:
@@ -285,7 +286,10 @@ def serve(
     if room is not None:
         from .server import reopen_room
 
-        links = reopen_room(store, room, base)
+        try:
+            links = reopen_room(store, room, base)
+        except DecisionMapError as e:  # its map file changed, or cannot be read
+            raise fail(f"--room: {e}", 2) from None
         if links is None:
             raise fail(f"--room: there is no room {room} in that database", 2)
     else:

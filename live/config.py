@@ -21,12 +21,14 @@ LOG_LEVEL = PREFIX + "LOG_LEVEL"  # debug | info | warning | error
 ROOM_TTL = PREFIX + "ROOM_TTL"  # an unfinished room is deleted this long after its last event
 REPORT_TTL = PREFIX + "REPORT_TTL"  # a finished room (and its report) after this long
 SWEEP_EVERY = PREFIX + "SWEEP_EVERY"  # how often the server deletes expired rooms
+MAX_STREAMS = PREFIX + "MAX_STREAMS"  # open event streams one server process holds at most
 
 MIN_SECRET = 32  # characters: a shorter key is refused (e.g. `openssl rand -hex 32`)
 MAX_SECRET = 512
 DAY = 86_400
 MIN_TTL, MAX_TTL = 1, 3650 * DAY  # seconds (one second is for tests)
 MIN_SWEEP, MAX_SWEEP = 1, DAY
+STREAMS_DEFAULT, STREAMS_LOW, STREAMS_HIGH = 1000, 10, 20_000  # each stream ~ tens of KB
 HSTS_SECONDS = 365 * DAY  # Strict-Transport-Security max-age when HTTPS is on
 LEVELS = ("debug", "info", "warning", "error")
 DURATION = re.compile(r"^\s*(\d{1,10})\s*([smhd]?)\s*$")
@@ -50,6 +52,7 @@ class Settings:
     room_ttl: int = 30 * DAY
     report_ttl: int = 90 * DAY
     sweep_every: int = 3600
+    max_streams: int = STREAMS_DEFAULT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +72,8 @@ class Settings:
             report_ttl=parse_duration(env.get(REPORT_TTL), REPORT_TTL, s.report_ttl),
             sweep_every=parse_duration(env.get(SWEEP_EVERY), SWEEP_EVERY, s.sweep_every,
                                        MIN_SWEEP, MAX_SWEEP),
+            max_streams=parse_count(env.get(MAX_STREAMS), MAX_STREAMS, s.max_streams,
+                                    STREAMS_LOW, STREAMS_HIGH),
         )
 
     @property
@@ -146,3 +151,17 @@ def parse_duration(value: str | None, name: str, default: int, low: int = MIN_TT
     if not low <= seconds <= high:
         raise ConfigError(f"{name}: {value!r} is outside {low} s to {high // DAY} days")
     return seconds
+
+
+def parse_count(value: str | None, name: str, default: int, low: int, high: int) -> int:
+    """A whole number within its bounds (empty: the default).
+
+    >>> parse_count("1500", "X", 1000, 10, 20000), parse_count(None, "X", 1000, 10, 20000)
+    (1500, 1000)
+    """
+    if value is None or not value.strip():
+        return default
+    v = value.strip()
+    if not v.isdigit() or len(v) > 9 or not low <= int(v) <= high:
+        raise ConfigError(f"{name}: {value!r} is not a whole number from {low} to {high}")
+    return int(v)

@@ -106,15 +106,13 @@ def delete_room(engine: sa.Engine, tables: list[sa.Table], room: str, head: int)
 def finished_by_replay(store: Store, room: str) -> bool:
     """Whether the room's walk reached its end, by replaying its log through its map. A room
     whose map can no longer be read cannot be shown either: it counts as unfinished."""
-    from decision_map.io.loader import load_map
-
-    from .room import replay
+    from .room import replay, room_map
 
     events = store.events(room)
     if not events:
         return False
     try:
-        dm = load_map(events[0].payload["map_path"])
+        dm = room_map(events[0].payload)
         return bool(replay(dm, events).walk.finished)
     except Exception as e:  # any unreadable map or log: no report to keep
         log(logging.WARNING, "room unreadable while judging expiry", room=room,

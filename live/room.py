@@ -16,13 +16,32 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from decision_map.errors import DecisionMapError
-from decision_map.io.loader import DecisionMap
+from decision_map.errors import DecisionMapError, InputError
+from decision_map.io.loader import DecisionMap, load_map
 from decision_map.model.decision import Ballot, Decision
 from decision_map.walk.engine import Position, Walk
 
 from .export import walk_from
 from .store import Event
+
+
+class MapChanged(InputError):
+    """The room's map file is no longer the one it was opened with: replaying its log
+    through other questions would show the group decisions it never took."""
+
+
+def room_map(opened: dict[str, Any]) -> DecisionMap:
+    """The map a room was opened with (its `room_created` payload), refused when the file
+    at its path has changed since (its sha256 differs): every process and every restart
+    must walk the room through the same questions."""
+    dm = load_map(opened["map_path"])
+    want = opened.get("map_sha256")
+    if want and dm.sha256 != want:
+        raise MapChanged(f"the map file changed since the room was opened (it was "
+                         f"{want[:12]}, it is now {dm.sha256[:12]}); put the original back, "
+                         "or open a new room", opened["map_path"])
+    return dm
+
 
 # Where the room is between questions: no vote yet, a vote open, a vote closed (its
 # sentence read out, waiting for the facilitator to accept or vote again), or the end.

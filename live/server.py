@@ -89,9 +89,13 @@ def reopen_room(store: Store, room: str, base: str) -> Links | None:
     """Serve an existing room again: a paused one resumes with a new join code, and the
     owner of the database gets new facilitator and projector links (None: no such room)."""
     from .resilience import new_keys, resume_room
+    from .room import room_map
 
     if store.room(room) is None:
         return None
+    first = store.events(room)[:1]
+    if first:
+        room_map(first[0].payload)  # MapChanged: the file is not the one it was opened with
     resume_room(store, room)
     fkey, pkey = new_keys(store, room)
     code = (store.room(room) or {})["join_code"]

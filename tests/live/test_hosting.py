@@ -146,14 +146,15 @@ def httpx_client(base: str):  # noqa: ANN201 (httpx is imported by conftest)
 # ---------------------------------------------------------------- the log holds no one
 
 
-def _serve(tmp_path: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen, Running]:
+def _serve(tmp_path: Path, extra_env: dict[str, str], map_path: Path = COALITION
+           ) -> tuple[subprocess.Popen, Running]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"sqlite:///{tmp_path / 'hosted.sqlite3'}"
     err = open(tmp_path / "stderr.log", "w")  # noqa: SIM115 (closed with the process)
     proc = subprocess.Popen(
-        [*EXE, "serve", str(COALITION), "--group", ", ".join(GROUP), "--port", str(port),
+        [*EXE, "serve", str(map_path), "--group", ", ".join(GROUP), "--port", str(port),
          "--database", url], stdout=subprocess.PIPE, stderr=err, text=True,
         env={**os.environ, **extra_env})
     lines = [proc.stdout.readline().strip() for _ in range(3)]
@@ -304,6 +305,8 @@ def test_rooms_expire_with_all_their_rows_and_a_finished_room_keeps_its_report(
     ("SECRET", "short", "DECISION_MAP_SECRET: the key must be 32 to 512 characters"),
     ("TRUSTED_PROXIES", "nginx", "DECISION_MAP_TRUSTED_PROXIES: 'nginx' is not an IP"),
     ("HTTPS", "maybe", "DECISION_MAP_HTTPS: 'maybe' is not yes or no"),
+    ("MAX_STREAMS", "lots", "DECISION_MAP_MAX_STREAMS: 'lots' is not a whole number"),
+    ("MAX_STREAMS", "5", "DECISION_MAP_MAX_STREAMS: '5' is not a whole number from 10"),
 ])
 def test_a_bad_setting_stops_serve_with_one_line_naming_it(tmp_path, var, value, said):
     r = subprocess.run([*EXE, "serve", "coalition-formation", "--group", "Ana, Ben",
@@ -392,3 +395,57 @@ def test_an_empty_database_url_is_refused_not_taken_for_the_laptops_file(tmp_pat
         assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
         assert r.stderr.count("\n") == 1 and "--database: empty" in r.stderr, r.stderr
     assert not (tmp_path / "data").exists()
+
+
+# ---------------------------------------------------------------- bounds an operator sets
+
+
+def test_a_process_holds_the_streams_the_operator_allows_and_refuses_one_more(tmp_path):
+    import httpx
+
+    proc, running = _serve(tmp_path, {"DECISION_MAP_MAX_STREAMS": "10"})
+    room = running.links.room
+    try:
+        with httpx.Client(base_url=running.base, timeout=10.0,
+                          limits=httpx.Limits(max_connections=20)) as c:
+            assert c.get(running.links.projector).status_code == 303
+            opened = [c.send(c.build_request("GET", f"/r/{room}/events"), stream=True)
+                      for _ in range(10)]
+            try:
+                assert [r.status_code for r in opened] == [200] * 10
+                one_more = c.get(f"/r/{room}/events")
+                assert one_more.status_code == 503
+                assert one_more.text == "too many open streams"
+            finally:
+                for r in opened:
+                    r.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=WAIT)
+
+
+def test_a_room_whose_map_file_changed_is_refused_not_walked_through_other_questions(
+        tmp_path):
+    map_copy = tmp_path / "coalition.yaml"
+    map_copy.write_bytes(COALITION.read_bytes())
+    proc, running = _serve(tmp_path, {}, map_copy)
+    room = running.links.room
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=WAIT)
+    # an edit of the served file in place: the room's log no longer fits its questions
+    map_copy.write_text(map_copy.read_text().replace("title:", "title: Edited", 1))
+    r = subprocess.run([*EXE, "serve", "--room", room, "--database", running.url],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert "--room:" in r.stderr and "the map file changed since the room was opened" in r.stderr
+    assert str(map_copy) in r.stderr
+    # a server that comes to the room otherwise (another worker, say) shows no page of it
+    proc, other = _serve(tmp_path, {}, COALITION)
+    try:
+        c = Client(other.base)
+        page = c.get(f"/r/{room}/join")
+        assert page.status_code == 500 and "the map file changed" in page.text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=WAIT)
