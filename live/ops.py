@@ -237,13 +237,8 @@ def deleted_elsewhere(live: Any) -> tuple[str, ...]:
 
 
 def forget(live: Any, rooms: tuple[str, ...]) -> None:
-    """Drop deleted rooms from a process's caches (states and drawn pictures)."""
-    gone = set(rooms)
-    for room in gone:
-        getattr(live, "rooms", {}).pop(room, None)
-    pictures = getattr(live, "pictures", {})
-    for key in [k for k in pictures if k[0] in gone]:
-        pictures.pop(key, None)
+    """Drop deleted rooms from a process's caches (live/cache.py `Live.forget`)."""
+    live.forget(rooms)
 
 
 def wrap(app: Any, live: Any, settings: Settings | None = None, limiter: Any = None) -> Any:

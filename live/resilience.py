@@ -99,7 +99,7 @@ async def session_json(request: Request) -> Response:
 
 def _rotated(store: Store, room: str, key_hash: str, payload: dict[str, Any]) -> None:
     """The new facilitator key and its event in the log, in one transaction (on a worker
-    thread): the event wakes every process, which then rereads the key (app.Live.room_keys)."""
+    thread): the event wakes every process, which then rereads the key (cache.Live.room_keys)."""
     with store._lock, store.engine.begin() as c:
         c.execute(rooms.update().where(rooms.c.id == room).values(facilitator_key_hash=key_hash))
         store.append_in(c, room, "facilitator_key_rotated", payload, "facilitator")

@@ -231,7 +231,7 @@ class Store:
     """The rooms of one database. With SQLite one process writes and a lock orders the
     appends; with Postgres many processes (and threads) write, each append locks its room's
     row, and the unique (room_id, seq) key is the last word on a race. Its methods block:
-    the app calls them on worker threads (app.Live.db)."""
+    the app calls them on worker threads (cache.Live.db)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -262,7 +262,7 @@ class Store:
         # The server calls these methods on worker threads, at most this many at once: as
         # many as the pool holds (POOL_SIZE + POOL_OVERFLOW; SQLAlchemy's default pool for a
         # SQLite file is the same 5 + 10), so a thread never waits for a connection, and
-        # the calls beyond it wait their turn on the event loop (app.Live.db, limits.py).
+        # the calls beyond it wait their turn on the event loop (cache.Live.db, limits.py).
         self.threads = anyio.CapacityLimiter(POOL_SIZE + POOL_OVERFLOW)
 
     def create_room(self, room_id: str, map_path: str, map_sha256: str, facilitator_hash: str,

@@ -11,8 +11,8 @@ import pytest
 
 sa = pytest.importorskip("sqlalchemy")
 
-from decision_map_live.app import Live  # noqa: E402
 from decision_map_live.bus import LISTEN_APP, PgBus, bus_for  # noqa: E402
+from decision_map_live.cache import Live  # noqa: E402
 from decision_map_live.server import open_room  # noqa: E402
 from decision_map_live.store import Store, upgrade  # noqa: E402
 
@@ -67,3 +67,30 @@ def test_a_heartbeat_reads_only_when_the_listen_connection_cannot_vouch(pg_url, 
             store.engine.dispose()
 
     asyncio.run(main())
+
+
+def test_a_process_keeps_a_bounded_number_of_room_states_and_replays_one_it_let_go(
+        tmp_path, monkeypatch):
+    from decision_map_live import cache
+
+    monkeypatch.setattr(cache, "MAX_ROOM_STATES", 3)
+    url = f"sqlite:///{tmp_path / 'rooms.sqlite3'}"
+    upgrade(url)
+    store = Store(url)
+    dm = load_map(COALITION)
+    rooms = [open_room(store, dm, list(GROUP), "http://x.invalid").room for _ in range(5)]
+
+    async def main() -> None:
+        lv = Live(store, b"k" * 32)
+        for room in rooms:
+            await lv.state(room)
+        assert list(lv.rooms) == rooms[-3:]  # the two asked least recently are let go
+        assert set(lv.read_at) == set(rooms[-3:])
+        store.append(rooms[0], "member_claimed", {"member": GROUP[0]}, GROUP[0])
+        _, st = await lv.state(rooms[0])  # replayed from its log, with what came since
+        assert GROUP[0] in st.claimed and len(lv.rooms) == 3 and rooms[0] in lv.rooms
+
+    try:
+        asyncio.run(main())
+    finally:
+        store.engine.dispose()
