@@ -3,6 +3,12 @@ browsers on one asyncio loop. It joins its share of the rooms, opens every perso
 stream, says it is ready, waits for the parent's start signal (bounded), walks its rooms and
 sends back its raw figures and the CPU it spent on the walk.
 
+With a pace (`Pace`), each room walks as a meeting does instead of as fast as it can: its
+walk starts at a random point of the first pace period, each member votes at a random moment
+of a window after their page shows the vote, and the facilitator, once the votes are in and
+the close is seen, waits a reading pause so that a question takes about the pace. The random
+draws come from the room's own seeded generator, in a fixed order, so a run is repeatable.
+
 Every person is their own browser (bench/loopback_http.py: cookies, a few kept-alive
 connections), holding a real event stream and refetching their page when the room's phase,
 round or step changes, as live.js does. Every wait is bounded in time, every loop in count.
@@ -13,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import re
 import resource
 import time
@@ -33,6 +40,8 @@ DROPPED_RETRY = 2.0  # seconds EventSource waits to reconnect a dropped stream (
 PERSON_CONNECTIONS = 4  # a person's connections at most: the stream, a page, a post
 SETUP_CONCURRENCY = 32  # people joining at once, over all client processes
 SETUP_SECONDS = 300.0  # every room's people must have joined within this
+VOTE_WINDOW_MAX = 10.0  # seconds: a paced vote window is min(pace / 2, this)
+PACE_JITTER = 0.25  # a paced question takes pace x uniform(1 - this, 1 + this) seconds
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 AT = re.compile(r'name="at" value="([\w-]+)"')
 
@@ -44,6 +53,8 @@ class Figures:
     close_seen_ms: list[float] = field(default_factory=list)  # per question per room
     close_page_ms: list[float] = field(default_factory=list)
     post_ms: list[float] = field(default_factory=list)
+    vote_spread_ms: list[float] = field(default_factory=list)  # per question per room
+    question_gap_s: list[float] = field(default_factory=list)  # open to the room's next open
     room_walk_s: list[float] = field(default_factory=list)  # per room that finished
     errors: Counter[str] = field(default_factory=Counter)
     lost_votes: int = 0  # votes the server said it took, missing from the closed count
@@ -59,6 +70,8 @@ class Figures:
         self.close_seen_ms += other.close_seen_ms
         self.close_page_ms += other.close_page_ms
         self.post_ms += other.post_ms
+        self.vote_spread_ms += other.vote_spread_ms
+        self.question_gap_s += other.question_gap_s
         self.room_walk_s += other.room_walk_s
         self.errors.update(other.errors)
         self.lost_votes += other.lost_votes
@@ -71,12 +84,33 @@ class Figures:
 
 @dataclass(frozen=True)
 class RoomLinks:
-    """A room as the parent opened it: what a client process needs to join it."""
+    """A room as the parent opened it: what a client process needs to join it (`number`,
+    its place in the run, seeds its paced walk, so the same room draws the same times)."""
 
     id: str
     code: str
     fac_link: str
     proj_link: str
+    number: int = 0
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How fast a room walks: `seconds` 0 is as fast as it can (every member votes the
+    instant their page shows the vote, the facilitator moves the instant they can), else
+    a question about every `seconds`, as a meeting, with times drawn from `seed`."""
+
+    seconds: float = 0.0
+    seed: int = 0
+
+    @property
+    def window(self) -> float:
+        """The seconds over which a round's members vote after their page shows it."""
+        return min(self.seconds / 2, VOTE_WINDOW_MAX)
+
+    def draws(self, room: int) -> random.Random:
+        """The room's own generator: the same room of the same seed draws the same times."""
+        return random.Random(f"{self.seed}/{room}")
 
 
 @dataclass
@@ -234,23 +268,34 @@ async def act(fac: Person, room: str, action: str, fig: Figures) -> float:
     return t0
 
 
-async def vote(m: Person, room: str, rnd: int, fig: Figures) -> None:
-    """The member votes yes, if their page has shown them the open vote (else they cannot)."""
+async def vote(m: Person, room: str, rnd: int, fig: Figures, delay: float = 0.0
+               ) -> float | None:
+    """The member votes yes `delay` seconds after their page showed the open vote, if it
+    has (else they cannot); when the server had taken it, None if it did not."""
     if ("open", rnd) not in m.paged or not m.csrf:
         fig.errors["no vote: the page never showed it open"] += 1
-        return
+        return None
+    if delay > 0:
+        await asyncio.sleep(max(0.0, m.paged[("open", rnd)] + delay - time.perf_counter()))
     if await timed_post(m, fig, f"/r/{room}/vote", {"value": "yes", "round": str(rnd),
                                                    "csrf": m.csrf}):
         fig.votes += 1
         m.voted.add(rnd)
+        return time.perf_counter()
+    return None
 
 
-async def walk(room: LoadRoom, questions: int, fig: Figures) -> None:
-    """The room's questions, one after another (each wait bounded by WAIT)."""
+async def walk(room: LoadRoom, questions: int, fig: Figures, pace: Pace = Pace()) -> None:
+    """The room's questions, one after another (each wait bounded by WAIT, and with a pace
+    by WAIT plus the vote window; each paced pause by the pace's upper jitter)."""
     fac, members = room.fac, room.members
     assert fac is not None
     everyone = len(members)
+    draw = pace.draws(room.links.number)
+    if pace.seconds > 0:  # rooms start spread over one pace period, so closes do not line up
+        await asyncio.sleep(draw.uniform(0, pace.seconds))
     t_walk = time.perf_counter()
+    last_open: float | None = None
 
     def all_have(what: str, rnd: int) -> Callable[[], bool]:
         return lambda: all((what, rnd) in m.paged for m in members)
@@ -259,10 +304,21 @@ async def walk(room: LoadRoom, questions: int, fig: Figures) -> None:
         return lambda: fac.last.get("round") == rnd and fac.last.get("voted", 0) >= everyone
 
     for rnd in range(1, questions + 1):  # one round per question: no vote is taken again
+        # drawn before anything is timed, in a fixed order: the same seed, the same times
+        delays = [draw.uniform(0, pace.window) if pace.seconds > 0 else 0.0 for _ in members]
+        length = pace.seconds * draw.uniform(1 - PACE_JITTER, 1 + PACE_JITTER)
+        t_open = time.perf_counter()
+        if last_open is not None:
+            fig.question_gap_s.append(t_open - last_open)
+        last_open = t_open
         await act(fac, room.id, "open", fig)
         if not await until(all_have("open", rnd), room.moved, WAIT):
             fig.errors["open not on every page in time"] += 1
-        await asyncio.gather(*(vote(m, room.id, rnd, fig) for m in members))
+        taken = [t for t in await asyncio.gather(*(vote(m, room.id, rnd, fig, d)
+                                                   for m, d in zip(members, delays, strict=True)))
+                 if t is not None]
+        if len(taken) > 1:
+            fig.vote_spread_ms.append((max(taken) - min(taken)) * 1e3)
         if not await until(votes_in(rnd), room.moved, WAIT):
             fig.errors["votes not all in before close"] += 1
         t0 = await act(fac, room.id, "close", fig)
@@ -278,6 +334,8 @@ async def walk(room: LoadRoom, questions: int, fig: Figures) -> None:
             fig.close_seen_ms.append((max(seen) - t0) * 1e3)
         if paged:
             fig.close_page_ms.append((max(paged) - t0) * 1e3)
+        if pace.seconds > 0:  # the room reads the result; the next question opens at ~pace
+            await asyncio.sleep(max(0.0, t_open + length - time.perf_counter()))
         await act(fac, room.id, "accept", fig)
         fig.questions_done += 1
     fig.room_walk_s.append(time.perf_counter() - t_walk)
@@ -337,7 +395,8 @@ def cpu_seconds() -> float:
 
 async def join_and_walk(links: list[RoomLinks], base: str, names: list[str], questions: int,
                         max_seconds: float, gate_size: int, send: Callable[[str, Any], None],
-                        start: Callable[[float], bool], start_wait: float) -> None:
+                        start: Callable[[float], bool], start_wait: float,
+                        pace: Pace = Pace()) -> None:
     """Join the rooms, open every stream, send "ready", wait for `start` (at most
     `start_wait` s), walk every room at once, send "done" with this process's figures
     (before the streams are closed, so the parent's window ends with the walk)."""
@@ -373,7 +432,7 @@ async def join_and_walk(links: list[RoomLinks], base: str, names: list[str], que
             fig.errors["client process: no start signal in time"] += 1
         elif joined:
             cpu0, t0 = cpu_seconds(), time.perf_counter()
-            walks = [asyncio.create_task(walk(r, questions, fig)) for r, _ in joined]
+            walks = [asyncio.create_task(walk(r, questions, fig, pace)) for r, _ in joined]
             done, pending = await asyncio.wait(walks, timeout=max_seconds)
             out["walk_s"] = time.perf_counter() - t0
             out["cpu_s"] = cpu_seconds() - cpu0
@@ -396,14 +455,14 @@ async def join_and_walk(links: list[RoomLinks], base: str, names: list[str], que
 
 def client_process(index: int, links: list[RoomLinks], base: str, names: list[str],
                    questions: int, max_seconds: float, gate_size: int, inbox: Any, go: Any,
-                   start_wait: float) -> None:
+                   start_wait: float, pace: Pace = Pace()) -> None:
     """A client process's entry point (multiprocessing, spawned): its rooms' walk, its
     figures put on `inbox` as ("ready", i, ...), then ("done", i, ...) or ("failed", i,
     why). `go` is the parent's start signal (a multiprocessing Event)."""
     try:
         asyncio.run(join_and_walk(links, base, names, questions, max_seconds, gate_size,
                                   lambda kind, what: inbox.put((kind, index, what)), go.wait,
-                                  start_wait))
+                                  start_wait, pace))
     except BaseException as e:  # reported to the parent, which counts the rooms as not done
         inbox.put(("failed", index, f"{type(e).__name__}: {e}"[:300]))
         raise SystemExit(1) from None

@@ -7,6 +7,14 @@ stream shows it open, the facilitator closes it once the stream shows every vote
 accepts once every member has seen the close. A member refetches their page whenever the
 room's phase, round or step changes (what live.js does).
 
+That is the room at full speed (the default, `--pace 0`): throughput at saturation, not a
+meeting. `--pace SECONDS` walks each room at a meeting's pace instead: the rooms start spread
+over one pace period, each member votes at a random moment of min(pace/2, 10) s after their
+page shows the vote, and the facilitator, once the votes are in and the close is seen, waits
+a reading pause so that a room's question takes about the pace (times drawn from `--seed`,
+so runs repeat). The report says which of the two it measured, and the offered load (rooms /
+pace closes a second) beside the closes a second it got.
+
 The people are spread over --clients processes (bench/live_clients.py), the rooms split
 among them: one process was the limit at 850 streams. Every process joins its rooms and
 opens its streams first; the walk starts in all of them at once on the parent's signal, so
@@ -43,10 +51,12 @@ from typing import Any
 import httpx
 
 from bench.live_clients import (
+    PACE_JITTER,
     SETUP_CONCURRENCY,
     SETUP_SECONDS,
     WAIT,
     Figures,
+    Pace,
     RoomLinks,
     client_process,
 )
@@ -63,6 +73,15 @@ MAX_ROOMS, MAX_MEMBERS, MAX_QUESTIONS, MAX_CLIENTS = 500, 100, 50, 32
 # use both cores; more processes than cores only take turns on them (--clients for more
 # cores, or to see that the client is no longer the limit).
 CLIENTS = 2
+MAX_PACE = 600.0  # seconds a paced question may take on average
+SEED = 15  # the paced walks' times are drawn from this unless --seed says otherwise
+RUN_SECONDS = 300.0  # the walk's limit at full speed; a paced walk adds its pace's time
+
+
+def walk_limit(pace: float, questions: int) -> float:
+    """The default --max-seconds: the unpaced limit plus what the pace adds at most (the
+    rooms' stagger of one period and each question's longest paced length)."""
+    return RUN_SECONDS + pace * (1 + questions * (1 + PACE_JITTER))
 
 
 def load_map(questions: int) -> str:
@@ -172,13 +191,17 @@ def wait_healthy(base: str, proc: subprocess.Popen[str]) -> None:
 
 
 def run(rooms: int = 50, members: int = 15, questions: int = 5, database: str | None = None,
-        workers: int = 1, max_seconds: float = 300.0, db_pid: int | None = None,
-        clients: int = CLIENTS) -> dict[str, Any]:
-    """One load run; the figures as a dict (see `report`)."""
+        workers: int = 1, max_seconds: float | None = None, db_pid: int | None = None,
+        clients: int = CLIENTS, pace: float = 0.0, seed: int = SEED) -> dict[str, Any]:
+    """One load run; the figures as a dict (see `report`). `max_seconds` None is
+    `walk_limit(pace, questions)`."""
     if not (1 <= rooms <= MAX_ROOMS and 1 <= members <= MAX_MEMBERS
-            and 1 <= questions <= MAX_QUESTIONS and 1 <= clients <= MAX_CLIENTS):
+            and 1 <= questions <= MAX_QUESTIONS and 1 <= clients <= MAX_CLIENTS
+            and 0 <= pace <= MAX_PACE):
         raise SystemExit(f"rooms 1-{MAX_ROOMS}, members 1-{MAX_MEMBERS}, questions "
-                         f"1-{MAX_QUESTIONS}, clients 1-{MAX_CLIENTS}")
+                         f"1-{MAX_QUESTIONS}, clients 1-{MAX_CLIENTS}, pace 0-{MAX_PACE:g} s")
+    if max_seconds is None:
+        max_seconds = walk_limit(pace, questions)
     from decision_map_live.server import open_room, open_store
     from decision_map_live.store import upgrade
 
@@ -195,15 +218,15 @@ def run(rooms: int = 50, members: int = 15, questions: int = 5, database: str | 
         dm = read_map(map_path)
         names = [f"M{i:02d}" for i in range(members)]
         made = []
-        for _ in range(rooms):
+        for number in range(rooms):
             ln = open_room(store, dm, names, base)
-            made.append(RoomLinks(ln.room, ln.code, ln.facilitator, ln.projector))
+            made.append(RoomLinks(ln.room, ln.code, ln.facilitator, ln.projector, number))
         store.engine.dispose()
         proc = start_server(url, port, workers, map_path, secrets.token_hex(32))
         try:
             wait_healthy(base, proc)
             out = drive(made, base, names, questions, proc.pid, max_seconds, db_pid,
-                        min(clients, rooms))
+                        min(clients, rooms), Pace(pace, seed))
         finally:
             proc.terminate()
             try:
@@ -212,7 +235,10 @@ def run(rooms: int = 50, members: int = 15, questions: int = 5, database: str | 
                 proc.kill()
                 proc.wait(timeout=10)
     out.update(rooms=rooms, members=members, questions=questions, workers=workers,
-               database=url.split(":", 1)[0])
+               database=url.split(":", 1)[0], max_seconds=max_seconds, pace_s=pace,
+               seed=seed if pace > 0 else None,
+               offered_closes_per_s=round(rooms / pace, 2) if pace > 0 else None,
+               mode="paced" if pace > 0 else "saturated (as fast as possible)")
     return out
 
 
@@ -222,7 +248,7 @@ class Clients:
 
     def __init__(self, shares: list[list[RoomLinks]], base: str, names: list[str],
                  questions: int, max_seconds: float, start_wait: float,
-                 target: Callable[..., None] = client_process) -> None:
+                 target: Callable[..., None] = client_process, pace: Pace = Pace()) -> None:
         ctx = multiprocessing.get_context("spawn")  # no copy of the parent's state or loop
         self.shares = shares
         self.inbox: Any = ctx.Queue()
@@ -231,7 +257,7 @@ class Clients:
         self.procs = [ctx.Process(target=target, name=f"live-load-client-{i}",
                                   daemon=True, args=(i, share, base, names, questions,
                                                      max_seconds, gate, self.inbox, self.go,
-                                                     start_wait))
+                                                     start_wait, pace))
                       for i, share in enumerate(shares)]
         self.got: dict[str, dict[int, Any]] = {"ready": {}, "done": {}}
         self.failed: dict[int, str] = {}
@@ -287,12 +313,13 @@ class Clients:
 
 def drive(made: list[RoomLinks], base: str, names: list[str], questions: int,
           server_pid: int, max_seconds: float, db_pid: int | None = None,
-          clients: int = CLIENTS) -> dict[str, Any]:
+          clients: int = CLIENTS, pace: Pace = Pace()) -> dict[str, Any]:
     """Join everyone and open every stream in `clients` processes, then walk every room at
-    once; the figures, merged over the processes."""
+    once (or at `pace`); the figures, merged over the processes."""
     shares = [s for s in (made[i::clients] for i in range(clients)) if s]
     ready_seconds = SPAWN_SECONDS + SETUP_SECONDS + WAIT
-    cl = Clients(shares, base, names, questions, max_seconds, ready_seconds + WAIT)
+    cl = Clients(shares, base, names, questions, max_seconds, ready_seconds + WAIT,
+                 pace=pace)
     fig = Figures()
     try:
         t_setup = time.perf_counter()
@@ -354,6 +381,13 @@ def drive(made: list[RoomLinks], base: str, names: list[str], questions: int,
         | {"max": pct(fig.close_page_ms, 100)},
         "post_ms": {f"p{p}": pct(fig.post_ms, p) for p in (50, 95, 99)}
         | {"n": len(fig.post_ms)},
+        "closes_per_s": round(fig.questions_done / wall, 2) if wall > 0 else None,
+        "vote_spread_ms": {"p5": pct(fig.vote_spread_ms, 5), "p50": pct(fig.vote_spread_ms, 50),
+                           "max": pct(fig.vote_spread_ms, 100), "n": len(fig.vote_spread_ms)},
+        "question_gap_s": {"mean": round(statistics.fmean(fig.question_gap_s), 2)
+                           if fig.question_gap_s else None,
+                           "p5": pct(fig.question_gap_s, 5),
+                           "max": pct(fig.question_gap_s, 100), "n": len(fig.question_gap_s)},
         "room_walk_s": {"p50": pct(fig.room_walk_s, 50), "max": pct(fig.room_walk_s, 100),
                         "n": len(fig.room_walk_s)},
         "server_processes": per_process,
@@ -375,7 +409,18 @@ def report(out: dict[str, Any]) -> str:
                         f"MiB" for c in out["client_processes"])
     s, pg, po, rw = (out["close_seen_ms"], out["close_page_ms"], out["post_ms"],
                      out["room_walk_s"])
+    vs, gap = out["vote_spread_ms"], out["question_gap_s"]
+    if out["pace_s"] > 0:
+        pace = (f"PACED at a question every ~{out['pace_s']:g} s a room (seed {out['seed']}): "
+                f"offered {out['offered_closes_per_s']} closes/s over {out['rooms']} rooms, "
+                f"got {out['closes_per_s']} closes/s over the walk; a room's question every "
+                f"{gap['mean']} s on average (min {gap['p5']} at p5); a round's votes spread "
+                f"over p50 {vs['p50']} ms (p5 {vs['p5']} ms)")
+    else:
+        pace = (f"SATURATED: no pace, every room as fast as it can (throughput, not a "
+                f"meeting): {out['closes_per_s']} closes/s over the walk")
     return "\n".join([
+        pace,
         f"live load: {out['rooms']} rooms x {out['members']} members + facilitator and "
         f"projector ({out['streams']} streams, {out['streams_max_open']} open at most), "
         f"{out['questions']} questions, {out['database']}, {out['workers']} worker(s), "
@@ -396,7 +441,8 @@ def report(out: dict[str, Any]) -> str:
            if out.get("database_cpu_s_per_question") is not None else ""),
         f"questions done {out['questions_done']}/{out['rooms'] * out['questions']}, "
         f"votes {out['votes']}, lost votes {out['lost_votes']}, errors {out['error_count']} "
-        f"{out['errors'] or ''}; walk {out['walk_s']} s after {out['setup_s']} s of joining",
+        f"{out['errors'] or ''}; walk {out['walk_s']} s (limit {out['max_seconds']:g} s) "
+        f"after {out['setup_s']} s of joining",
     ])
 
 
@@ -414,7 +460,7 @@ def with_temp_postgres(a: argparse.Namespace) -> dict[str, Any]:
     try:
         postmaster = int((pg.folder / "data" / "postmaster.pid").read_text().split()[0])
         out = run(a.rooms, a.members, a.questions, pg.new_database(), a.workers, a.max_seconds,
-                  postmaster, a.clients)
+                  postmaster, a.clients, a.pace, a.seed)
         out["database"] = "postgresql (temporary, fsync off)"
         return out
     finally:
@@ -436,15 +482,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     "needs Postgres)")
     ap.add_argument("--clients", type=int, default=CLIENTS, help="client processes the "
                     f"rooms are split among (default {CLIENTS}: see CLIENTS in the source)")
-    ap.add_argument("--max-seconds", type=float, default=300.0,
-                    help="the walk stops after this long, finished or not")
+    ap.add_argument("--pace", type=float, default=0.0, help="seconds a room's question "
+                    "takes on average, as in a meeting (default 0: as fast as possible, the "
+                    f"saturated throughput; at most {MAX_PACE:g})")
+    ap.add_argument("--seed", type=int, default=SEED, help="the paced walks' random times "
+                    f"come from this (default {SEED}: runs repeat)")
+    ap.add_argument("--max-seconds", type=float, help="the walk stops after this long, "
+                    f"finished or not (default {RUN_SECONDS:g} s + pace x (1 + questions x "
+                    f"{1 + PACE_JITTER:g}))")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     a = ap.parse_args(argv)
     if a.temp_postgres:
         out = with_temp_postgres(a)
     else:
         out = run(a.rooms, a.members, a.questions, a.database, a.workers, a.max_seconds,
-                  clients=a.clients)
+                  clients=a.clients, pace=a.pace, seed=a.seed)
     print(report(out))
     if a.json:
         a.json.write_text(json.dumps(out, indent=2) + "\n")
