@@ -29,18 +29,23 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# The load test twice: saturated (every room as fast as it can: throughput) and at a
+# meeting's pace (a question about every LOAD_PACE seconds a room: latency as people see it).
+LOAD_PACE ?= 30
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(ARGS)
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.preview
 	$(BIN)/python -m bench.live_load $(LOAD_ARGS)
+	$(BIN)/python -m bench.live_load $(LOAD_ARGS) --pace $(LOAD_PACE)
 
 bench-live: $(STAMP)
 	$(BIN)/python -m bench.live $(ARGS)
 
 # The load test: 50 rooms x 15 members + facilitator and projector (850 event streams), five
 # questions each; LOAD_ARGS="--database postgresql://... --workers 2" for the hosted set-up
-# (or "--temp-postgres --workers 2"); "--clients N" spreads the browsers over N processes.
+# (or "--temp-postgres --workers 2"); "--clients N" spreads the browsers over N processes;
+# "--pace 30" walks each room at a meeting's pace (a question every ~30 s) instead of flat out.
 bench-live-load: $(STAMP)
 	$(BIN)/python -m bench.live_load $(LOAD_ARGS)
 

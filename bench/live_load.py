@@ -413,7 +413,8 @@ def report(out: dict[str, Any]) -> str:
     if out["pace_s"] > 0:
         pace = (f"PACED at a question every ~{out['pace_s']:g} s a room (seed {out['seed']}): "
                 f"offered {out['offered_closes_per_s']} closes/s over {out['rooms']} rooms, "
-                f"got {out['closes_per_s']} closes/s over the walk; a room's question every "
+                f"got {out['closes_per_s']} closes/s over the whole walk (its start "
+                f"staggered); a room's question every "
                 f"{gap['mean']} s on average (min {gap['p5']} at p5); a round's votes spread "
                 f"over p50 {vs['p50']} ms (p5 {vs['p5']} ms)")
     else:
