@@ -53,7 +53,7 @@ class Figures:
     close_seen_ms: list[float] = field(default_factory=list)  # per question per room
     close_page_ms: list[float] = field(default_factory=list)
     post_ms: list[float] = field(default_factory=list)
-    vote_spread_ms: list[float] = field(default_factory=list)  # per question per room
+    vote_spread_ms: list[float] = field(default_factory=list)  # first to last vote sent
     question_gap_s: list[float] = field(default_factory=list)  # open to the room's next open
     room_walk_s: list[float] = field(default_factory=list)  # per room that finished
     errors: Counter[str] = field(default_factory=Counter)
@@ -271,17 +271,19 @@ async def act(fac: Person, room: str, action: str, fig: Figures) -> float:
 async def vote(m: Person, room: str, rnd: int, fig: Figures, delay: float = 0.0
                ) -> float | None:
     """The member votes yes `delay` seconds after their page showed the open vote, if it
-    has (else they cannot); when the server had taken it, None if it did not."""
+    has (else they cannot); when the vote was sent (the server's queue not in it), None if
+    the server did not take it."""
     if ("open", rnd) not in m.paged or not m.csrf:
         fig.errors["no vote: the page never showed it open"] += 1
         return None
     if delay > 0:
         await asyncio.sleep(max(0.0, m.paged[("open", rnd)] + delay - time.perf_counter()))
+    sent = time.perf_counter()
     if await timed_post(m, fig, f"/r/{room}/vote", {"value": "yes", "round": str(rnd),
                                                    "csrf": m.csrf}):
         fig.votes += 1
         m.voted.add(rnd)
-        return time.perf_counter()
+        return sent
     return None
 
 

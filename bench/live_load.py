@@ -415,7 +415,7 @@ def report(out: dict[str, Any]) -> str:
                 f"offered {out['offered_closes_per_s']} closes/s over {out['rooms']} rooms, "
                 f"got {out['closes_per_s']} closes/s over the whole walk (its start "
                 f"staggered); a room's question every "
-                f"{gap['mean']} s on average (min {gap['p5']} at p5); a round's votes spread "
+                f"{gap['mean']} s on average (min {gap['p5']} at p5); a round's votes sent over "
                 f"over p50 {vs['p50']} ms (p5 {vs['p5']} ms)")
     else:
         pace = (f"SATURATED: no pace, every room as fast as it can (throughput, not a "
