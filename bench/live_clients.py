@@ -316,11 +316,11 @@ async def walk(room: LoadRoom, questions: int, fig: Figures, pace: Pace = Pace()
         await act(fac, room.id, "open", fig)
         if not await until(all_have("open", rnd), room.moved, WAIT):
             fig.errors["open not on every page in time"] += 1
-        taken = [t for t in await asyncio.gather(*(vote(m, room.id, rnd, fig, d)
-                                                   for m, d in zip(members, delays, strict=True)))
-                 if t is not None]
-        if len(taken) > 1:
-            fig.vote_spread_ms.append((max(taken) - min(taken)) * 1e3)
+        sent = [t for t in await asyncio.gather(*(vote(m, room.id, rnd, fig, d)
+                                                  for m, d in zip(members, delays, strict=True)))
+                if t is not None]
+        if len(sent) > 1:
+            fig.vote_spread_ms.append((max(sent) - min(sent)) * 1e3)
         if not await until(votes_in(rnd), room.moved, WAIT):
             fig.errors["votes not all in before close"] += 1
         t0 = await act(fac, room.id, "close", fig)
