@@ -351,11 +351,12 @@ class Browsers:
         self.host, self.port = host, int(port or 80)
         self.made: list[Browser] = []
 
-    def person(self, name: str) -> Person:
-        """A new browser with no cookies yet."""
+    def person(self, name: str, source: str | None = None) -> Person:
+        """A new browser with no cookies yet, connecting from `source` if given."""
         # idle connections are dropped well before uvicorn's 5 s keep-alive would drop them
         # under a request
-        http = Browser(self.host, self.port, REQUEST_TIMEOUT, KEEPALIVE, PERSON_CONNECTIONS)
+        http = Browser(self.host, self.port, REQUEST_TIMEOUT, KEEPALIVE, PERSON_CONNECTIONS,
+                       source)
         self.made.append(http)
         return Person(http, name)
 
@@ -365,11 +366,26 @@ class Browsers:
             b.close()
 
 
+def venue_address(number: int) -> str:
+    """The loopback address the people of the run's `number`th room connect from: 127.0.1.1,
+    127.0.1.2, ... (Linux answers the whole of 127.0.0.0/8 on the loopback device).
+
+    >>> venue_address(0), venue_address(253), venue_address(254)
+    ('127.0.1.1', '127.0.1.254', '127.0.2.1')
+    """
+    return f"127.0.{1 + number // 254}.{1 + number % 254}"
+
+
 async def setup(room: LoadRoom, browsers: Browsers, names: list[str], fig: Figures,
                 gate: asyncio.Semaphore) -> list[Person]:
     """Facilitator, projector and members in; the people of the room."""
+    # A room's people share one address, as a venue's network puts them behind one (the
+    # server's per-address limits and their shared buckets see one client per room, not
+    # one for the whole run); a room's place in the run picks its loopback address.
+    source = venue_address(room.links.number) if browsers.host == "127.0.0.1" else None
     async with gate:
-        fac, proj = browsers.person("facilitator"), browsers.person("projector")
+        fac = browsers.person("facilitator", source)
+        proj = browsers.person("projector", source)
         for p, link, page in ((fac, room.links.fac_link, "facilitate"),
                               (proj, room.links.proj_link, "projector")):
             await get(p, link, fig)
@@ -379,7 +395,7 @@ async def setup(room: LoadRoom, browsers: Browsers, names: list[str], fig: Figur
         room.fac = fac
     for n in names:
         async with gate:
-            m = browsers.person(n)
+            m = browsers.person(n, source)
             join = f"/r/{room.id}/join"
             token = CSRF.search(await get(m, join, fig))
             await timed_post(m, fig, join, {"name": n, "csrf": token.group(1) if token else ""})

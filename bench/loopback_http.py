@@ -216,8 +216,9 @@ class Browser:
     retried once for a GET, as browsers do)."""
 
     def __init__(self, host: str, port: int, timeout: float, keepalive: float,
-                 max_idle: int) -> None:
+                 max_idle: int, source: str | None = None) -> None:
         self.host, self.port = host, port
+        self.source = source  # the loopback address this browser connects from
         self.timeout, self.keepalive, self.max_idle = timeout, keepalive, max_idle
         self.cookies: dict[str, tuple[str, str]] = {}  # name -> (value, path)
         self.idle: list[Connection] = []
@@ -256,7 +257,9 @@ class Browser:
             conn.close()
         try:
             reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port, limit=MAX_HEAD), self.timeout)
+                asyncio.open_connection(self.host, self.port, limit=MAX_HEAD,
+                                        local_addr=(self.source, 0) if self.source else None),
+                self.timeout)
         except asyncio.TimeoutError:
             raise HTTPError("connect timeout") from None
         except OSError as e:
