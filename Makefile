@@ -31,20 +31,23 @@ lint: $(STAMP)
 
 # The load test twice: saturated (every room as fast as it can: throughput) and at a
 # meeting's pace (a question about every LOAD_PACE seconds a room: latency as people see it).
+# Issue 15's configuration: one PostgreSQL (Debian's, started for the run) and two workers;
+# each run's figures are kept in bench/load_saturated.json and bench/load_paced.json.
 LOAD_PACE ?= 30
+LOAD_ARGS ?= --temp-postgres --workers 2
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(ARGS)
 	$(BIN)/python -m bench.live
 	$(BIN)/python -m bench.preview
-	$(BIN)/python -m bench.live_load $(LOAD_ARGS)
-	$(BIN)/python -m bench.live_load $(LOAD_ARGS) --pace $(LOAD_PACE)
+	$(BIN)/python -m bench.live_load $(LOAD_ARGS) --json bench/load_saturated.json
+	$(BIN)/python -m bench.live_load $(LOAD_ARGS) --pace $(LOAD_PACE) --json bench/load_paced.json
 
 bench-live: $(STAMP)
 	$(BIN)/python -m bench.live $(ARGS)
 
 # The load test: 50 rooms x 15 members + facilitator and projector (850 event streams), five
-# questions each; LOAD_ARGS="--database postgresql://... --workers 2" for the hosted set-up
-# (or "--temp-postgres --workers 2"); "--clients N" spreads the browsers over N processes;
+# questions each, on LOAD_ARGS (default: a temporary PostgreSQL and two workers; or
+# "--database postgresql://... --workers 2"); "--clients N" spreads the browsers over N processes;
 # "--pace 30" walks each room at a meeting's pace (a question every ~30 s) instead of flat out.
 bench-live-load: $(STAMP)
 	$(BIN)/python -m bench.live_load $(LOAD_ARGS)
