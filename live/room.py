@@ -54,6 +54,7 @@ class Cast:
 
     ballot: Ballot
     entered_by: str | None = None  # "facilitator" when entered for someone without a phone
+    by: str = ""  # the entering facilitator's name, if they gave one (live/names.py)
 
 
 @dataclass
@@ -139,7 +140,8 @@ class RoomState:
             self.mode = p.get("mode", self.mode if e.kind == "revote" else "named")
             self.voters, self.tally = set(), []
         elif e.kind == "ballot_cast" and p["round"] == self.round and self.phase == "open":
-            self.casts[p["member"]] = Cast(Ballot.from_json(p["ballot"]), p.get("entered_by"))
+            self.casts[p["member"]] = Cast(Ballot.from_json(p["ballot"]), p.get("entered_by"),
+                                          str(p.get("by") or ""))
         elif e.kind == "secret_voted" and p["round"] == self.round and self.phase == "open":
             self.voters.add(p["member"])
         elif e.kind == "vote_closed" and p["round"] == self.round:

@@ -75,6 +75,22 @@ def test_the_facilitator_who_loses_a_race_is_told_who_won(room):
                                      "this page shows the room as it is now.")
 
 
+def test_a_vote_entered_by_a_co_facilitator_says_who_entered_it(room):
+    rid, ben = room.id, room.fac
+    zoe = second_facilitator(room)
+    give_name(ben, rid, "Ben")
+    give_name(zoe, rid, "Zoë")
+    room.act("open")
+    page = zoe.get(f"/r/{rid}/facilitate").text
+    round_ = re.search(r'name="round" value="(\d+)"', page).group(1)
+    zoe.http.post(f"/r/{rid}/enter", data={"member": GROUP[0], "value": "yes",
+                                           "round": round_, "csrf": csrf_of(page)})
+    assert "(entered by Zoë)" in ben.get(f"/r/{rid}/facilitate").text
+    assert "(entered by you)" in zoe.get(f"/r/{rid}/facilitate").text
+    member = room.members[GROUP[0]].get(f"/r/{rid}/me").text
+    assert "Zoë" not in member and "(entered by the facilitator)" in member
+
+
 def test_the_name_is_a_bounded_httponly_cookie_for_the_room(room):
     rid = room.id
     r = room.fac.post(f"/r/{rid}/name", {"name": "Ben\x00 \n Okafor"},
