@@ -231,7 +231,7 @@ def serve(
     try:
         import sqlalchemy as sa
 
-        from .server import lan_address, open_room, prepare, run_workers, server
+        from .server import lan_address, open_room, prepare, raise_open_files, run_workers, server
         from .store import StoreError
     except ModuleNotFoundError as e:
         raise fail(f"the live room needs its extra ({e.name} is missing): "
@@ -240,6 +240,7 @@ def serve(
 
     settings = _settings(**{HTTPS: "1" if https else None, TRUSTED_PROXIES: trusted_proxies,
                             PUBLIC_URL: public_url})
+    raise_open_files(settings.max_streams)
     if ballot not in ("named", "hidden", "secret"):
         raise fail(f"--ballot: named, hidden or secret, not {ballot!r}", 2)
     from .export import SessionError, read_session, room_payload

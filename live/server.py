@@ -142,6 +142,25 @@ def stop_streams(live: Live) -> None:
     live.bus.wake_all()
 
 
+FILES_BEYOND_STREAMS = 256  # descriptors beside the streams: database, logs, maps, listening
+
+
+def raise_open_files(max_streams: int) -> int:
+    """Raise this process's soft limit on open files (its workers inherit it) to fit
+    `max_streams` event streams, each a socket, within the hard limit; the new soft limit.
+    A shell's or a unit's default of 1024 would refuse streams before the cap does."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = max_streams + FILES_BEYOND_STREAMS
+    if hard != resource.RLIM_INFINITY:
+        want = min(want, hard)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        return want
+    return soft
+
+
 def server(store: Store, secret: bytes, host: str, port: int,
            limits: Limits | None = None) -> LiveServer:
     app = create_app(store, secret)

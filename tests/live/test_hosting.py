@@ -146,8 +146,8 @@ def httpx_client(base: str):  # noqa: ANN201 (httpx is imported by conftest)
 # ---------------------------------------------------------------- the log holds no one
 
 
-def _serve(tmp_path: Path, extra_env: dict[str, str], map_path: Path = COALITION
-           ) -> tuple[subprocess.Popen, Running]:
+def _serve(tmp_path: Path, extra_env: dict[str, str], map_path: Path = COALITION,
+           preexec: Callable[[], None] | None = None) -> tuple[subprocess.Popen, Running]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -156,7 +156,7 @@ def _serve(tmp_path: Path, extra_env: dict[str, str], map_path: Path = COALITION
     proc = subprocess.Popen(
         [*EXE, "serve", str(map_path), "--group", ", ".join(GROUP), "--port", str(port),
          "--database", url], stdout=subprocess.PIPE, stderr=err, text=True,
-        env={**os.environ, **extra_env})
+        env={**os.environ, **extra_env}, preexec_fn=preexec)
     lines = [proc.stdout.readline().strip() for _ in range(3)]
     fac, proj = lines[0].split(": ", 1)[1], lines[1].split(": ", 1)[1]
     join, code = lines[2].split()[1], lines[2].split("code ")[1].rstrip(")")
@@ -446,6 +446,22 @@ def test_a_room_whose_map_file_changed_is_refused_not_walked_through_other_quest
         c = Client(other.base)
         page = c.get(f"/r/{room}/join")
         assert page.status_code == 500 and "the map file changed" in page.text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=WAIT)
+
+
+def test_serve_raises_its_open_files_limit_to_hold_the_streams_it_allows(tmp_path):
+    import resource
+
+    def low() -> None:  # a shell's or a unit's default soft limit, lowered further
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 8192))
+
+    proc, _ = _serve(tmp_path, {"DECISION_MAP_MAX_STREAMS": "1500"}, preexec=low)
+    try:
+        limits = Path(f"/proc/{proc.pid}/limits").read_text()
+        soft, hard = re.search(r"Max open files\s+(\d+)\s+(\d+)", limits).groups()
+        assert (int(soft), int(hard)) == (1500 + 256, 8192)
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=WAIT)
