@@ -16,10 +16,8 @@ import pexpect
 import pytest
 
 from decision_map.io.session import load
+from tests.stepper import ACCEPT, GROUP, READY
 
-GROUP = "Ana, Ben, Cy"
-ACCEPT = "accept and go on"
-READY = "Enter when the room is ready"
 ANSI = re.compile(r"\x1b")
 
 
@@ -27,7 +25,6 @@ ANSI = re.compile(r"\x1b")
 def pty_columns() -> int:
     """This file's terminal is 100 columns wide (the conftest's `spawn` reads it)."""
     return 100
-
 
 
 def member(name: str) -> str:

@@ -11,21 +11,12 @@ import pexpect
 import pytest
 
 from decision_map.io.session import load
-
-GROUP = "Ana, Ben, Cy"
-ACCEPT = "accept and go on"
-READY = "Enter when the room is ready"
+from tests.stepper import ACCEPT, GROUP, READY, say
 
 
 @pytest.fixture
 def room_path(root: Path) -> Path:
     return root / "tests" / "fixtures" / "step" / "room.yaml"
-
-
-
-def say(child: pexpect.spawn, pattern: str, reply: str) -> None:
-    child.expect(pattern)
-    child.sendline(reply)
 
 
 def not_yet(child: pexpect.spawn, text: str) -> None:

@@ -14,20 +14,12 @@ from pathlib import Path
 import pexpect
 import pytest
 
-GROUP = "Ana, Ben, Cy"
-READY = "Enter when the room is ready"
-ACCEPT = "accept and go on"
+from tests.stepper import ACCEPT, GROUP, READY, say
 
 
 @pytest.fixture
 def meeting(root: Path) -> Path:
     return root / "tests" / "fixtures" / "time" / "meeting.yaml"
-
-
-
-def say(child: pexpect.spawn, pattern: str, reply: str) -> None:
-    child.expect(pattern)
-    child.sendline(reply)
 
 
 def object_at_the_goal(child: pexpect.spawn) -> None:
