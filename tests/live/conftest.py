@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from decision_map_live.server import (  # noqa: E402
 from decision_map_live.store import upgrade  # noqa: E402
 
 from decision_map.io.loader import load_map  # noqa: E402
-from tests.live.pg import Postgres, start_postgres  # noqa: E402
+from tests.live.pg import Postgres, free_port, start_postgres  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 COALITION = ROOT / "maps" / "coalition-formation.yaml"
@@ -43,12 +42,6 @@ PG_SECRET = "5" * 64  # a server on Postgres is given its key (DECISION_MAP_SECR
 # what would reopen it.
 PLAN = {"shared-goal": "yes", "own-base": "yes", "existing-coalition": "no",
         "kind": "one-project", "at-the-table": "no"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

@@ -34,7 +34,8 @@ def pg_bin() -> Path | None:
     return Path(initdb).resolve().parent if initdb else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nothing listens on now (the live tests' servers take one each)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -128,7 +129,7 @@ def start_postgres() -> Postgres:
     if as_postgres:
         shutil.chown(folder, "postgres")
     assert bindir is not None
-    pg = Postgres(folder, _free_port(), bindir, as_postgres)
+    pg = Postgres(folder, free_port(), bindir, as_postgres)
     try:
         pg.start()
     except BaseException:

@@ -11,7 +11,6 @@ import logging
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import COALITION, GROUP, Client, Room, Running, csrf_of
+from conftest import COALITION, GROUP, Client, Room, Running, csrf_of, free_port
 from decision_map_live.logs import JsonFormatter
 from decision_map_live.server import Links, open_room, open_store
 
@@ -148,9 +147,7 @@ def httpx_client(base: str):  # noqa: ANN201 (httpx is imported by conftest)
 
 def _serve(tmp_path: Path, extra_env: dict[str, str], map_path: Path = COALITION,
            preexec: Callable[[], None] | None = None) -> tuple[subprocess.Popen, Running]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     url = f"sqlite:///{tmp_path / 'hosted.sqlite3'}"
     err = open(tmp_path / "stderr.log", "w")  # noqa: SIM115 (closed with the process)
     proc = subprocess.Popen(
