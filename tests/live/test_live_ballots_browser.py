@@ -6,10 +6,8 @@ count and no name, and its picture is the map around the current step, legible a
 from __future__ import annotations
 
 import pytest
-from test_live_browser import GROUP, People, press, shot, vote
-
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
+from browsing import People, claim, expect, press, shot, vote
+from conftest import GROUP
 
 pytestmark = pytest.mark.browser
 
@@ -25,9 +23,7 @@ def test_a_secret_ballot_in_the_browser_and_the_map_around_the_step(browser, liv
         members = {}
         for name in GROUP:
             p = people.page(links.join, 390, 844)
-            p.get_by_label(name, exact=True).check()
-            p.get_by_role("button", name="This is me").click()
-            expect(p.locator(".who")).to_contain_text(name)
+            claim(p, name)
             members[name] = p
 
         # the projector's picture before any vote: the map around the first question

@@ -5,77 +5,11 @@ bounded; pages must raise no dialog and log no console error."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
+from browsing import People, claim, expect, press, shot, vote
+from conftest import GROUP, PLAN
 
 pytestmark = pytest.mark.browser
-
-WAIT = 15_000  # ms: the longest any one wait in these tests may take
-GROUP = ["Rosa", "Malik", "Priya", "Tom", "Dolores"]
-# How the group answers the coalition map's choice questions on the way to red-lines (text
-# questions get words); at-the-table "no" ends the walk at not-now, after the question of
-# what would reopen it.
-PLAN = {"shared-goal": "yes", "own-base": "yes", "existing-coalition": "no",
-        "kind": "one-project", "at-the-table": "no"}
-SHOTS = os.environ.get("DM_LIVE_SCREENSHOTS")  # a folder to save the screenshots in
-expect.set_options(timeout=WAIT)
-
-
-
-class People:
-    """One browser context per person, with their troubles collected."""
-
-    def __init__(self, browser) -> None:
-        self.browser, self.contexts, self.troubles = browser, [], []
-
-    def page(self, url: str, width: int = 1280, height: int = 900):
-        ctx = self.browser.new_context(viewport={"width": width, "height": height})
-        ctx.set_default_timeout(WAIT)
-        self.contexts.append(ctx)
-        p = ctx.new_page()
-        p.on("dialog", lambda d: (self.troubles.append(f"dialog: {d.message}"), d.dismiss()))
-        p.on("pageerror", lambda e: self.troubles.append(f"page error: {e}"))
-        p.on("console", lambda m: m.type == "error" and self.troubles.append(
-            f"console: {m.text}"))
-        p.goto(url)
-        return p
-
-    def close(self) -> None:
-        for c in self.contexts:
-            c.close()
-
-
-def shot(page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
-
-
-def press(fac, label: str) -> None:
-    with fac.expect_navigation():
-        fac.get_by_role("button", name=label).click()
-    errors = fac.locator(".error").all_inner_texts()
-    assert not errors, f"{label}: {errors}"
-
-
-def vote(page, value: str | None = None, *, text: str | None = None,
-         reason: str | None = None) -> None:
-    """Vote on the member's page once the form is there (it arrives over the stream)."""
-    form = page.locator("form.ballot")
-    expect(form).to_be_visible()
-    if value is not None:
-        form.locator(f'input[name="value"][value="{value}"]').check()
-    if text is not None:
-        form.locator('textarea[name="text"]').fill(text)
-    if reason is not None:
-        form.locator('textarea[name="reason"]').fill(reason)
-    form.get_by_role("button").click()
-    expect(page.locator(".voted")).to_be_visible()
 
 
 def step(fac, members: dict, votes: dict[str, dict], accept: bool = True,
@@ -103,9 +37,7 @@ def test_five_members_walk_the_coalition_map_to_an_outcome(browser, live_server)
             p = people.page(f"{live_server.base}/", 390, 844)
             p.get_by_label("The 6-character code on the screen").fill(links.code)
             p.get_by_role("button", name="Join").click()
-            p.get_by_label(name, exact=True).check()
-            p.get_by_role("button", name="This is me").click()
-            expect(p.locator(".who")).to_contain_text(name)
+            claim(p, name)
             members[name] = p
         expect(fac.locator(".members")).not_to_contain_text("not joined")
 

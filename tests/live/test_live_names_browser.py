@@ -6,10 +6,7 @@ moves. Both views pass axe-core."""
 from __future__ import annotations
 
 import pytest
-from test_live_browser import WAIT, People, press, shot, vote
-
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
+from browsing import WAIT, People, expect, press, shot, vote
 
 pytestmark = pytest.mark.browser
 

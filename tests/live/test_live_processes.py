@@ -428,7 +428,7 @@ def test_in_chromium_members_on_one_process_follow_a_facilitator_on_another(
         pair, browser):
     """The pages themselves: members' phones on A change without a reload when the
     facilitator on B opens and closes, and B's count follows the votes cast on A."""
-    from tests.live.test_live_browser import People, expect, press, vote
+    from tests.live.browsing import People, claim, expect, press, vote
 
     url, a, b = pair
     links = new_room(url)
@@ -439,9 +439,7 @@ def test_in_chromium_members_on_one_process_follow_a_facilitator_on_another(
         members = {}
         for name in GROUP:
             p = people.page(on_a.join, 390, 844)
-            p.get_by_label(name, exact=True).check()
-            p.get_by_role("button", name="This is me").click()
-            expect(p.locator(".who")).to_contain_text(name)
+            claim(p, name)
             members[name] = p
         expect(fac.locator(".members")).not_to_contain_text("not joined")
         press(fac, "Open the vote")  # on B; A's pages get the form over their streams

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
+from browsing import claim, expect, press, vote
+from conftest import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -25,13 +23,6 @@ WAIT = 20_000  # ms: the longest any one wait may take (a restart included)
 ROOT = Path(__file__).resolve().parents[2]
 PICNIC = ROOT / "tests" / "fixtures" / "step" / "picnic.yaml"
 GROUP = ("Ana", "Ben", "Cy")
-
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def serve(exe: str, cwd: Path, port: int, *args: str) -> tuple[subprocess.Popen, list[str]]:
@@ -48,20 +39,6 @@ def serve(exe: str, cwd: Path, port: int, *args: str) -> tuple[subprocess.Popen,
         except httpx.TransportError:
             assert time.monotonic() < deadline and proc.poll() is None, "no answer"
             time.sleep(0.2)
-
-
-def press(page, label: str) -> None:
-    with page.expect_navigation():
-        page.get_by_role("button", name=label).click()
-    assert not page.locator(".error").all_inner_texts()
-
-
-def vote(page, value: str) -> None:
-    form = page.locator("form.ballot")
-    expect(form).to_be_visible()
-    form.locator(f'input[name="value"][value="{value}"]').check()
-    form.get_by_role("button").click()
-    expect(page.locator(".voted")).to_be_visible()
 
 
 def test_members_catch_up_after_the_server_is_killed_and_started_again(browser, exe,
@@ -87,9 +64,7 @@ def test_members_catch_up_after_the_server_is_killed_and_started_again(browser, 
         members = {}
         for name in GROUP:
             p = page(lines[2].split()[1])
-            p.get_by_label(name, exact=True).check()
-            p.get_by_role("button", name="This is me").click()
-            expect(p.locator(".who")).to_contain_text(name)
+            claim(p, name)
             members[name] = p
         press(fac, "Open the vote")
         vote(members["Ana"], "yes")
